@@ -6,42 +6,68 @@
  * fails with -ENODEV once the converter is gone, then takes io_lock so one
  * exchange runs at a time.  The device refcount, held by each open file,
  * keeps the memory; ops_sem keeps the converter.
+ *
+ * The APDU path allocates nothing in the steady state: the SE's command
+ * and response buffers are used under io_lock, from the first TRANSMIT
+ * until the last file closes; the command is copied in once, parsed once,
+ * and the response copied out once.
  */
 #include <linux/capability.h>
 #include <linux/fs.h>
 #include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/moduleparam.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
 #include "secel-internal.h"
 
+unsigned int secel_max_file_channels = 8;
+
+static int secel_param_set_channels(const char *val,
+				    const struct kernel_param *kp)
+{
+	return param_set_uint_minmax(val, kp, 1, SECEL_MAX_CHANNELS - 1);
+}
+
+static const struct kernel_param_ops secel_channels_param_ops = {
+	.set = secel_param_set_channels,
+	.get = param_get_uint,
+};
+
+module_param_cb(max_file_channels, &secel_channels_param_ops,
+		&secel_max_file_channels, 0644);
+MODULE_PARM_DESC(max_file_channels, "Logical channels one open file may hold, 1..19 (default 8)");
+
 /**
  * struct secel_file - one open /dev/secelN
  * @se: the SE, referenced
+ * @lock: guards @kept and @kept_len
+ * @kept: the response of the last TRANSMIT that did not fit the caller's
+ *	buffer, for SECEL_TX_KEPT; NULL when none
+ * @kept_len: its length
  *
  * Logical channels are owned by this structure: se->chan_owner points here.
  */
 struct secel_file {
 	struct secel_se *se;
+	struct mutex lock;	/* the kept response */
+	u8 *kept;
+	size_t kept_len;
 };
 
-/* Room for a 6Cxx re-issue that turns case 3E into 4E. */
-#define SECEL_CMD_SLACK		2
-
+/* Wait for the SE's exchange slot; nothing has happened when interrupted. */
 static int secel_io_begin(struct secel_se *se)
 {
-	int ret;
-
 	down_read(&se->ops_sem);
 	if (!se->ops) {
 		up_read(&se->ops_sem);
 		return -ENODEV;
 	}
-	ret = mutex_lock_interruptible(&se->io_lock);
-	if (ret) {
+	if (mutex_lock_interruptible(&se->io_lock)) {
 		up_read(&se->ops_sem);
-		return ret;
+		return -ERESTARTSYS;
 	}
 	return 0;
 }
@@ -52,7 +78,11 @@ static void secel_io_end(struct secel_se *se)
 	up_read(&se->ops_sem);
 }
 
-/* Userspace may reach the card only while the SE is listed. */
+/*
+ * Userspace may reach the card only while the SE is listed.  DELETE,
+ * verification and RESET change the state under io_lock, so an exchange
+ * that waited for io_lock sees the state they left.
+ */
 static int secel_io_begin_listed(struct secel_se *se)
 {
 	int ret = secel_io_begin(se);
@@ -62,6 +92,17 @@ static int secel_io_begin_listed(struct secel_se *se)
 		return -ENOLINK;
 	}
 	return ret;
+}
+
+/* The SE's exchange buffers; caller holds io_lock. */
+static int secel_io_buffers(struct secel_se *se)
+{
+	if (!se->cmd_buf)
+		se->cmd_buf = kvmalloc(se->desc.max_cmd + SECEL_CMD_SLACK,
+				       GFP_KERNEL);
+	if (!se->rsp_buf)
+		se->rsp_buf = kvmalloc(SECEL_RESP_MAX, GFP_KERNEL);
+	return se->cmd_buf && se->rsp_buf ? 0 : -ENOMEM;
 }
 
 static bool secel_se_gone(struct secel_se *se)
@@ -74,36 +115,71 @@ static bool secel_se_gone(struct secel_se *se)
 	return gone;
 }
 
+static unsigned int secel_file_channels(struct secel_file *sf)
+{
+	unsigned int ch, n = 0;
+
+	for (ch = 1; ch < SECEL_MAX_CHANNELS; ch++)
+		n += sf->se->chan_owner[ch] == sf;
+	return n;
+}
+
+static void secel_drop_kept(struct secel_file *sf)
+{
+	mutex_lock(&sf->lock);
+	kvfree(sf->kept);
+	sf->kept = NULL;
+	sf->kept_len = 0;
+	mutex_unlock(&sf->lock);
+}
+
 /*
  * Drop the channels @sf owns (@only, or all when @only is 0), closing them
- * on the card while the SE is there and listed.  A card that fails to
- * answer is not asked again, so that closing a file takes one timeout at
- * most.  Not interruptible: used on release and on error paths.
+ * on the card while it is on.  A card that fails to answer is not asked
+ * again, so that closing a file takes one timeout at most.  When a signal
+ * is pending (the task may be exiting with a fatal one) or interrupts a
+ * close, the close worker finishes the job: the card hears of every
+ * channel whatever happens to the caller.
+ *
+ * Return: for @only, -ENXIO when @sf does not own it, else the card's
+ * answer to the close (0 when it was not asked or the worker will ask).
  */
-static void secel_forget_channels(struct secel_file *sf, unsigned int only)
+static int secel_forget_channels(struct secel_file *sf, unsigned int only)
 {
 	struct secel_se *se = sf->se;
+	bool tell, orphans = false;
 	unsigned int ch;
-	bool tell;
-	int ret;
+	int ret = 0, last = 0;
 
 	down_read(&se->ops_sem);
 	mutex_lock(&se->io_lock);
-	tell = se->ops && READ_ONCE(se->state) == SECEL_STATE_LISTED;
+	if (only && se->chan_owner[only] != sf)
+		last = -ENXIO;
+	tell = se->ops && se->powered;
 	for (ch = 1; ch < SECEL_MAX_CHANNELS; ch++) {
 		if (se->chan_owner[ch] != sf || (only && ch != only))
 			continue;
-		if (tell) {
-			ret = secel_close_channel_locked(se, ch);
-			tell = !ret || ret == -EIO;
-		}
 		se->chan_owner[ch] = NULL;
+		if (!tell)
+			continue;
+		ret = signal_pending(current) ? -EINTR :
+		      secel_close_channel_locked(se, ch);
+		if (ret == -EINTR) {
+			se->chan_owner[ch] = SECEL_CHAN_ORPHAN;
+			orphans = true;
+		} else {
+			last = ret;
+			tell = !ret || ret == -EIO || ret == -EPROTO;
+		}
 	}
+	if (orphans)
+		secel_orphan_channel_locked(se, 0, false);
 	mutex_unlock(&se->io_lock);
 	up_read(&se->ops_sem);
+	return last;
 }
 
-static int secel_se_open(struct inode *inode, struct file *file)
+static int secel_file_open(struct inode *inode, struct file *file)
 {
 	struct secel_se *se = container_of(inode->i_cdev, struct secel_se, cdev);
 	struct secel_file *sf;
@@ -119,16 +195,31 @@ static int secel_se_open(struct inode *inode, struct file *file)
 		return -ENOMEM;
 	}
 	sf->se = se;
+	mutex_init(&sf->lock);
+	atomic_inc(&se->users);
 	file->private_data = sf;
 	return nonseekable_open(inode, file);
 }
 
-static int secel_se_release(struct inode *inode, struct file *file)
+static int secel_file_release(struct inode *inode, struct file *file)
 {
 	struct secel_file *sf = file->private_data;
 	struct secel_se *se = sf->se;
 
 	secel_forget_channels(sf, 0);
+	if (atomic_dec_and_test(&se->users)) {
+		/* an SE nobody has open costs no buffers */
+		mutex_lock(&se->io_lock);
+		if (!atomic_read(&se->users)) {
+			kvfree(se->cmd_buf);
+			kvfree(se->rsp_buf);
+			se->cmd_buf = NULL;
+			se->rsp_buf = NULL;
+		}
+		mutex_unlock(&se->io_lock);
+	}
+	kvfree(sf->kept);
+	mutex_destroy(&sf->lock);
 	kfree(sf);
 	put_device(&se->dev);
 	return 0;
@@ -140,10 +231,18 @@ static long secel_ioc_get_info(struct secel_se *se, void __user *uarg)
 
 	if (secel_se_gone(se))
 		return -ENODEV;
-	mutex_lock(&secel_list_lock);
 	secel_fill_info(se, &info);
-	mutex_unlock(&secel_list_lock);
 	return copy_to_user(uarg, &info, sizeof(info)) ? -EFAULT : 0;
+}
+
+/*
+ * CPLC (with the chip's serial number) and CIN identify one card, so they
+ * are private: a process that could read them could follow the device.
+ * The ATR, IIN and card recognition data describe a kind of card.
+ */
+static bool secel_item_private(u32 item)
+{
+	return item == SECEL_ITEM_CPLC || item == SECEL_ITEM_CIN;
 }
 
 static long secel_ioc_get_item(struct secel_se *se,
@@ -152,7 +251,7 @@ static long secel_ioc_get_item(struct secel_se *se,
 	struct secel_item req;
 	size_t len = 0;
 	u8 *copy = NULL;
-	long ret = 0;
+	long ret;
 
 	if (copy_from_user(&req, uarg, sizeof(req)))
 		return -EFAULT;
@@ -160,24 +259,14 @@ static long secel_ioc_get_item(struct secel_se *se,
 		return -EINVAL;
 	if (req.item < SECEL_ITEM_ATR || req.item > SECEL_ITEM_LAST)
 		return -EINVAL;
+	if (secel_item_private(req.item) && !capable(CAP_SYS_ADMIN))
+		return -EPERM;
 	if (secel_se_gone(se))
 		return -ENODEV;
 
-	mutex_lock(&secel_list_lock);
-	if (req.item == SECEL_ITEM_ATR) {
-		len = se->atr_len;
-		copy = len ? kmemdup(se->atr, len, GFP_KERNEL) : NULL;
-	} else {
-		len = se->items[req.item].len;
-		copy = len ? kmemdup(se->items[req.item].data, len,
-				     GFP_KERNEL) : NULL;
-	}
-	mutex_unlock(&secel_list_lock);
-
-	if (!len)
-		return -ENODATA;
-	if (!copy)
-		return -ENOMEM;
+	ret = secel_se_copy_item(se, req.item, &copy, &len);
+	if (ret)
+		return ret;
 	if (len > req.buf_len)
 		ret = -EMSGSIZE;
 	else if (copy_to_user(u64_to_user_ptr(req.buf_ptr), copy, len))
@@ -191,13 +280,13 @@ static long secel_ioc_get_item(struct secel_se *se,
 	return ret;
 }
 
-/* Check a command from userspace; return 0 or the errno it deserves. */
-static int secel_check_command(struct secel_se *se, const u8 *cmd, size_t len)
+/* Check a command from userspace and parse it; 0 or the errno it earns. */
+static int secel_check_command(struct secel_se *se, const u8 *cmd, size_t len,
+			       struct secel_apdu *a)
 {
-	struct secel_apdu a;
 	int ret;
 
-	ret = secel_apdu_parse(cmd, len, &a);
+	ret = secel_apdu_parse(cmd, len, a);
 	if (ret)
 		return ret;
 	ret = secel_cla_check_basic(cmd[0]);
@@ -205,12 +294,34 @@ static int secel_check_command(struct secel_se *se, const u8 *cmd, size_t len)
 		return ret;
 	if (cmd[1] == 0x70)	/* MANAGE CHANNEL belongs to the core */
 		return -EPERM;
-	if (secel_apdu_is_extended(&a) &&
+	if (secel_apdu_is_extended(a) &&
 	    !(se->desc.caps & SECEL_CAP_EXTENDED_LENGTH))
 		return -EOPNOTSUPP;
 	if (len > se->desc.max_cmd)
 		return -EMSGSIZE;
 	return 0;
+}
+
+/*
+ * A command longer than the SE's buffer: tell why it is refused, with the
+ * same precedence as any other (a malformed one is -EINVAL first).  An
+ * error path, so it may allocate.
+ */
+static int secel_check_oversized(struct secel_se *se, u64 ptr, u32 len)
+{
+	struct secel_apdu a;
+	u8 *cmd;
+	int ret;
+
+	cmd = kvmalloc(len, GFP_KERNEL);
+	if (!cmd)
+		return -ENOMEM;
+	if (copy_from_user(cmd, u64_to_user_ptr(ptr), len))
+		ret = -EFAULT;
+	else
+		ret = secel_check_command(se, cmd, len, &a);
+	kvfree(cmd);
+	return ret;
 }
 
 static bool secel_owns_channel(struct secel_file *sf, u32 channel)
@@ -233,61 +344,121 @@ static long secel_put_response(const u8 *rsp, size_t len, u64 ptr,
 	return 0;
 }
 
+/* SECEL_TX_KEPT: the response a short buffer could not take, once. */
+static long secel_transmit_kept(struct secel_file *sf,
+				struct secel_transmit *req)
+{
+	long ret;
+
+	if (req->flags != SECEL_TX_KEPT || req->cmd_len)
+		return -EINVAL;
+	mutex_lock(&sf->lock);
+	if (!sf->kept) {
+		ret = -ENODATA;
+	} else {
+		ret = secel_put_response(sf->kept, sf->kept_len, req->rsp_ptr,
+					 &req->rsp_len);
+		if (!ret) {
+			kvfree(sf->kept);
+			sf->kept = NULL;
+			sf->kept_len = 0;
+		}
+	}
+	mutex_unlock(&sf->lock);
+	return ret;
+}
+
+/* Keep a response that did not fit, for SECEL_TX_KEPT. */
+static long secel_keep_response(struct secel_file *sf, const u8 *rsp,
+				size_t len)
+{
+	u8 *kept = kvmalloc(len, GFP_KERNEL);
+
+	if (!kept)
+		return -ENOMEM;
+	memcpy(kept, rsp, len);
+	mutex_lock(&sf->lock);
+	kvfree(sf->kept);
+	sf->kept = kept;
+	sf->kept_len = len;
+	mutex_unlock(&sf->lock);
+	return -EMSGSIZE;
+}
+
 static long secel_ioc_transmit(struct secel_file *sf,
 			       struct secel_transmit __user *uarg)
 {
 	struct secel_se *se = sf->se;
 	struct secel_transmit req;
-	u8 *cmd = NULL, *rsp = NULL;
+	struct secel_apdu a;
 	size_t rsp_len;
 	long ret;
 
 	if (copy_from_user(&req, uarg, sizeof(req)))
 		return -EFAULT;
-	if ((req.flags & ~SECEL_TX_RAW) || req.reserved[0] || req.reserved[1])
+	if ((req.flags & ~(SECEL_TX_RAW | SECEL_TX_KEPT)) || req.reserved[0] ||
+	    req.reserved[1])
 		return -EINVAL;
+	if (req.flags & SECEL_TX_KEPT) {
+		ret = secel_transmit_kept(sf, &req);
+		goto out_req;
+	}
 	if (req.cmd_len < 4 || req.cmd_len > SECEL_APDU_MAX || req.rsp_len < 2)
 		return -EINVAL;
 	if (req.channel >= SECEL_MAX_CHANNELS)
 		return -ENXIO;
-
-	cmd = kvmalloc(req.cmd_len + SECEL_CMD_SLACK, GFP_KERNEL);
-	rsp = kvmalloc(SECEL_RESP_MAX, GFP_KERNEL);
-	if (!cmd || !rsp) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	if (copy_from_user(cmd, u64_to_user_ptr(req.cmd_ptr), req.cmd_len)) {
-		ret = -EFAULT;
-		goto out;
-	}
-	ret = secel_check_command(se, cmd, req.cmd_len);
-	if (ret)
-		goto out;
+	secel_drop_kept(sf);
+	if (req.cmd_len > se->desc.max_cmd)
+		return secel_check_oversized(se, req.cmd_ptr, req.cmd_len);
 
 	ret = secel_io_begin_listed(se);
 	if (ret)
-		goto out;
-	if (!secel_owns_channel(sf, req.channel))
-		ret = -ENXIO;
-	else
-		ret = secel_exchange(se, cmd, req.cmd_len,
-				     req.cmd_len + SECEL_CMD_SLACK, req.channel,
-				     req.flags, rsp, SECEL_RESP_MAX, &rsp_len);
-	secel_io_end(se);
+		return ret;
+	ret = secel_io_buffers(se);
 	if (ret)
-		goto out;
-
-	ret = secel_put_response(rsp, rsp_len, req.rsp_ptr, &req.rsp_len);
-	if (ret != -EFAULT && copy_to_user(uarg, &req, sizeof(req)))
+		goto out_end;
+	if (copy_from_user(se->cmd_buf, u64_to_user_ptr(req.cmd_ptr),
+			   req.cmd_len)) {
 		ret = -EFAULT;
-out:
-	kvfree(rsp);
-	kvfree(cmd);
+		goto out_end;
+	}
+	ret = secel_check_command(se, se->cmd_buf, req.cmd_len, &a);
+	if (ret)
+		goto out_end;
+	if (!secel_owns_channel(sf, req.channel)) {
+		ret = -ENXIO;
+		goto out_end;
+	}
+	ret = secel_exchange_apdu(se, &a, se->cmd_buf, req.cmd_len,
+				  se->desc.max_cmd + SECEL_CMD_SLACK,
+				  req.channel, req.flags, se->rsp_buf,
+				  SECEL_RESP_MAX, &rsp_len);
+	if (ret)
+		goto out_end;
+	/*
+	 * The card has run the command: a response that does not fit is
+	 * kept for SECEL_TX_KEPT rather than lost.
+	 */
+	ret = secel_put_response(se->rsp_buf, rsp_len, req.rsp_ptr,
+				 &req.rsp_len);
+	if (ret == -EMSGSIZE)
+		ret = secel_keep_response(sf, se->rsp_buf, rsp_len);
+out_end:
+	secel_io_end(se);
+	if (ret && ret != -EMSGSIZE)
+		return ret;
+out_req:
+	if (ret != -EFAULT && (!ret || ret == -EMSGSIZE) &&
+	    copy_to_user(uarg, &req, sizeof(req)))
+		ret = -EFAULT;
 	return ret;
 }
 
-/* MANAGE CHANNEL open on the basic channel; return the channel or errno. */
+/*
+ * MANAGE CHANNEL open on the basic channel; return the channel or errno.
+ * An interrupted open may have opened a channel the core cannot name: the
+ * close worker then closes every channel no file owns.
+ */
 static int secel_manage_channel_open(struct secel_se *se, u8 *rsp,
 				     size_t rsp_size)
 {
@@ -296,7 +467,10 @@ static int secel_manage_channel_open(struct secel_se *se, u8 *rsp,
 	int ret;
 	u16 sw;
 
-	ret = secel_xfer(se, open_cmd, sizeof(open_cmd), rsp, rsp_size, &len);
+	ret = secel_transmit_raw(se, open_cmd, sizeof(open_cmd), rsp, rsp_size,
+				 &len);
+	if (ret == -EINTR)
+		secel_orphan_channel_locked(se, 0, true);
 	if (ret)
 		return ret;
 	sw = secel_sw(rsp, len);
@@ -333,8 +507,8 @@ static long secel_ioc_open_channel(struct secel_file *sf,
 	struct secel_channel_open req;
 	u8 cmd[5 + SECEL_AID_MAX + 1 + SECEL_CMD_SLACK];
 	size_t cmd_len, rsp_len = 0;
-	u8 *rsp;
-	long ret;
+	struct secel_apdu a;
+	long ret, put = 0;
 	int ch;
 	u16 sw;
 
@@ -364,29 +538,42 @@ static long secel_ioc_open_channel(struct secel_file *sf,
 		cmd[4] = 0x00;
 		cmd_len = 5;
 	}
-
-	rsp = kvmalloc(SECEL_RESP_MAX, GFP_KERNEL);
-	if (!rsp)
-		return -ENOMEM;
+	ret = secel_apdu_parse(cmd, cmd_len, &a);
+	if (ret)
+		return ret;
+	secel_drop_kept(sf);
 
 	ret = secel_io_begin_listed(se);
 	if (ret)
-		goto out;
-	ch = secel_manage_channel_open(se, rsp, SECEL_RESP_MAX);
+		return ret;
+	if (secel_file_channels(sf) >= READ_ONCE(secel_max_file_channels)) {
+		ret = -EMFILE;
+		goto out_end;
+	}
+	ret = secel_io_buffers(se);
+	if (ret)
+		goto out_end;
+	ch = secel_manage_channel_open(se, se->rsp_buf, SECEL_RESP_MAX);
 	if (ch < 0) {
 		ret = ch;
 		goto out_end;
 	}
-	ret = secel_exchange(se, cmd, cmd_len, sizeof(cmd), ch, 0, rsp,
-			     SECEL_RESP_MAX, &rsp_len);
+	ret = secel_exchange_apdu(se, &a, cmd, cmd_len, sizeof(cmd), ch, 0,
+				  se->rsp_buf, SECEL_RESP_MAX, &rsp_len);
 	if (ret) {
-		/* a card that did not answer SELECT is not asked to close */
-		if (ret != -ETIMEDOUT && ret != -ENODEV && ret != -EINTR)
+		/*
+		 * An interrupted SELECT leaves the channel open on the card:
+		 * the close worker closes it.  A card that did not answer
+		 * is not asked to.
+		 */
+		if (ret == -EINTR)
+			secel_orphan_channel_locked(se, ch, false);
+		else if (ret != -ETIMEDOUT && ret != -ENODEV)
 			secel_close_channel_locked(se, ch);
 		rsp_len = 0;
 		goto out_end;
 	}
-	sw = secel_sw(rsp, rsp_len);
+	sw = secel_sw(se->rsp_buf, rsp_len);
 	if (sw == 0x9000 || (sw >> 8) == 0x62 || (sw >> 8) == 0x63) {
 		se->chan_owner[ch] = sf;
 		req.channel = ch;
@@ -394,18 +581,15 @@ static long secel_ioc_open_channel(struct secel_file *sf,
 		secel_close_channel_locked(se, ch);
 		ret = sw == 0x6a82 ? -ENOENT : -EIO;
 	}
+	/* the response, when there is one, also goes back on failure */
+	put = secel_put_response(se->rsp_buf, rsp_len, req.rsp_ptr,
+				 &req.rsp_len);
 out_end:
 	secel_io_end(se);
-	/* the response, when there is one, also goes back on failure */
-	if (rsp_len) {
-		long put = secel_put_response(rsp, rsp_len, req.rsp_ptr,
-					      &req.rsp_len);
-
-		if (put == -EFAULT || (!ret && put))
-			ret = put;
-	} else {
+	if (put == -EFAULT || (!ret && put))
+		ret = put;
+	if (!rsp_len)
 		req.rsp_len = 0;
-	}
 	ch = req.channel;
 	if (ret)
 		req.channel = 0;
@@ -414,17 +598,13 @@ out_end:
 	/* a caller that cannot learn its channel does not keep it */
 	if (ret && ch > 0)
 		secel_forget_channels(sf, ch);
-out:
-	kvfree(rsp);
 	return ret;
 }
 
 static long secel_ioc_close_channel(struct secel_file *sf,
 				    struct secel_channel_close __user *uarg)
 {
-	struct secel_se *se = sf->se;
 	struct secel_channel_close req;
-	long ret;
 
 	if (copy_from_user(&req, uarg, sizeof(req)))
 		return -EFAULT;
@@ -432,26 +612,14 @@ static long secel_ioc_close_channel(struct secel_file *sf,
 		return -EINVAL;
 	if (!req.channel || req.channel >= SECEL_MAX_CHANNELS)
 		return -ENXIO;
-
-	ret = secel_io_begin(se);
-	if (ret)
-		return ret;
-	if (se->chan_owner[req.channel] != sf) {
-		ret = -ENXIO;
-	} else {
-		se->chan_owner[req.channel] = NULL;
-		if (READ_ONCE(se->state) == SECEL_STATE_LISTED)
-			ret = secel_close_channel_locked(se, req.channel);
-	}
-	secel_io_end(se);
-	return ret;
+	if (secel_se_gone(sf->se))
+		return -ENODEV;
+	return secel_forget_channels(sf, req.channel);
 }
 
 static long secel_ioc_reset(struct secel_se *se, struct secel_reset __user *uarg)
 {
 	struct secel_reset req;
-	u8 atr[SECEL_ATR_MAX];
-	struct secel_atr info;
 	size_t atr_len = 0;
 	bool warm;
 	long ret;
@@ -465,39 +633,11 @@ static long secel_ioc_reset(struct secel_se *se, struct secel_reset __user *uarg
 		return -EINVAL;
 	warm = req.flags & SECEL_RESET_WARM;
 
-	ret = secel_io_begin(se);
-	if (ret)
-		return ret;
-	if (se->powered && se->ops->reset) {
-		ret = se->ops->reset(se, warm, atr, &atr_len);
-	} else {
-		if (se->powered && se->ops->power_off)
-			se->ops->power_off(se);
-		ret = se->ops->power_on(se, atr, &atr_len);
-	}
-	/* Whatever the outcome, the card has forgotten its channels. */
-	secel_drop_channels_locked(se, false);
-	se->powered = !ret;
-	if (!ret && atr_len > SECEL_ATR_MAX)
-		ret = -EPROTO;
-	if (!ret) {
-		/* the new ATR must pass as the first one did */
-		secel_atr_parse(atr, atr_len, &info);
-		mutex_lock(&secel_list_lock);
-		memcpy(se->atr, atr, atr_len);
-		se->atr_len = atr_len;
-		se->atr_info = info;
-		if (!secel_atr_acceptable(se, &info)) {
-			ret = -EPROTO;
-			if (se->state == SECEL_STATE_LISTED) {
-				WRITE_ONCE(se->state, SECEL_STATE_REJECTED);
-				WRITE_ONCE(se->designated, false);
-			}
-		}
-		secel_se_changed(se);
-		mutex_unlock(&secel_list_lock);
-	}
-	secel_io_end(se);
+	/* RESET is a configurator operation: one at a time per SE */
+	if (mutex_lock_interruptible(&se->cfg_lock))
+		return -ERESTARTSYS;
+	ret = secel_se_reset(se, warm, &atr_len);
+	mutex_unlock(&se->cfg_lock);
 	if (ret)
 		return ret;
 
@@ -507,8 +647,8 @@ static long secel_ioc_reset(struct secel_se *se, struct secel_reset __user *uarg
 	return copy_to_user(uarg, &req, sizeof(req)) ? -EFAULT : 0;
 }
 
-static long secel_se_ioctl(struct file *file, unsigned int cmd,
-			   unsigned long arg)
+static long secel_file_ioctl(struct file *file, unsigned int cmd,
+			     unsigned long arg)
 {
 	struct secel_file *sf = file->private_data;
 	void __user *uarg = (void __user *)arg;
@@ -535,9 +675,9 @@ static long secel_se_ioctl(struct file *file, unsigned int cmd,
 
 const struct file_operations secel_se_fops = {
 	.owner = THIS_MODULE,
-	.open = secel_se_open,
-	.release = secel_se_release,
-	.unlocked_ioctl = secel_se_ioctl,
+	.open = secel_file_open,
+	.release = secel_file_release,
+	.unlocked_ioctl = secel_file_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 	.llseek = no_llseek,
 };

@@ -21,18 +21,11 @@
 
 #include "secel-internal.h"
 
-/* The list of every registered SE, whatever its state, and their states. */
-DEFINE_MUTEX(secel_list_lock);
-LIST_HEAD(secel_list);
 struct workqueue_struct *secel_wq;
 
-bool secel_auto_add = true;
-module_param_named(auto_add, secel_auto_add, bool, 0644);
-MODULE_PARM_DESC(auto_add, "Verify and list an SE as soon as it is reported (default: on)");
-
-bool secel_strict_atr;
-module_param_named(strict_atr, secel_strict_atr, bool, 0644);
-MODULE_PARM_DESC(strict_atr, "Reject an SE whose ATR has a missing or wrong TCK (default: off, the flaw is recorded)");
+unsigned int secel_max_ses = SECEL_MAX_SES_DEFAULT;
+module_param_named(max_ses, secel_max_ses, uint, 0444);
+MODULE_PARM_DESC(max_ses, "How many SEs may be registered at once, 16..65536 (default 1024; set at load)");
 
 static DEFINE_IDA(secel_ida);
 static dev_t secel_devt;
@@ -57,109 +50,15 @@ static const char *secel_kind_name(u32 kind)
 	return kind == SECEL_KIND_VIRTUAL ? "virtual" : "physical";
 }
 
-/**
- * secel_se_changed() - announce a change of state or designation
- * @se: the SE; caller holds secel_list_lock
- *
- * The uevent callback reads only what the list lock writes, with
- * READ_ONCE, so the event can be raised under the lock, which keeps it
- * from racing with unregistration.
- */
-void secel_se_changed(struct secel_se *se)
-{
-	lockdep_assert_held(&secel_list_lock);
-	if (!se->unplugged && device_is_registered(&se->dev))
-		kobject_uevent(&se->dev.kobj, KOBJ_CHANGE);
-}
-
-/**
- * secel_se_get_by_index() - find a registered SE and take a reference
- * @index: the N of secelN
- *
- * Return: the SE, to be released with put_device(), or NULL.
- */
-struct secel_se *secel_se_get_by_index(u32 index)
-{
-	struct secel_se *se, *found = NULL;
-
-	mutex_lock(&secel_list_lock);
-	list_for_each_entry(se, &secel_list, node) {
-		if (se->index == index) {
-			found = se;
-			get_device(&found->dev);
-			break;
-		}
-	}
-	mutex_unlock(&secel_list_lock);
-	return found;
-}
-
-/**
- * secel_fill_info() - describe an SE for userspace
- * @se: the SE; caller holds secel_list_lock
- * @info: zeroed and filled
- */
-void secel_fill_info(struct secel_se *se, struct secel_info *info)
-{
-	lockdep_assert_held(&secel_list_lock);
-	memset(info, 0, sizeof(*info));
-	info->index = se->index;
-	info->kind = se->desc.kind;
-	info->state = se->state;
-	info->protocols = se->atr_info.protocols;
-	info->max_cmd = se->desc.max_cmd;
-	info->max_rsp = se->desc.max_rsp;
-	info->atr_len = se->atr_len;
-	memcpy(info->atr, se->atr, se->atr_len);
-	strscpy(info->name, se->name, sizeof(info->name));
-	strscpy(info->transport, se->transport, sizeof(info->transport));
-	info->flags = secel_info_flags(se);
-}
-
-/**
- * secel_info_flags() - the SECEL_INFO_* flags of an SE
- * @se: the SE; caller holds secel_list_lock
- *
- * Return: the flags.
- */
-u32 secel_info_flags(struct secel_se *se)
-{
-	u32 flags = 0;
-
-	lockdep_assert_held(&secel_list_lock);
-	if (se->designated)
-		flags |= SECEL_INFO_DESIGNATED;
-	if (se->items[SECEL_ITEM_CPLC].data)
-		flags |= SECEL_INFO_HAS_CPLC;
-	if (se->items[SECEL_ITEM_IIN].data)
-		flags |= SECEL_INFO_HAS_IIN;
-	if (se->items[SECEL_ITEM_CIN].data)
-		flags |= SECEL_INFO_HAS_CIN;
-	if (se->items[SECEL_ITEM_CARD_DATA].data)
-		flags |= SECEL_INFO_HAS_CARD_DATA;
-	if (se->atr_info.tck_missing)
-		flags |= SECEL_INFO_ATR_TCK_MISSING;
-	if (se->atr_info.tck_wrong)
-		flags |= SECEL_INFO_ATR_TCK_WRONG;
-	if (se->atr_info.malformed)
-		flags |= SECEL_INFO_ATR_MALFORMED;
-	if (se->desc.caps & SECEL_CAP_EXTENDED_LENGTH)
-		flags |= SECEL_INFO_EXTENDED_LENGTH;
-	return flags;
-}
-
 /* sysfs: one value per attribute, documented in sysfs-class-secel */
 
 static ssize_t name_show(struct device *dev, struct device_attribute *attr,
 			 char *buf)
 {
 	struct secel_se *se = to_secel_se(dev);
-	ssize_t ret;
 
-	mutex_lock(&secel_list_lock);
-	ret = sysfs_emit(buf, "%s\n", se->name);
-	mutex_unlock(&secel_list_lock);
-	return ret;
+	/* fixed at registration */
+	return sysfs_emit(buf, "%s\n", se->name);
 }
 static DEVICE_ATTR_RO(name);
 
@@ -194,7 +93,10 @@ static ssize_t designated_show(struct device *dev,
 }
 static DEVICE_ATTR_RO(designated);
 
-/* Lowercase hex without separators; -ENODATA when the SE lacks it. */
+/*
+ * Lowercase hex without separators; -ENODATA when the SE lost it between
+ * the attribute's visibility update and this read.
+ */
 static ssize_t secel_emit_hex(char *buf, const u8 *data, size_t len)
 {
 	char *end;
@@ -214,9 +116,9 @@ static ssize_t atr_show(struct device *dev, struct device_attribute *attr,
 	struct secel_se *se = to_secel_se(dev);
 	ssize_t ret;
 
-	mutex_lock(&secel_list_lock);
+	secel_info_lock();
 	ret = secel_emit_hex(buf, se->atr, se->atr_len);
-	mutex_unlock(&secel_list_lock);
+	secel_info_unlock();
 	return ret;
 }
 static DEVICE_ATTR_RO(atr);
@@ -227,7 +129,7 @@ static ssize_t atr_check_show(struct device *dev,
 	struct secel_se *se = to_secel_se(dev);
 	const char *verdict;
 
-	mutex_lock(&secel_list_lock);
+	secel_info_lock();
 	if (!se->atr_len)
 		verdict = NULL;
 	else if (se->atr_info.malformed)
@@ -238,7 +140,7 @@ static ssize_t atr_check_show(struct device *dev,
 		verdict = "tck-wrong";
 	else
 		verdict = "ok";
-	mutex_unlock(&secel_list_lock);
+	secel_info_unlock();
 	if (!verdict)
 		return -ENODATA;
 	return sysfs_emit(buf, "%s\n", verdict);
@@ -253,9 +155,9 @@ static ssize_t protocol_show(struct device *dev,
 	ssize_t len = 0;
 	unsigned int t;
 
-	mutex_lock(&secel_list_lock);
+	secel_info_lock();
 	protocols = se->atr_len ? se->atr_info.protocols : 0;
-	mutex_unlock(&secel_list_lock);
+	secel_info_unlock();
 	if (!protocols)
 		return -ENODATA;
 	for_each_set_bit(t, &protocols, 16)
@@ -270,9 +172,9 @@ static ssize_t secel_item_show(struct device *dev, char *buf, int item)
 	struct secel_se *se = to_secel_se(dev);
 	ssize_t ret;
 
-	mutex_lock(&secel_list_lock);
+	secel_info_lock();
 	ret = secel_emit_hex(buf, se->items[item].data, se->items[item].len);
-	mutex_unlock(&secel_list_lock);
+	secel_info_unlock();
 	return ret;
 }
 
@@ -288,7 +190,7 @@ static ssize_t iin_show(struct device *dev, struct device_attribute *attr,
 {
 	return secel_item_show(dev, buf, SECEL_ITEM_IIN);
 }
-static DEVICE_ATTR_ADMIN_RO(iin);
+static DEVICE_ATTR_RO(iin);
 
 static ssize_t cin_show(struct device *dev, struct device_attribute *attr,
 			char *buf)
@@ -302,7 +204,7 @@ static ssize_t card_data_show(struct device *dev,
 {
 	return secel_item_show(dev, buf, SECEL_ITEM_CARD_DATA);
 }
-static DEVICE_ATTR_ADMIN_RO(card_data);
+static DEVICE_ATTR_RO(card_data);
 
 static struct attribute *secel_attrs[] = {
 	&dev_attr_name.attr,
@@ -319,7 +221,55 @@ static struct attribute *secel_attrs[] = {
 	&dev_attr_card_data.attr,
 	NULL
 };
-ATTRIBUTE_GROUPS(secel);
+
+/*
+ * What the SE does not have is not shown: no ATR before the card was
+ * powered, no items it did not give.  cfg_lock serialises the updates.
+ */
+static umode_t secel_attr_visible(struct kobject *kobj, struct attribute *attr,
+				  int n)
+{
+	struct secel_se *se = to_secel_se(kobj_to_dev(kobj));
+	int item = 0;
+
+	if (attr == &dev_attr_atr.attr || attr == &dev_attr_atr_check.attr ||
+	    attr == &dev_attr_protocol.attr)
+		return READ_ONCE(se->atr_len) ? attr->mode : 0;
+	if (attr == &dev_attr_cplc.attr)
+		item = SECEL_ITEM_CPLC;
+	else if (attr == &dev_attr_iin.attr)
+		item = SECEL_ITEM_IIN;
+	else if (attr == &dev_attr_cin.attr)
+		item = SECEL_ITEM_CIN;
+	else if (attr == &dev_attr_card_data.attr)
+		item = SECEL_ITEM_CARD_DATA;
+	if (item && !READ_ONCE(se->items[item].data))
+		return 0;
+	return attr->mode;
+}
+
+static const struct attribute_group secel_group = {
+	.attrs = secel_attrs,
+	.is_visible = secel_attr_visible,
+};
+
+static const struct attribute_group *secel_groups[] = {
+	&secel_group,
+	NULL
+};
+
+/**
+ * secel_se_update_sysfs() - show the attributes of what the SE has now
+ * @se: the SE; caller holds cfg_lock, which also keeps unregistration
+ *	from removing the directory meanwhile
+ */
+void secel_se_update_sysfs(struct secel_se *se)
+{
+	lockdep_assert_held(&se->cfg_lock);
+	if (!READ_ONCE(se->unplugged) && device_is_registered(&se->dev) &&
+	    sysfs_update_group(&se->dev.kobj, &secel_group))
+		dev_dbg(&se->dev, "sysfs attributes not updated\n");
+}
 
 static int secel_uevent(secel_cb_device *dev, struct kobj_uevent_env *env)
 {
@@ -344,13 +294,15 @@ static int secel_uevent(secel_cb_device *dev, struct kobj_uevent_env *env)
 	return ret;
 }
 
-static void secel_se_release(struct device *dev)
+static void secel_dev_release(struct device *dev)
 {
 	struct secel_se *se = to_secel_se(dev);
 	int i;
 
 	for (i = 0; i <= SECEL_ITEM_LAST; i++)
 		kfree(se->items[i].data);
+	kvfree(se->cmd_buf);
+	kvfree(se->rsp_buf);
 	ida_free(&secel_ida, se->index);
 	kfree(se);
 }
@@ -359,7 +311,7 @@ static const struct device_type secel_se_type = {
 	.name = "secel",
 	.groups = secel_groups,
 	.uevent = secel_uevent,
-	.release = secel_se_release,
+	.release = secel_dev_release,
 };
 
 static struct class secel_class = {
@@ -378,12 +330,30 @@ static bool secel_prefix_valid(const char *prefix)
 	return true;
 }
 
+/* The transport reaches uevents and sysfs: a plain word. */
+static bool secel_transport_valid(const char *transport)
+{
+	size_t i, len = transport ? strlen(transport) : 0;
+
+	if (!len || len >= SECEL_TRANSPORT_LEN)
+		return false;
+	for (i = 0; i < len; i++) {
+		char c = transport[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		      c == '-' || c == '_'))
+			return false;
+	}
+	return true;
+}
+
 /**
  * secel_se_alloc() - allocate an SE for a converter
  * @parent: the converter's device, or NULL
  * @ops: the converter's operations; @ops->power_on and @ops->transmit are
  *	required
- * @desc: name prefix, transport, kind, capabilities and sizes; copied
+ * @desc: name prefix (1-7 ASCII letters), transport (1-15 characters of
+ *	a-z, 0-9, '-' and '_'), kind, capabilities and sizes; copied
  * @priv: the converter's data, returned by secel_se_priv()
  *
  * The SE is initialised but invisible until secel_se_register().  Release
@@ -401,9 +371,8 @@ struct secel_se *secel_se_alloc(struct device *parent,
 	int index, ret;
 
 	if (!ops || !ops->power_on || !ops->transmit || !desc ||
-	    !secel_prefix_valid(desc->name_prefix) || !desc->transport ||
-	    !desc->transport[0] ||
-	    strlen(desc->transport) >= SECEL_TRANSPORT_LEN ||
+	    !secel_prefix_valid(desc->name_prefix) ||
+	    !secel_transport_valid(desc->transport) ||
 	    (desc->kind != SECEL_KIND_PHYSICAL &&
 	     desc->kind != SECEL_KIND_VIRTUAL) ||
 	    desc->max_cmd < 5 || desc->max_cmd > SECEL_APDU_MAX ||
@@ -415,7 +384,7 @@ struct secel_se *secel_se_alloc(struct device *parent,
 	if (!se)
 		return ERR_PTR(-ENOMEM);
 
-	index = ida_alloc_max(&secel_ida, SECEL_MAX_SES - 1, GFP_KERNEL);
+	index = ida_alloc_max(&secel_ida, secel_max_ses - 1, GFP_KERNEL);
 	if (index < 0) {
 		kfree(se);
 		return ERR_PTR(index);
@@ -432,8 +401,9 @@ struct secel_se *secel_se_alloc(struct device *parent,
 	init_rwsem(&se->ops_sem);
 	mutex_init(&se->cfg_lock);
 	mutex_init(&se->io_lock);
+	atomic_set(&se->users, 0);
 	INIT_WORK(&se->verify_work, secel_verify_work);
-	INIT_LIST_HEAD(&se->node);
+	INIT_WORK(&se->close_work, secel_close_work);
 
 	device_initialize(&se->dev);
 	se->dev.class = &secel_class;
@@ -451,28 +421,6 @@ struct secel_se *secel_se_alloc(struct device *parent,
 	return se;
 }
 EXPORT_SYMBOL_GPL(secel_se_alloc);
-
-/* Lowest number not taken by another SE with the same prefix. */
-static unsigned int secel_free_name_num(const char *prefix)
-{
-	struct secel_se *other;
-	unsigned int num = 1;
-	bool taken;
-
-	lockdep_assert_held(&secel_list_lock);
-	do {
-		taken = false;
-		list_for_each_entry(other, &secel_list, node) {
-			if (other->name_num == num &&
-			    !strcmp(other->prefix, prefix)) {
-				taken = true;
-				num++;
-				break;
-			}
-		}
-	} while (taken);
-	return num;
-}
 
 /*
  * The first half of taking an SE away: out of the list, and exchanges
@@ -498,6 +446,9 @@ static void secel_se_detach(struct secel_se *se)
 	up_write(&se->ops_sem);
 
 	cancel_work_sync(&se->verify_work);
+	/* a close still queued has nobody to talk to: drop its reference */
+	if (cancel_work_sync(&se->close_work))
+		put_device(&se->dev);
 }
 
 /**
@@ -509,18 +460,16 @@ static void secel_se_detach(struct secel_se *se)
  * joins the list once it passes.  The converter must be ready to carry
  * exchanges when it calls this.
  *
- * Return: 0 or a negative errno; on failure @se is still to be put.
+ * Return: 0, -ENOMEM, or another negative errno; on failure @se is still
+ * to be put, and secel_se_unregister() is not needed (it does nothing).
  */
 int secel_se_register(struct secel_se *se)
 {
 	int ret;
 
-	mutex_lock(&secel_list_lock);
-	se->name_num = secel_free_name_num(se->prefix);
-	snprintf(se->name, sizeof(se->name), "%s%u", se->prefix, se->name_num);
-	list_add_tail(&se->node, &secel_list);
-	mutex_unlock(&secel_list_lock);
-
+	ret = secel_list_publish(se);
+	if (ret)
+		goto err_detach;
 	ret = cdev_device_add(&se->cdev, &se->dev);
 	if (ret) {
 		/*
@@ -529,13 +478,17 @@ int secel_se_register(struct secel_se *se)
 		 * away as unregistration does before the converter frees it.
 		 */
 		secel_se_stop(se);
-		secel_se_detach(se);
-		return ret;
+		goto err_detach;
 	}
+	set_bit(SECEL_SE_REGISTERED, &se->flags);
 	dev_dbg(&se->dev, "%s reported by %s\n", se->name, se->transport);
 	if (READ_ONCE(secel_auto_add))
 		queue_work(secel_wq, &se->verify_work);
 	return 0;
+
+err_detach:
+	secel_se_detach(se);
+	return ret;
 }
 EXPORT_SYMBOL_GPL(secel_se_register);
 
@@ -548,11 +501,17 @@ EXPORT_SYMBOL_GPL(secel_se_register);
  * into the converter is running.  Files that are still open keep the
  * memory and fail with -ENODEV from now on; this does not wait for them.
  * After it returns the core never calls the converter for @se again.
+ * Calling it again, or for an SE whose registration failed, does nothing.
  */
 void secel_se_unregister(struct secel_se *se)
 {
+	if (!test_and_clear_bit(SECEL_SE_REGISTERED, &se->flags))
+		return;
 	secel_se_stop(se);
+	/* sysfs updates run under cfg_lock and check unplugged */
+	mutex_lock(&se->cfg_lock);
 	cdev_device_del(&se->cdev, &se->dev);
+	mutex_unlock(&se->cfg_lock);
 	secel_se_detach(se);
 
 	mutex_lock(&se->io_lock);
@@ -630,6 +589,11 @@ static int __init secel_init(void)
 {
 	int ret;
 
+	if (secel_max_ses < 16 || secel_max_ses > 65536) {
+		pr_err("secel: max_ses=%u is outside 16..65536\n", secel_max_ses);
+		return -EINVAL;
+	}
+
 	secel_wq = alloc_workqueue("secel", WQ_UNBOUND, 0);
 	if (!secel_wq)
 		return -ENOMEM;
@@ -638,7 +602,7 @@ static int __init secel_init(void)
 	if (ret)
 		goto err_wq;
 
-	ret = alloc_chrdev_region(&secel_devt, 0, SECEL_MAX_SES, "secel");
+	ret = alloc_chrdev_region(&secel_devt, 0, secel_max_ses, "secel");
 	if (ret)
 		goto err_class;
 
@@ -648,7 +612,7 @@ static int __init secel_init(void)
 	return 0;
 
 err_chrdev:
-	unregister_chrdev_region(secel_devt, SECEL_MAX_SES);
+	unregister_chrdev_region(secel_devt, secel_max_ses);
 err_class:
 	class_unregister(&secel_class);
 err_wq:
@@ -659,9 +623,10 @@ err_wq:
 static void __exit secel_exit(void)
 {
 	secel_ctl_exit();
-	unregister_chrdev_region(secel_devt, SECEL_MAX_SES);
+	unregister_chrdev_region(secel_devt, secel_max_ses);
 	class_unregister(&secel_class);
 	destroy_workqueue(secel_wq);
+	secel_list_exit();
 	ida_destroy(&secel_ida);
 }
 

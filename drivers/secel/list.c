@@ -1,347 +1,156 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * secel - the SE list and its life cycle, and /dev/secel-ctl
+ * secel - the SE list: which SEs are registered, their names, their states
+ * and which one is designated, and what is known of each (ATR, acquired
+ * items).  One lock guards all of it; other files reach it only through
+ * the functions here.
  *
- *   reported --verify--> verifying --pass--> listed --delete--> deleted
- *                                  \--fail--> rejected
- *
- * A reported, rejected or deleted SE can be added again (verified anew).
- * Only a listed SE carries APDUs for userspace; at most one listed SE is
- * designated, the default target of management tools.
+ * Membership is an xarray indexed by the N of secelN, so finding an SE by
+ * index does not scan; names are numbered per prefix from an IDA, so
+ * registering does not scan either.  Prefixes are compared without regard
+ * to case, so VSE1 and vse1 never coexist.
  */
-#include <linux/capability.h>
-#include <linux/fs.h>
-#include <linux/miscdevice.h>
-#include <linux/module.h>
+#include <linux/idr.h>
+#include <linux/kernel.h>
+#include <linux/lockdep.h>
 #include <linux/slab.h>
-#include <linux/uaccess.h>
+#include <linux/string.h>
+#include <linux/xarray.h>
 
 #include "secel-internal.h"
 
-/* GET DATA answers larger than this leave the item absent. */
-#define SECEL_VERIFY_RSP	(2 + 1024)
-
-static const u8 secel_select_default[] = { 0x00, 0xa4, 0x04, 0x00, 0x00 };
-
-/* GlobalPlatform issuer security domain AIDs, current and older. */
-static const u8 secel_isd_aid[] = {
-	0xa0, 0x00, 0x00, 0x01, 0x51, 0x00, 0x00, 0x00
-};
-
-static const u8 secel_isd_aid_old[] = { 0xa0, 0x00, 0x00, 0x00, 0x03, 0x00, 0x00 };
-
-static const u16 secel_item_tags[SECEL_ITEM_LAST + 1] = {
-	[SECEL_ITEM_CPLC] = 0x9f7f,
-	[SECEL_ITEM_IIN] = 0x0042,
-	[SECEL_ITEM_CIN] = 0x0045,
-	[SECEL_ITEM_CARD_DATA] = 0x0066,
-};
-
-/* What one verification learns, committed to the SE only at the end. */
-struct secel_acquired {
-	u8 atr[SECEL_ATR_MAX];
-	size_t atr_len;
-	struct secel_atr atr_info;
-	struct secel_blob items[SECEL_ITEM_LAST + 1];
-	u8 cmd[5 + SECEL_AID_MAX + 3];
-	u8 rsp[SECEL_VERIFY_RSP];
-};
-
-static void secel_blobs_free(struct secel_blob *items)
-{
-	int i;
-
-	for (i = 0; i <= SECEL_ITEM_LAST; i++) {
-		kfree(items[i].data);
-		items[i].data = NULL;
-		items[i].len = 0;
-	}
-}
-
-/* A status word a card that works could give: 6xxx or 9xxx, not 60xx. */
-static bool secel_sw_well_formed(u16 sw)
-{
-	u8 sw1 = sw >> 8;
-
-	return (sw1 >= 0x61 && sw1 <= 0x6f) || (sw1 >= 0x90 && sw1 <= 0x9f);
-}
-
-static int secel_select_aid(struct secel_se *se, struct secel_acquired *acq,
-			    const u8 *aid, size_t aid_len, u16 *sw)
-{
-	size_t len;
-	int ret;
-
-	acq->cmd[0] = 0x00;
-	acq->cmd[1] = 0xa4;
-	acq->cmd[2] = 0x04;
-	acq->cmd[3] = 0x00;
-	acq->cmd[4] = aid_len;
-	memcpy(acq->cmd + 5, aid, aid_len);
-	acq->cmd[5 + aid_len] = 0x00;
-	ret = secel_exchange(se, acq->cmd, 6 + aid_len, sizeof(acq->cmd), 0, 0,
-			     acq->rsp, sizeof(acq->rsp), &len);
-	if (!ret)
-		*sw = secel_sw(acq->rsp, len);
-	return ret;
-}
-
-/*
- * GET DATA for each item on the issuer security domain.  A status word
- * other than 9000, or an answer without the tag, leaves the item absent.
+/**
+ * struct secel_prefix - the numbering of one name prefix
+ * @node: in secel_prefixes
+ * @name: the prefix as first registered
+ * @ida: numbers in use, from 1
+ * @users: registered SEs with this prefix
  */
-static int secel_acquire_items(struct secel_se *se, struct secel_acquired *acq)
-{
-	size_t len, vlen;
-	const u8 *val;
-	int item, ret;
-	u16 sw;
+struct secel_prefix {
+	struct list_head node;
+	char name[SECEL_PREFIX_LEN];
+	struct ida ida;
+	unsigned int users;
+};
 
-	ret = secel_select_aid(se, acq, secel_isd_aid, sizeof(secel_isd_aid),
-			       &sw);
-	if (!ret && sw == 0x6a82)
-		ret = secel_select_aid(se, acq, secel_isd_aid_old,
-				       sizeof(secel_isd_aid_old), &sw);
-	if (ret)
-		return ret;
+static DEFINE_MUTEX(secel_list_lock);
+static DEFINE_XARRAY(secel_ses);
+static LIST_HEAD(secel_prefixes);
+static struct secel_se *secel_designated;
 
-	for (item = SECEL_ITEM_FIRST_DATA; item <= SECEL_ITEM_LAST; item++) {
-		u16 tag = secel_item_tags[item];
-
-		acq->cmd[0] = 0x80;
-		acq->cmd[1] = 0xca;
-		acq->cmd[2] = tag >> 8;
-		acq->cmd[3] = tag & 0xff;
-		acq->cmd[4] = 0x00;
-		ret = secel_exchange(se, acq->cmd, 5, sizeof(acq->cmd), 0, 0,
-				     acq->rsp, sizeof(acq->rsp), &len);
-		if (ret == -EPROTO) {
-			/* odd or oversized answer: this item stays absent */
-			dev_dbg(&se->dev, "GET DATA %04x: bad answer\n", tag);
-			continue;
-		}
-		if (ret)
-			return ret;
-		if (secel_sw(acq->rsp, len) != 0x9000)
-			continue;
-		if (secel_tlv_find(acq->rsp, len - 2, tag, &val, &vlen) ||
-		    !vlen) {
-			dev_dbg(&se->dev, "GET DATA %04x: no tag in answer\n",
-				tag);
-			continue;
-		}
-		acq->items[item].data = kmemdup(val, vlen, GFP_KERNEL);
-		if (!acq->items[item].data)
-			return -ENOMEM;
-		acq->items[item].len = vlen;
-	}
-	return 0;
-}
-
-/* Map a transport failure during verification to what userspace sees. */
-static int secel_verify_errno(int ret)
-{
-	switch (ret) {
-	case 0:
-	case -ENODEV:
-	case -ETIMEDOUT:
-	case -ENOMEM:
-	case -EINTR:
-		return ret;
-	default:
-		return -EPROTO;
-	}
-}
-
-/*
- * Talk to the card: power it on when needed, check the ATR, see that it
- * answers a basic command, acquire its information.  Caller holds
- * cfg_lock; this takes ops_sem and io_lock.
+/**
+ * secel_info_lock() - take the lock of the SE list and of what it knows
+ *
+ * Guards every SE's state, designation, ATR and items, and the list's
+ * membership.  Innermost lock of the core: nothing that sleeps for the
+ * card runs under it.
  */
-static int secel_probe_card(struct secel_se *se, struct secel_acquired *acq,
-			    bool acquire_only)
+void secel_info_lock(void)
 {
-	size_t len;
-	int ret;
+	mutex_lock(&secel_list_lock);
+}
 
-	down_read(&se->ops_sem);
-	if (!se->ops) {
-		up_read(&se->ops_sem);
-		return -ENODEV;
+/**
+ * secel_info_unlock() - release what secel_info_lock() took
+ */
+void secel_info_unlock(void)
+{
+	mutex_unlock(&secel_list_lock);
+}
+
+/**
+ * secel_info_assert_held() - lockdep check for callers of the _locked
+ *	functions
+ */
+void secel_info_assert_held(void)
+{
+	lockdep_assert_held(&secel_list_lock);
+}
+
+/**
+ * secel_list_exit() - free the list's own memory; every SE is gone
+ */
+void secel_list_exit(void)
+{
+	struct secel_prefix *p, *tmp;
+
+	list_for_each_entry_safe(p, tmp, &secel_prefixes, node) {
+		list_del(&p->node);
+		ida_destroy(&p->ida);
+		kfree(p);
 	}
-	mutex_lock(&se->io_lock);
+	WARN_ON(!xa_empty(&secel_ses));
+}
 
-	if (!se->powered) {
-		acq->atr_len = 0;
-		ret = se->ops->power_on(se, acq->atr, &acq->atr_len);
-		if (ret)
-			goto out;
-		if (acq->atr_len > SECEL_ATR_MAX) {
-			ret = -EPROTO;
-			goto out;
+static struct secel_prefix *secel_prefix_get(const char *name)
+{
+	struct secel_prefix *p;
+
+	list_for_each_entry(p, &secel_prefixes, node) {
+		if (!strcasecmp(p->name, name)) {
+			p->users++;
+			return p;
 		}
-		se->powered = true;
-	} else {
-		mutex_lock(&secel_list_lock);
-		acq->atr_len = se->atr_len;
-		memcpy(acq->atr, se->atr, se->atr_len);
-		mutex_unlock(&secel_list_lock);
 	}
+	p = kzalloc(sizeof(*p), GFP_KERNEL);
+	if (!p)
+		return NULL;
+	strscpy(p->name, name, sizeof(p->name));
+	ida_init(&p->ida);
+	p->users = 1;
+	list_add_tail(&p->node, &secel_prefixes);
+	return p;
+}
 
-	secel_atr_parse(acq->atr, acq->atr_len, &acq->atr_info);
-	if (!secel_atr_acceptable(se, &acq->atr_info)) {
-		ret = -EPROTO;
+static void secel_prefix_put(struct secel_prefix *p)
+{
+	if (--p->users)
+		return;
+	list_del(&p->node);
+	ida_destroy(&p->ida);
+	kfree(p);
+}
+
+/**
+ * secel_list_publish() - name an SE and make it findable
+ * @se: an SE being registered
+ *
+ * The name is the prefix and the lowest number that no registered SE with
+ * the same prefix (in any case) holds.
+ *
+ * Return: 0, -ENOMEM, or -EBUSY when the index is taken (a bug).
+ */
+int secel_list_publish(struct secel_se *se)
+{
+	struct secel_prefix *p;
+	int num, ret;
+
+	mutex_lock(&secel_list_lock);
+	p = secel_prefix_get(se->prefix);
+	if (!p) {
+		ret = -ENOMEM;
 		goto out;
 	}
-
-	if (!acquire_only) {
-		memcpy(acq->cmd, secel_select_default,
-		       sizeof(secel_select_default));
-		ret = secel_exchange(se, acq->cmd, sizeof(secel_select_default),
-				     sizeof(acq->cmd), 0, 0, acq->rsp,
-				     sizeof(acq->rsp), &len);
-		if (ret)
-			goto out;
-		if (!secel_sw_well_formed(secel_sw(acq->rsp, len))) {
-			dev_info(&se->dev, "answer to SELECT has status %04x\n",
-				 secel_sw(acq->rsp, len));
-			ret = -EPROTO;
-			goto out;
-		}
+	num = ida_alloc_min(&p->ida, 1, GFP_KERNEL);
+	if (num < 0) {
+		ret = num;
+		goto err_prefix;
 	}
+	ret = xa_insert(&secel_ses, se->index, se, GFP_KERNEL);
+	if (ret)
+		goto err_num;
+	se->pfx = p;
+	se->name_num = num;
+	snprintf(se->name, sizeof(se->name), "%s%d", se->prefix, num);
+	goto out;
 
-	ret = secel_acquire_items(se, acq);
+err_num:
+	ida_free(&p->ida, num);
+err_prefix:
+	secel_prefix_put(p);
 out:
-	if (ret && !acquire_only)
-		secel_drop_channels_locked(se, false);
-	mutex_unlock(&se->io_lock);
-	up_read(&se->ops_sem);
-	return secel_verify_errno(ret);
-}
-
-/**
- * secel_atr_acceptable() - the verification policy for an ATR
- * @se: the SE, for messages
- * @atr: the ATR's parse
- *
- * A malformed ATR is never accepted; a missing or wrong TCK only when the
- * strict_atr parameter is off (the flaw is recorded either way).
- *
- * Return: true when the ATR passes.
- */
-bool secel_atr_acceptable(struct secel_se *se, const struct secel_atr *atr)
-{
-	if (atr->malformed) {
-		dev_info(&se->dev, "malformed ATR\n");
-		return false;
-	}
-	if (READ_ONCE(secel_strict_atr) && (atr->tck_missing || atr->tck_wrong)) {
-		dev_info(&se->dev, "ATR TCK %s, rejected by strict_atr\n",
-			 atr->tck_missing ? "missing" : "wrong");
-		return false;
-	}
-	return true;
-}
-
-static void secel_set_designated_locked(struct secel_se *se, bool on)
-{
-	if (se->designated == on)
-		return;
-	WRITE_ONCE(se->designated, on);
-	secel_se_changed(se);
-}
-
-static void secel_set_state_locked(struct secel_se *se, u32 state)
-{
-	if (se->state == state)
-		return;
-	/* re-verification keeps the designation unless it fails */
-	if (!secel_state_keeps_designation(state))
-		WRITE_ONCE(se->designated, false);
-	WRITE_ONCE(se->state, state);
-	secel_se_changed(se);
-}
-
-/*
- * Keep what a probe learnt: the ATR always (it tells why an SE was
- * rejected), the items as acquired, none for a rejected SE.
- */
-static void secel_commit_locked(struct secel_se *se, struct secel_acquired *acq,
-				bool passed)
-{
-	int i;
-
-	if (acq->atr_len) {
-		memcpy(se->atr, acq->atr, acq->atr_len);
-		se->atr_len = acq->atr_len;
-		se->atr_info = acq->atr_info;
-	}
-	for (i = 0; i <= SECEL_ITEM_LAST; i++) {
-		kfree(se->items[i].data);
-		se->items[i].data = NULL;
-		se->items[i].len = 0;
-		if (!passed)
-			continue;
-		se->items[i] = acq->items[i];
-		acq->items[i].data = NULL;
-		acq->items[i].len = 0;
-	}
-}
-
-/*
- * Verify the SE and list it, or reject it.  Caller holds cfg_lock.
- * Return: 0 when listed, -ENODEV when it vanished, else the reason.
- */
-static int secel_verify_and_add(struct secel_se *se)
-{
-	struct secel_acquired *acq;
-	u32 before;
-	int ret;
-
-	acq = kzalloc(sizeof(*acq), GFP_KERNEL);
-	if (!acq)
-		return -ENOMEM;
-
-	mutex_lock(&secel_list_lock);
-	if (se->unplugged) {
-		mutex_unlock(&secel_list_lock);
-		kfree(acq);
-		return -ENODEV;
-	}
-	before = se->state;
-	secel_set_state_locked(se, SECEL_STATE_VERIFYING);
 	mutex_unlock(&secel_list_lock);
-
-	ret = secel_probe_card(se, acq, false);
-
-	mutex_lock(&secel_list_lock);
-	if (!se->unplugged) {
-		/* the caller gave up or memory ran out: the card was not judged */
-		if (ret != -EINTR && ret != -ENOMEM)
-			secel_commit_locked(se, acq, !ret);
-		secel_set_state_locked(se, secel_state_after_verify(before, ret));
-	}
-	mutex_unlock(&secel_list_lock);
-
-	if (ret && ret != -ENODEV && ret != -EINTR && ret != -ENOMEM)
-		dev_info(&se->dev, "%s rejected: %pe\n", se->name, ERR_PTR(ret));
-	secel_blobs_free(acq->items);
-	kfree(acq);
 	return ret;
-}
-
-/**
- * secel_verify_work() - verification queued when an SE is reported
- * @work: the SE's verify_work
- */
-void secel_verify_work(struct work_struct *work)
-{
-	struct secel_se *se = container_of(work, struct secel_se, verify_work);
-
-	mutex_lock(&se->cfg_lock);
-	if (!secel_state_allows(READ_ONCE(se->state), SECEL_OP_AUTO))
-		secel_verify_and_add(se);
-	mutex_unlock(&se->cfg_lock);
 }
 
 /**
@@ -349,92 +158,107 @@ void secel_verify_work(struct work_struct *work)
  * @se: the SE
  *
  * From now on the SE is not in the list, not designated, and raises no
- * change events; the remove event follows with the device.
+ * change events; the remove event follows with the device.  Its number is
+ * free for the next SE of its prefix.  Calling it again does nothing.
  */
 void secel_list_unpublish(struct secel_se *se)
 {
 	mutex_lock(&secel_list_lock);
+	if (!se->unplugged && se->pfx) {
+		se->unplugged = true;
+		if (secel_designated == se)
+			secel_designated = NULL;
+		WRITE_ONCE(se->designated, false);
+		xa_erase(&secel_ses, se->index);
+		ida_free(&se->pfx->ida, se->name_num);
+		secel_prefix_put(se->pfx);
+		se->pfx = NULL;
+	}
 	se->unplugged = true;
-	WRITE_ONCE(se->designated, false);
-	list_del_init(&se->node);
 	mutex_unlock(&secel_list_lock);
 }
 
-static int secel_ctl_add(struct secel_se *se)
-{
-	int ret = secel_state_allows(READ_ONCE(se->state), SECEL_OP_ADD);
-
-	return ret ? ret : secel_verify_and_add(se);
-}
-
-static int secel_ctl_verify(struct secel_se *se)
-{
-	int ret = secel_state_allows(READ_ONCE(se->state), SECEL_OP_VERIFY);
-
-	return ret ? ret : secel_verify_and_add(se);
-}
-
-/*
- * INQUIRE selects the ISD on the basic channel, which changes what is
- * selected there for everyone: only CAP_SYS_ADMIN (@ask) gets the card
- * asked; anyone else is told what is known.
+/**
+ * secel_se_get_by_index() - find a registered SE and take a reference
+ * @index: the N of secelN
+ *
+ * Return: the SE, to be released with put_device(), or NULL.
  */
-static int secel_ctl_inquire(struct secel_se *se, bool ask)
+struct secel_se *secel_se_get_by_index(u32 index)
 {
-	struct secel_acquired *acq;
-	int ret;
-
-	ret = secel_state_allows(READ_ONCE(se->state), SECEL_OP_INQUIRE);
-	if (ret == SECEL_OP_SKIP || (!ret && !ask))
-		return 0;	/* not asking: report what is known */
-	if (ret)
-		return ret;
-
-	acq = kzalloc(sizeof(*acq), GFP_KERNEL);
-	if (!acq)
-		return -ENOMEM;
-	ret = secel_probe_card(se, acq, true);
-	if (!ret) {
-		mutex_lock(&secel_list_lock);
-		if (!se->unplugged)
-			secel_commit_locked(se, acq, true);
-		mutex_unlock(&secel_list_lock);
-	}
-	secel_blobs_free(acq->items);
-	kfree(acq);
-	return ret;
-}
-
-static int secel_ctl_delete(struct secel_se *se)
-{
-	int ret = secel_state_allows(READ_ONCE(se->state), SECEL_OP_DELETE);
-
-	if (ret)
-		return ret;
-
-	/*
-	 * Log out: close the channels on the card while it still answers,
-	 * then power it down; adding it again powers it up.
-	 */
-	down_read(&se->ops_sem);
-	mutex_lock(&se->io_lock);
-	secel_drop_channels_locked(se, true);
-	if (se->ops && se->powered && se->ops->power_off)
-		se->ops->power_off(se);
-	se->powered = false;
-	mutex_unlock(&se->io_lock);
-	up_read(&se->ops_sem);
+	struct secel_se *se;
 
 	mutex_lock(&secel_list_lock);
-	if (!se->unplugged)
-		secel_set_state_locked(se, SECEL_STATE_DELETED);
+	se = xa_load(&secel_ses, index);
+	if (se)
+		get_device(&se->dev);
 	mutex_unlock(&secel_list_lock);
-	return 0;
+	return se;
 }
 
-static int secel_ctl_designate(struct secel_se *se)
+/**
+ * secel_se_changed() - announce a change of state, designation or ATR
+ * @se: the SE; caller holds the list lock
+ *
+ * The uevent callback reads only what the list lock writes, with
+ * READ_ONCE, so the event can be raised under the lock, which keeps it
+ * from racing with unregistration.
+ */
+void secel_se_changed(struct secel_se *se)
 {
-	struct secel_se *other;
+	lockdep_assert_held(&secel_list_lock);
+	if (!se->unplugged && device_is_registered(&se->dev))
+		kobject_uevent(&se->dev.kobj, KOBJ_CHANGE);
+}
+
+static void secel_set_designated_locked(struct secel_se *se, bool on)
+{
+	if (se->designated == on)
+		return;
+	WRITE_ONCE(se->designated, on);
+	if (on)
+		secel_designated = se;
+	else if (secel_designated == se)
+		secel_designated = NULL;
+	secel_se_changed(se);
+}
+
+/**
+ * secel_se_set_state_locked() - the one way an SE changes state
+ * @se: the SE; caller holds the list lock and, but for unregistration,
+ *	the SE's cfg_lock
+ * @state: SECEL_STATE_*, a transition secel_state_transition_ok() allows
+ *
+ * Drops the designation of an SE that leaves the listed state (a
+ * re-verification keeps it while it runs) and raises a change event.
+ */
+void secel_se_set_state_locked(struct secel_se *se, u32 state)
+{
+	lockdep_assert_held(&secel_list_lock);
+	if (se->state == state || se->unplugged)
+		return;
+	WARN_ONCE(!secel_state_transition_ok(se->state, state),
+		  "secel: %s: no transition from state %u to %u\n",
+		  se->name, se->state, state);
+	if (!secel_state_keeps_designation(state) && se->designated) {
+		WRITE_ONCE(se->designated, false);
+		secel_designated = NULL;
+	}
+	WRITE_ONCE(se->state, state);
+	secel_se_changed(se);
+}
+
+/**
+ * secel_list_designate() - make @se the designated SE, or none
+ * @se: a listed SE, or NULL to clear the designation
+ *
+ * Moving the designation raises one event for the SE that loses it, then
+ * one for the SE that gets it.
+ *
+ * Return: 0, or -ENOENT when @se is not listed.
+ */
+int secel_list_designate(struct secel_se *se)
+{
 	int ret = 0;
 
 	mutex_lock(&secel_list_lock);
@@ -443,9 +267,8 @@ static int secel_ctl_designate(struct secel_se *se)
 		ret = -ENOENT;
 		goto out;
 	}
-	list_for_each_entry(other, &secel_list, node)
-		if (other != se)
-			secel_set_designated_locked(other, false);
+	if (secel_designated && secel_designated != se)
+		secel_set_designated_locked(secel_designated, false);
 	if (se)
 		secel_set_designated_locked(se, true);
 out:
@@ -453,32 +276,80 @@ out:
 	return ret;
 }
 
-static long secel_ctl_list(struct secel_list __user *uarg)
+/**
+ * secel_info_flags() - the SECEL_INFO_* flags of an SE
+ * @se: the SE; caller holds the list lock
+ *
+ * Return: the flags.
+ */
+u32 secel_info_flags(struct secel_se *se)
 {
-	struct secel_list_entry *entries = NULL;
-	struct secel_list req;
-	struct secel_se *se;
-	u32 n = 0, room;
-	long ret = 0;
+	u32 flags = 0;
 
-	if (copy_from_user(&req, uarg, sizeof(req)))
-		return -EFAULT;
-	if ((req.flags & ~SECEL_LIST_ALL) || req.reserved[0] ||
-	    req.reserved[1])
-		return -EINVAL;
-	room = min_t(u32, req.count, SECEL_MAX_SES);
-	if (room) {
-		entries = kcalloc(room, sizeof(*entries), GFP_KERNEL);
-		if (!entries)
-			return -ENOMEM;
-	}
+	lockdep_assert_held(&secel_list_lock);
+	if (se->designated)
+		flags |= SECEL_INFO_DESIGNATED;
+	if (se->items[SECEL_ITEM_CPLC].data)
+		flags |= SECEL_INFO_HAS_CPLC;
+	if (se->items[SECEL_ITEM_IIN].data)
+		flags |= SECEL_INFO_HAS_IIN;
+	if (se->items[SECEL_ITEM_CIN].data)
+		flags |= SECEL_INFO_HAS_CIN;
+	if (se->items[SECEL_ITEM_CARD_DATA].data)
+		flags |= SECEL_INFO_HAS_CARD_DATA;
+	if (se->atr_info.tck_missing)
+		flags |= SECEL_INFO_ATR_TCK_MISSING;
+	if (se->atr_info.tck_wrong)
+		flags |= SECEL_INFO_ATR_TCK_WRONG;
+	if (se->atr_info.malformed)
+		flags |= SECEL_INFO_ATR_MALFORMED;
+	if (se->desc.caps & SECEL_CAP_EXTENDED_LENGTH)
+		flags |= SECEL_INFO_EXTENDED_LENGTH;
+	return flags;
+}
+
+/**
+ * secel_fill_info() - describe an SE for userspace
+ * @se: the SE
+ * @info: zeroed and filled
+ */
+void secel_fill_info(struct secel_se *se, struct secel_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	mutex_lock(&secel_list_lock);
+	info->index = se->index;
+	info->kind = se->desc.kind;
+	info->state = se->state;
+	info->protocols = se->atr_info.protocols;
+	info->max_cmd = se->desc.max_cmd;
+	info->max_rsp = se->desc.max_rsp;
+	info->atr_len = se->atr_len;
+	memcpy(info->atr, se->atr, se->atr_len);
+	strscpy(info->name, se->name, sizeof(info->name));
+	strscpy(info->transport, se->transport, sizeof(info->transport));
+	info->flags = secel_info_flags(se);
+	mutex_unlock(&secel_list_lock);
+}
+
+/**
+ * secel_list_fill() - the SE list for SECEL_CTL_LIST, in index order
+ * @entries: room for @room entries, zeroed
+ * @room: how many to fill at most
+ * @flags: SECEL_LIST_ALL for every registered SE, else listed ones only
+ *
+ * Return: how many SEs there are, which may exceed @room.
+ */
+u32 secel_list_fill(struct secel_list_entry *entries, u32 room, u32 flags)
+{
+	struct secel_se *se;
+	unsigned long idx;
+	u32 n = 0;
 
 	mutex_lock(&secel_list_lock);
-	list_for_each_entry(se, &secel_list, node) {
+	xa_for_each(&secel_ses, idx, se) {
 		struct secel_list_entry *e;
 
-		if (!(req.flags & SECEL_LIST_ALL) &&
-		    se->state != SECEL_STATE_LISTED)
+		if (!(flags & SECEL_LIST_ALL) && se->state != SECEL_STATE_LISTED)
 			continue;
 		if (n < room) {
 			e = &entries[n];
@@ -493,115 +364,71 @@ static long secel_ctl_list(struct secel_list __user *uarg)
 		n++;
 	}
 	mutex_unlock(&secel_list_lock);
-
-	if (n && room &&
-	    copy_to_user(u64_to_user_ptr(req.entries_ptr), entries,
-			 min(n, room) * sizeof(*entries)))
-		ret = -EFAULT;
-	req.count = n;
-	if (!ret && copy_to_user(uarg, &req, sizeof(req)))
-		ret = -EFAULT;
-	kfree(entries);
-	return ret;
+	return n;
 }
 
-static long secel_ctl_op(unsigned int cmd, struct secel_ctl __user *uarg)
+/**
+ * secel_se_copy_item() - a copy of the ATR or an acquired item
+ * @se: the SE
+ * @item: SECEL_ITEM_*
+ * @copy: set to a kmalloc'ed copy, for the caller to free
+ * @len: its length
+ *
+ * Return: 0, -ENODATA when the SE has no such item, -ENOMEM.
+ */
+int secel_se_copy_item(struct secel_se *se, u32 item, u8 **copy, size_t *len)
 {
-	struct secel_se *se = NULL;
-	struct secel_ctl req;
-	u32 allowed_flags = 0;
-	long ret;
+	const u8 *data;
 
-	if (copy_from_user(&req, uarg, sizeof(req)))
-		return -EFAULT;
-	if (cmd == SECEL_CTL_DESIGNATE)
-		allowed_flags = SECEL_DESIGNATE_CLEAR;
-	if (req.flags & ~allowed_flags)
-		return -EINVAL;
-	if (cmd != SECEL_CTL_INQUIRE && !capable(CAP_SYS_ADMIN))
-		return -EPERM;
-
-	if (cmd == SECEL_CTL_DESIGNATE && (req.flags & SECEL_DESIGNATE_CLEAR))
-		return secel_ctl_designate(NULL);
-
-	se = secel_se_get_by_index(req.index);
-	if (!se)
-		return -ENODEV;
-
-	ret = mutex_lock_interruptible(&se->cfg_lock);
-	if (ret)
-		goto out_put;
-	switch (cmd) {
-	case SECEL_CTL_ADD:
-		ret = secel_ctl_add(se);
-		break;
-	case SECEL_CTL_VERIFY:
-		ret = secel_ctl_verify(se);
-		break;
-	case SECEL_CTL_INQUIRE:
-		ret = secel_ctl_inquire(se, capable(CAP_SYS_ADMIN));
-		break;
-	case SECEL_CTL_DELETE:
-		ret = secel_ctl_delete(se);
-		break;
-	case SECEL_CTL_DESIGNATE:
-		ret = secel_ctl_designate(se);
-		break;
-	}
-	mutex_unlock(&se->cfg_lock);
-
-	/* the state after the operation, also when it failed */
 	mutex_lock(&secel_list_lock);
-	secel_fill_info(se, &req.info);
-	mutex_unlock(&secel_list_lock);
-	if (copy_to_user(uarg, &req, sizeof(req)))
-		ret = -EFAULT;
-out_put:
-	put_device(&se->dev);
-	return ret;
-}
-
-static long secel_ctl_ioctl(struct file *file, unsigned int cmd,
-			    unsigned long arg)
-{
-	void __user *uarg = (void __user *)arg;
-
-	switch (cmd) {
-	case SECEL_IOC_VERSION:
-		return secel_ioctl_version(uarg);
-	case SECEL_CTL_LIST:
-		return secel_ctl_list(uarg);
-	case SECEL_CTL_ADD:
-	case SECEL_CTL_VERIFY:
-	case SECEL_CTL_INQUIRE:
-	case SECEL_CTL_DELETE:
-	case SECEL_CTL_DESIGNATE:
-		return secel_ctl_op(cmd, uarg);
-	default:
-		return -ENOTTY;
+	if (item == SECEL_ITEM_ATR) {
+		data = se->atr;
+		*len = se->atr_len;
+	} else {
+		data = se->items[item].data;
+		*len = data ? se->items[item].len : 0;
 	}
+	*copy = *len ? kmemdup(data, *len, GFP_KERNEL) : NULL;
+	mutex_unlock(&secel_list_lock);
+	if (!*len)
+		return -ENODATA;
+	return *copy ? 0 : -ENOMEM;
 }
 
-static const struct file_operations secel_ctl_fops = {
-	.owner = THIS_MODULE,
-	.open = nonseekable_open,
-	.unlocked_ioctl = secel_ctl_ioctl,
-	.compat_ioctl = compat_ptr_ioctl,
-	.llseek = no_llseek,
-};
-
-static struct miscdevice secel_ctl_dev = {
-	.minor = MISC_DYNAMIC_MINOR,
-	.name = "secel-ctl",
-	.fops = &secel_ctl_fops,
-};
-
-int secel_ctl_init(void)
+/**
+ * secel_se_set_atr_locked() - record an SE's answer to reset
+ * @se: the SE; caller holds the list lock
+ * @atr: the ATR, at most SECEL_ATR_MAX bytes
+ * @atr_len: its length, not 0
+ * @info: its parse
+ */
+void secel_se_set_atr_locked(struct secel_se *se, const u8 *atr,
+			     size_t atr_len, const struct secel_atr *info)
 {
-	return misc_register(&secel_ctl_dev);
+	lockdep_assert_held(&secel_list_lock);
+	memcpy(se->atr, atr, atr_len);
+	se->atr_len = atr_len;
+	se->atr_info = *info;
 }
 
-void secel_ctl_exit(void)
+/**
+ * secel_se_set_items_locked() - replace an SE's acquired items
+ * @se: the SE; caller holds the list lock
+ * @items: the new items, taken over (emptied), or NULL to drop them all
+ */
+void secel_se_set_items_locked(struct secel_se *se, struct secel_blob *items)
 {
-	misc_deregister(&secel_ctl_dev);
+	int i;
+
+	lockdep_assert_held(&secel_list_lock);
+	for (i = 0; i <= SECEL_ITEM_LAST; i++) {
+		kfree(se->items[i].data);
+		se->items[i].data = NULL;
+		se->items[i].len = 0;
+		if (!items)
+			continue;
+		se->items[i] = items[i];
+		items[i].data = NULL;
+		items[i].len = 0;
+	}
 }

@@ -1,13 +1,25 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * secel - declarations shared by the files of the core
+ *
+ * Who owns what:
+ *   core.c      the class, /dev/secelN numbers, registration, sysfs, uevents
+ *   list.c      the SE list: its lock, membership, names, states (one
+ *               transition function), designation, what is known of an SE
+ *   verify.c    verification and acquisition: the configurator operations
+ *               that talk to the card (add, verify, inquire, delete, reset)
+ *   ctl.c       /dev/secel-ctl
+ *   cdev.c      /dev/secelN: information, TRANSMIT, channels, reset
+ *   exchange.c  the exchange with the card: raw transmit, APDU level with
+ *               61xx/6Cxx, channel closing (also deferred to a worker)
+ *
+ * Lock order: cfg_lock -> ops_sem (read) -> io_lock -> the list lock.
  */
 #ifndef _SECEL_INTERNAL_H
 #define _SECEL_INTERNAL_H
 
 #include <linux/cdev.h>
 #include <linux/device.h>
-#include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/rwsem.h>
 #include <linux/secel.h>
@@ -15,12 +27,15 @@
 
 #include "secel-parse.h"
 
-#define SECEL_MAX_SES		256
+#define SECEL_MAX_SES_DEFAULT	1024
 #define SECEL_PREFIX_LEN	8	/* 7 letters and NUL */
 
 /* Items of information, indexed by SECEL_ITEM_*; the ATR lives apart. */
 #define SECEL_ITEM_FIRST_DATA	SECEL_ITEM_CPLC
 #define SECEL_ITEM_LAST		SECEL_ITEM_CARD_DATA
+
+/* Room for a 6Cxx re-issue that turns case 3E into 4E. */
+#define SECEL_CMD_SLACK		2
 
 struct secel_blob {
 	u8 *data;
@@ -28,12 +43,23 @@ struct secel_blob {
 };
 
 struct secel_file;
+struct secel_prefix;
+
+/*
+ * se->chan_owner[] of a channel whose file is gone but which the card has
+ * not been told to close yet: the close worker owns it.
+ */
+#define SECEL_CHAN_ORPHAN	((struct secel_file *)1)
+
+/* se->flags */
+#define SECEL_SE_REGISTERED	0	/* between register and unregister */
 
 /**
  * struct secel_se - one secure element
  * @dev: the device; its refcount keeps this structure
  * @cdev: /dev/secelN
  * @index: minor number, the N of secelN
+ * @flags: SECEL_SE_* bits
  * @ops_sem: taken for reading around every call into @ops, for writing to
  *	clear @ops on unregister; keeps the converter, not the memory
  * @ops: the converter's operations, NULL once the SE is unplugged
@@ -42,17 +68,25 @@ struct secel_file;
  * @prefix: copy of the name prefix
  * @transport: copy of the transport name
  * @cfg_lock: serialises configurator operations (verify, add, delete,
- *	inquire) on this SE; taken before @ops_sem
- * @io_lock: one exchange with the card at a time; guards @chan_owner and
- *	@powered; taken inside @ops_sem
+ *	inquire, reset) on this SE and sysfs updates against removal
+ * @io_lock: one exchange with the card at a time; guards @chan_owner,
+ *	@powered, @sweep_channels and the buffers
  * @powered: the card is active
- * @chan_owner: the file that opened each logical channel, NULL when free
+ * @sweep_channels: the close worker closes every channel no file owns
+ * @users: open files of /dev/secelN
+ * @chan_owner: the file that opened each logical channel, NULL when free,
+ *	SECEL_CHAN_ORPHAN when the close worker is to close it
+ * @cmd_buf: the command of the exchange under way, max_cmd + slack bytes,
+ *	allocated on first use and freed when the last file closes
+ * @rsp_buf: its response, SECEL_RESP_MAX bytes, likewise
  * @verify_work: verification queued on report
- * @node: entry in the core's list of SEs (all states)
- * @state: SECEL_STATE_*, under the list lock
+ * @close_work: closes orphaned channels on the card (see exchange.c)
+ * @pfx: the name prefix's numbering, under the list lock
+ * @state: SECEL_STATE_*, under the list lock, written by
+ *	secel_se_set_state_locked() only
  * @designated: under the list lock
  * @unplugged: set once unregister started, under the list lock
- * @name: reader name, under the list lock
+ * @name: reader name, fixed at registration
  * @name_num: the number in @name
  * @atr: the answer to reset, under the list lock
  * @atr_len: its length
@@ -63,6 +97,7 @@ struct secel_se {
 	struct device dev;
 	struct cdev cdev;
 	int index;
+	unsigned long flags;
 
 	struct rw_semaphore ops_sem;
 	const struct secel_ops *ops;
@@ -72,12 +107,17 @@ struct secel_se {
 	char transport[SECEL_TRANSPORT_LEN];
 
 	struct mutex cfg_lock;	/* configurator operations */
-	struct mutex io_lock;	/* exchanges, channels, power */
+	struct mutex io_lock;	/* exchanges, channels, power, buffers */
 	bool powered;
+	bool sweep_channels;
+	atomic_t users;
 	struct secel_file *chan_owner[SECEL_MAX_CHANNELS];
+	u8 *cmd_buf;
+	u8 *rsp_buf;
 	struct work_struct verify_work;
+	struct work_struct close_work;
 
-	struct list_head node;
+	struct secel_prefix *pfx;
 	u32 state;
 	bool designated;
 	bool unplugged;
@@ -102,32 +142,65 @@ struct secel_se {
 #endif
 
 /* core.c */
-extern struct mutex secel_list_lock;
-extern struct list_head secel_list;
 extern struct workqueue_struct *secel_wq;
-extern bool secel_auto_add;
-extern bool secel_strict_atr;
+extern unsigned int secel_max_ses;
+extern unsigned int secel_max_file_channels;
 extern const struct file_operations secel_se_fops;
-void secel_se_changed(struct secel_se *se);
+void secel_se_update_sysfs(struct secel_se *se);
+
+/* list.c: the SE list and what it knows of each SE */
+void secel_info_lock(void);
+void secel_info_unlock(void);
+void secel_info_assert_held(void);
+void secel_list_exit(void);
+int secel_list_publish(struct secel_se *se);
+void secel_list_unpublish(struct secel_se *se);
 struct secel_se *secel_se_get_by_index(u32 index);
+void secel_se_set_state_locked(struct secel_se *se, u32 state);
+int secel_list_designate(struct secel_se *se);
+void secel_se_changed(struct secel_se *se);
 void secel_fill_info(struct secel_se *se, struct secel_info *info);
 u32 secel_info_flags(struct secel_se *se);
-bool secel_atr_acceptable(struct secel_se *se, const struct secel_atr *atr);
+u32 secel_list_fill(struct secel_list_entry *entries, u32 room, u32 flags);
+int secel_se_copy_item(struct secel_se *se, u32 item, u8 **copy,
+		       size_t *len);
+void secel_se_set_atr_locked(struct secel_se *se, const u8 *atr,
+			     size_t atr_len, const struct secel_atr *info);
+void secel_se_set_items_locked(struct secel_se *se, struct secel_blob *items);
 
-/* exchange.c: caller holds ops_sem for reading and io_lock */
-int secel_xfer(struct secel_se *se, const u8 *cmd, size_t cmd_len,
-	       u8 *rsp, size_t rsp_size, size_t *rsp_len);
-int secel_exchange(struct secel_se *se, u8 *cmd, size_t cmd_len,
-		   size_t cmd_room, unsigned int channel, u32 flags,
-		   u8 *rsp, size_t rsp_size, size_t *rsp_len);
-int secel_close_channel_locked(struct secel_se *se, unsigned int channel);
-void secel_drop_channels_locked(struct secel_se *se, bool tell_card);
-
-/* list.c */
+/* verify.c: configurator operations that talk to the card */
+extern bool secel_auto_add;
+extern bool secel_strict_atr;
 void secel_verify_work(struct work_struct *work);
+bool secel_atr_acceptable(struct secel_se *se, const struct secel_atr *atr);
+int secel_se_add(struct secel_se *se);
+int secel_se_verify(struct secel_se *se);
+int secel_se_inquire(struct secel_se *se, bool ask);
+int secel_se_delete(struct secel_se *se);
+int secel_se_reset(struct secel_se *se, bool warm, size_t *atr_len);
+
+/* ctl.c */
 int secel_ctl_init(void);
 void secel_ctl_exit(void);
-void secel_list_unpublish(struct secel_se *se);
+
+/* exchange.c: caller holds ops_sem for reading with ops set, and io_lock */
+int secel_converter_errno(struct secel_se *se, int ret);
+int secel_transmit_raw(struct secel_se *se, const u8 *cmd, size_t cmd_len,
+		       u8 *rsp, size_t rsp_size, size_t *rsp_len);
+int secel_exchange_apdu(struct secel_se *se, const struct secel_apdu *a,
+			u8 *cmd, size_t cmd_len, size_t cmd_room,
+			unsigned int channel, u32 flags,
+			u8 *rsp, size_t rsp_size, size_t *rsp_len);
+int secel_exchange_cmd(struct secel_se *se, u8 *cmd, size_t cmd_len,
+		       size_t cmd_room, u8 *rsp, size_t rsp_size,
+		       size_t *rsp_len);
+int secel_close_channel_locked(struct secel_se *se, unsigned int channel);
+void secel_drop_channels_locked(struct secel_se *se, bool tell_card);
+void secel_orphan_channel_locked(struct secel_se *se, unsigned int channel,
+				 bool sweep);
+void secel_close_work(struct work_struct *work);
+int secel_power_on_locked(struct secel_se *se, u8 *atr, size_t *atr_len);
+void secel_power_off_locked(struct secel_se *se);
 
 /* Names travel in sysfs, uevents and udev links: ASCII letters only. */
 static inline bool secel_ascii_letter(char c)

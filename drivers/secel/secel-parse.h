@@ -84,5 +84,6 @@ enum secel_op {
 int secel_state_allows(u32 state, enum secel_op op);
 u32 secel_state_after_verify(u32 before, int ret);
 bool secel_state_keeps_designation(u32 state);
+bool secel_state_transition_ok(u32 from, u32 to);
 
 #endif /* _SECEL_PARSE_H */

@@ -10,6 +10,10 @@
  *   listed   --VERIFY--> verifying (designation kept while it passes)
  *   listed   --DELETE--> deleted
  *   rejected, deleted, reported --ADD--> verifying
+ *   listed   --RESET with an ATR that fails--> rejected
+ *
+ * secel_se_set_state_locked() (list.c) is the only writer of an SE's
+ * state; it checks each move against secel_state_transition_ok().
  */
 #include <linux/errno.h>
 
@@ -77,4 +81,35 @@ u32 secel_state_after_verify(u32 before, int ret)
 bool secel_state_keeps_designation(u32 state)
 {
 	return state == SECEL_STATE_LISTED || state == SECEL_STATE_VERIFYING;
+}
+
+/**
+ * secel_state_transition_ok() - is a move from @from to @to in the life
+ * cycle?
+ * @from: the current SECEL_STATE_*
+ * @to: the next one
+ *
+ * A verification that did not judge the card (interrupted, out of
+ * memory) returns to the state it started from, so verifying may go back
+ * to any state verification starts from.
+ *
+ * Return: true when the state machine has that transition.
+ */
+bool secel_state_transition_ok(u32 from, u32 to)
+{
+	switch (from) {
+	case SECEL_STATE_REPORTED:
+	case SECEL_STATE_REJECTED:
+	case SECEL_STATE_DELETED:
+		return to == SECEL_STATE_VERIFYING;
+	case SECEL_STATE_VERIFYING:
+		return to >= SECEL_STATE_REPORTED && to <= SECEL_STATE_DELETED &&
+		       to != SECEL_STATE_VERIFYING;
+	case SECEL_STATE_LISTED:
+		return to == SECEL_STATE_VERIFYING ||
+		       to == SECEL_STATE_DELETED ||
+		       to == SECEL_STATE_REJECTED;
+	default:
+		return false;
+	}
 }

@@ -154,22 +154,28 @@ static int vse_exchange(struct vse_card *card, u32 type, u32 flags,
 	return ret;
 }
 
-static int vse_power_on(struct secel_se *se, u8 *atr, size_t *atr_len)
+static int vse_power_on(struct secel_se *se, u8 *atr, size_t atr_size,
+			size_t *atr_len)
 {
 	struct vse_card *card = secel_se_priv(se);
 
+	if (card->atr_len > atr_size)
+		return -EPROTO;
 	memcpy(atr, card->atr, card->atr_len);
 	*atr_len = card->atr_len;
 	return 0;
 }
 
-static int vse_reset(struct secel_se *se, bool warm, u8 *atr, size_t *atr_len)
+static int vse_reset(struct secel_se *se, bool warm, u8 *atr, size_t atr_size,
+		     size_t *atr_len)
 {
 	struct vse_card *card = secel_se_priv(se);
+	int ret;
 
-	return vse_exchange(card, SECEL_VSE_MSG_RESET,
-			    warm ? SECEL_RESET_WARM : 0, NULL, 0,
-			    atr, SECEL_ATR_MAX, atr_len);
+	ret = vse_exchange(card, SECEL_VSE_MSG_RESET,
+			   warm ? SECEL_RESET_WARM : 0, NULL, 0,
+			   atr, atr_size, atr_len);
+	return ret == -EMSGSIZE ? -EPROTO : ret;
 }
 
 static void vse_power_off(struct secel_se *se)

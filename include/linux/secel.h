@@ -24,26 +24,37 @@ struct secel_se;
 /**
  * struct secel_ops - what a converter does for the core
  * @power_on: activate the card (cold reset) and store its answer to reset
- *	in @atr (room for SECEL_ATR_MAX bytes), its length in @atr_len.
- *	Called before verification when the card is not powered.
+ *	in @atr, which has room for @atr_size bytes (SECEL_ATR_MAX), its
+ *	length in @atr_len; an ATR that does not fit is -EPROTO.  Called
+ *	before verification when the card is not powered, and after
+ *	@power_off when the configurator power-cycles the card.
  * @reset: reset a powered card, warm or cold; same output as @power_on.
  * @power_off: deactivate the card.  May be NULL.
  * @transmit: send the command APDU @cmd of @cmd_len bytes and store the
  *	response APDU (data and SW1 SW2) in @rsp, which has room for
  *	@rsp_size bytes; set *@rsp_len.  Returns 0, -ETIMEDOUT when the card
  *	did not answer in time, -EMSGSIZE when the response does not fit,
- *	-ENODEV once the card is gone, or another negative errno.
+ *	-ENODEV once the card is gone, -EINTR when a signal interrupted the
+ *	wait (never -ERESTARTSYS: the card may have run the command; the core
+ *	turns a restart code into -EINTR and warns), or another negative
+ *	errno.  The core's @cmd and @rsp buffers are valid only until
+ *	@transmit returns.
  * @abort: the SE is being unregistered: make every exchange that is blocked
  *	in the converter return at once, and every later call fail with
  *	-ENODEV.  May be NULL when no call can block for long.
  *
  * The core calls @power_on, @reset, @power_off and @transmit one at a time
  * for an SE, from process context, and never after secel_se_unregister()
- * has returned.  @abort may run concurrently with any of them.
+ * has returned.  @abort may run concurrently with any of them.  The core
+ * may call them from a kernel worker (closing the channels of a file whose
+ * task was killed), so a converter bounds every wait by its own timeout,
+ * not by the caller's signals alone.
  */
 struct secel_ops {
-	int (*power_on)(struct secel_se *se, u8 *atr, size_t *atr_len);
-	int (*reset)(struct secel_se *se, bool warm, u8 *atr, size_t *atr_len);
+	int (*power_on)(struct secel_se *se, u8 *atr, size_t atr_size,
+			size_t *atr_len);
+	int (*reset)(struct secel_se *se, bool warm, u8 *atr, size_t atr_size,
+		     size_t *atr_len);
 	void (*power_off)(struct secel_se *se);
 	int (*transmit)(struct secel_se *se, const u8 *cmd, size_t cmd_len,
 			u8 *rsp, size_t rsp_size, size_t *rsp_len);
@@ -54,7 +65,8 @@ struct secel_ops {
  * struct secel_se_desc - what a converter tells the core about an SE
  * @name_prefix: OMAPI-style reader-name prefix, letters only, at most 7:
  *	"SIM", "eSE", "SD", "VSE"; the core appends the lowest free number
- * @transport: name of the converter, at most 15 characters: "vse", "ccid"
+ * @transport: name of the converter, 1-15 characters of a-z, 0-9, '-' and
+ *	'_': "vse", "ccid"
  * @kind: SECEL_KIND_PHYSICAL or SECEL_KIND_VIRTUAL
  * @caps: SECEL_CAP_* flags
  * @max_cmd: largest command APDU the converter carries, 5 to SECEL_APDU_MAX

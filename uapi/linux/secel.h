@@ -134,13 +134,15 @@ struct secel_item {
 
 /* struct secel_transmit.flags */
 #define SECEL_TX_RAW			0x1U	/* no 61xx/6Cxx handling */
+#define SECEL_TX_KEPT			0x2U	/* fetch the kept response */
 
 /**
  * struct secel_transmit - SECEL_IOC_TRANSMIT: one command/response pair
  * @cmd_ptr: in, the command APDU, ISO/IEC 7816-4 case 1 to 4, short or
  *	extended, with the channel bits of CLA zero
  * @rsp_ptr: in, buffer for the response APDU (data and SW1 SW2)
- * @cmd_len: in, length of the command, 4 to SECEL_APDU_MAX
+ * @cmd_len: in, length of the command, 4 to SECEL_APDU_MAX (0 with
+ *	SECEL_TX_KEPT)
  * @rsp_len: in, size of the response buffer (at least 2); out, length of
  *	the response, also when the call fails with EMSGSIZE
  * @channel: in, 0 for the basic channel or a logical channel this file
@@ -152,6 +154,13 @@ struct secel_item {
  * RESPONSE and re-issues a command answered 6Cxx with the right Le, unless
  * SECEL_TX_RAW is set.  MANAGE CHANNEL is refused (EPERM): channels are
  * opened and closed through their ioctls.
+ *
+ * When the response does not fit @rsp_len, the card has still run the
+ * command: the call fails with EMSGSIZE, sets @rsp_len to the response's
+ * length and the file keeps the response.  A TRANSMIT with flags
+ * SECEL_TX_KEPT and @cmd_len 0 then returns it without sending anything
+ * (ENODATA when nothing is kept).  Any other TRANSMIT or OPEN_CHANNEL on
+ * the file drops it.  (ABI version 2.)
  */
 struct secel_transmit {
 	__u64 cmd_ptr;
