@@ -569,7 +569,7 @@ static long secel_ioc_open_channel(struct secel_file *sf,
 		if (ret == -EINTR)
 			secel_orphan_channel_locked(se, ch, false);
 		else if (ret != -ETIMEDOUT && ret != -ENODEV)
-			secel_close_channel_locked(se, ch);
+			secel_close_or_orphan_locked(se, ch);
 		rsp_len = 0;
 		goto out_end;
 	}
@@ -578,7 +578,7 @@ static long secel_ioc_open_channel(struct secel_file *sf,
 		se->chan_owner[ch] = sf;
 		req.channel = ch;
 	} else {
-		secel_close_channel_locked(se, ch);
+		secel_close_or_orphan_locked(se, ch);
 		ret = sw == 0x6a82 ? -ENOENT : -EIO;
 	}
 	/* the response, when there is one, also goes back on failure */

@@ -14,6 +14,7 @@
 #include <linux/device.h>
 #include <linux/errno.h>
 #include <linux/kernel.h>
+#include <linux/sched/signal.h>
 
 #include "secel-internal.h"
 
@@ -234,6 +235,22 @@ int secel_close_channel_locked(struct secel_se *se, unsigned int channel)
 	if (ret)
 		return ret;
 	return secel_sw(rsp, len) == 0x9000 ? 0 : -EIO;
+}
+
+/**
+ * secel_close_or_orphan_locked() - close a channel no file is to keep
+ * @se: the SE; caller holds ops_sem for reading with ops set, and io_lock
+ * @channel: 1 to 19, open on the card, owned by no file
+ *
+ * When a signal interrupts the close, the close worker sends it again.
+ */
+void secel_close_or_orphan_locked(struct secel_se *se, unsigned int channel)
+{
+	int ret = signal_pending(current) ? -EINTR :
+		  secel_close_channel_locked(se, channel);
+
+	if (ret == -EINTR)
+		secel_orphan_channel_locked(se, channel, false);
 }
 
 /*

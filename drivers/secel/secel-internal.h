@@ -198,6 +198,7 @@ int secel_close_channel_locked(struct secel_se *se, unsigned int channel);
 void secel_drop_channels_locked(struct secel_se *se, bool tell_card);
 void secel_orphan_channel_locked(struct secel_se *se, unsigned int channel,
 				 bool sweep);
+void secel_close_or_orphan_locked(struct secel_se *se, unsigned int channel);
 void secel_close_work(struct work_struct *work);
 int secel_power_on_locked(struct secel_se *se, u8 *atr, size_t *atr_len);
 void secel_power_off_locked(struct secel_se *se);

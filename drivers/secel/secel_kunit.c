@@ -3,6 +3,11 @@
  * KUnit tests for the pure logic of the secel core: APDU cases, class-byte
  * channel coding, ATR structure and BER-TLV lookup.  Table-driven; ATRs are
  * real ones from pcsc-tools' smartcard_list.txt where one fits.
+ *
+ * And the core's dealings with a converter that no userspace test can
+ * make misbehave: a fake converter whose answers each case sets.  KUnit
+ * runs a module's suites before the module's init, so these SEs are
+ * allocated but never registered.
  */
 #include <kunit/test.h>
 #include <linux/kernel.h>
@@ -305,6 +310,216 @@ static void secel_state_table(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, secel_state_keeps_designation(R));
 }
 
+/* The fake converter: answers from a script, records what it was sent. */
+struct fake_conv {
+	int ret;		/* transmit's return value */
+	u8 answer[4][8];	/* responses, one per call, SW last */
+	size_t answer_len[4];
+	unsigned int calls;
+	u8 sent[4][16];
+	size_t sent_len[4];
+	size_t atr_size_seen;
+	size_t atr_len;		/* what power_on claims */
+};
+
+static int fake_power_on(struct secel_se *se, u8 *atr, size_t atr_size,
+			 size_t *atr_len)
+{
+	struct fake_conv *f = secel_se_priv(se);
+
+	f->atr_size_seen = atr_size;
+	memset(atr, 0x3b, min(atr_size, f->atr_len));
+	*atr_len = f->atr_len;
+	return 0;
+}
+
+static int fake_transmit(struct secel_se *se, const u8 *cmd, size_t cmd_len,
+			 u8 *rsp, size_t rsp_size, size_t *rsp_len)
+{
+	struct fake_conv *f = secel_se_priv(se);
+	unsigned int n = f->calls++;
+
+	if (n >= ARRAY_SIZE(f->answer))
+		return -EIO;
+	memcpy(f->sent[n], cmd, min(cmd_len, sizeof(f->sent[n])));
+	f->sent_len[n] = cmd_len;
+	if (f->ret)
+		return f->ret;
+	memcpy(rsp, f->answer[n], f->answer_len[n]);
+	*rsp_len = f->answer_len[n];
+	return 0;
+}
+
+static const struct secel_ops fake_ops = {
+	.power_on = fake_power_on,
+	.transmit = fake_transmit,
+};
+
+static struct secel_se *fake_se(struct kunit *test, struct fake_conv *f,
+				u32 max_cmd)
+{
+	struct secel_se_desc desc = {
+		.name_prefix = "KU",
+		.transport = "kunit",
+		.kind = SECEL_KIND_VIRTUAL,
+		.max_cmd = max_cmd,
+		.max_rsp = 258,
+	};
+	struct secel_se *se = secel_se_alloc(NULL, &fake_ops, &desc, f);
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(se));
+	return se;
+}
+
+static void secel_transport_names(struct kunit *test)
+{
+	static const char *const bad[] = { "", "a b", "VSE", "vse\n",
+					   "0123456789abcdef", "ccid:1" };
+	struct secel_se_desc desc = {
+		.name_prefix = "KU",
+		.kind = SECEL_KIND_PHYSICAL,
+		.max_cmd = 261,
+		.max_rsp = 258,
+	};
+	struct secel_se *se;
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		desc.transport = bad[i];
+		se = secel_se_alloc(NULL, &fake_ops, &desc, NULL);
+		KUNIT_EXPECT_EQ_MSG(test, PTR_ERR_OR_ZERO(se), -EINVAL,
+				    "transport '%s'", bad[i]);
+		if (!IS_ERR(se))
+			secel_se_put(se);
+	}
+	desc.transport = "ccid-t1_2";
+	se = secel_se_alloc(NULL, &fake_ops, &desc, NULL);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(se));
+	secel_se_put(se);
+}
+
+/* An APDU must never be re-run by the signal restart machinery. */
+static void secel_restart_codes_become_eintr(struct kunit *test)
+{
+	static const int codes[] = { -ERESTARTSYS, -ERESTARTNOINTR,
+				     -ERESTARTNOHAND, -ERESTART_RESTARTBLOCK };
+	static const u8 cmd[] = { 0x00, 0xb0, 0x00, 0x00, 0x00 };
+	struct fake_conv f = { };
+	struct secel_se *se = fake_se(test, &f, 261);
+	u8 rsp[258];
+	size_t len;
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(codes); i++) {
+		f.calls = 0;
+		f.ret = codes[i];
+		KUNIT_EXPECT_EQ(test, secel_transmit_raw(se, cmd, sizeof(cmd),
+							 rsp, sizeof(rsp), &len),
+				-EINTR);
+	}
+	f.calls = 0;
+	f.ret = -ETIMEDOUT;
+	KUNIT_EXPECT_EQ(test, secel_transmit_raw(se, cmd, sizeof(cmd), rsp,
+						 sizeof(rsp), &len), -ETIMEDOUT);
+	secel_se_put(se);
+}
+
+/*
+ * 6Cxx: the command goes again with Le = xx, unless the longer command
+ * would not fit the converter; then the 6Cxx answer is the response.
+ */
+static void secel_6cxx_reissue_within_max_cmd(struct kunit *test)
+{
+	/* case 3S: the re-issue adds Le, one byte */
+	static const u8 cmd3[] = { 0x00, 0xd6, 0x00, 0x00, 0x01, 0xaa };
+	struct fake_conv f = {
+		.answer = { { 0x6c, 0x10 }, { 0x01, 0x02, 0x90, 0x00 } },
+		.answer_len = { 2, 4 },
+	};
+	struct secel_se *se = fake_se(test, &f, sizeof(cmd3));
+	u8 cmd[sizeof(cmd3) + SECEL_CMD_SLACK];
+	struct secel_apdu a;
+	u8 rsp[258];
+	size_t len;
+
+	memcpy(cmd, cmd3, sizeof(cmd3));
+	KUNIT_ASSERT_EQ(test, secel_apdu_parse(cmd, sizeof(cmd3), &a), 0);
+	KUNIT_EXPECT_EQ(test, secel_exchange_apdu(se, &a, cmd, sizeof(cmd3),
+						  sizeof(cmd), 0, 0, rsp,
+						  sizeof(rsp), &len), 0);
+	KUNIT_EXPECT_EQ(test, f.calls, 1U);
+	KUNIT_EXPECT_EQ(test, len, (size_t)2);
+	KUNIT_EXPECT_EQ(test, secel_sw(rsp, len), 0x6c10);
+	secel_se_put(se);
+
+	/* one byte more room: re-issued with Le 10 */
+	f.calls = 0;
+	se = fake_se(test, &f, sizeof(cmd3) + 1);
+	memcpy(cmd, cmd3, sizeof(cmd3));
+	KUNIT_EXPECT_EQ(test, secel_exchange_apdu(se, &a, cmd, sizeof(cmd3),
+						  sizeof(cmd), 0, 0, rsp,
+						  sizeof(rsp), &len), 0);
+	KUNIT_EXPECT_EQ(test, f.calls, 2U);
+	KUNIT_EXPECT_EQ(test, f.sent_len[1], sizeof(cmd3) + 1);
+	KUNIT_EXPECT_EQ(test, f.sent[1][sizeof(cmd3)], 0x10);
+	KUNIT_EXPECT_EQ(test, secel_sw(rsp, len), 0x9000);
+	secel_se_put(se);
+}
+
+/* An ATR longer than the buffer the converter was given is refused. */
+static void secel_atr_bounded_by_its_buffer(struct kunit *test)
+{
+	struct fake_conv f = { .atr_len = SECEL_ATR_MAX + 1 };
+	struct secel_se *se = fake_se(test, &f, 261);
+	u8 atr[SECEL_ATR_MAX];
+	size_t len;
+
+	KUNIT_EXPECT_EQ(test, secel_power_on_locked(se, atr, &len), -EPROTO);
+	KUNIT_EXPECT_EQ(test, f.atr_size_seen, (size_t)SECEL_ATR_MAX);
+	KUNIT_EXPECT_FALSE(test, se->powered);
+	f.atr_len = 0;
+	KUNIT_EXPECT_EQ(test, secel_power_on_locked(se, atr, &len), -EPROTO);
+	f.atr_len = 2;
+	KUNIT_EXPECT_EQ(test, secel_power_on_locked(se, atr, &len), 0);
+	KUNIT_EXPECT_TRUE(test, se->powered);
+	secel_se_put(se);
+}
+
+/* Unregistering an SE that is not registered (again) does nothing. */
+static void secel_unregister_unregistered(struct kunit *test)
+{
+	struct fake_conv f = { };
+	struct secel_se *se = fake_se(test, &f, 261);
+
+	secel_se_unregister(se);
+	secel_se_unregister(se);
+	KUNIT_EXPECT_PTR_EQ(test, se->ops, &fake_ops);
+	secel_se_put(se);
+}
+
+static void secel_state_transitions(struct kunit *test)
+{
+	enum { R = SECEL_STATE_REPORTED, V = SECEL_STATE_VERIFYING,
+	       L = SECEL_STATE_LISTED, X = SECEL_STATE_REJECTED,
+	       D = SECEL_STATE_DELETED };
+	/* ok[from][to], 1-based states */
+	static const bool ok[6][6] = {
+		[R] = { [V] = true },
+		[V] = { [R] = true, [L] = true, [X] = true, [D] = true },
+		[L] = { [V] = true, [X] = true, [D] = true },
+		[X] = { [V] = true },
+		[D] = { [V] = true },
+	};
+	u32 from, to;
+
+	for (from = 0; from < 7; from++)
+		for (to = 0; to < 7; to++)
+			KUNIT_EXPECT_EQ_MSG(test,
+					    secel_state_transition_ok(from, to),
+					    from < 6 && to < 6 && ok[from][to],
+					    "%u -> %u", from, to);
+}
+
 static struct kunit_case secel_logic_cases[] = {
 	KUNIT_CASE(secel_apdu_parse_table),
 	KUNIT_CASE(secel_apdu_parse_extended),
@@ -313,6 +528,12 @@ static struct kunit_case secel_logic_cases[] = {
 	KUNIT_CASE(secel_atr_too_long),
 	KUNIT_CASE(secel_tlv_lookup),
 	KUNIT_CASE(secel_state_table),
+	KUNIT_CASE(secel_state_transitions),
+	KUNIT_CASE(secel_transport_names),
+	KUNIT_CASE(secel_restart_codes_become_eintr),
+	KUNIT_CASE(secel_6cxx_reissue_within_max_cmd),
+	KUNIT_CASE(secel_atr_bounded_by_its_buffer),
+	KUNIT_CASE(secel_unregister_unregistered),
 	{}
 };
 
