@@ -299,13 +299,21 @@ static int secel_verify_and_add(struct secel_se *se, enum secel_probe how)
 
 	ret = secel_probe_card(se, acq, how);
 
+	/*
+	 * The attributes show what was acquired before the change event
+	 * tells udev to look.  The caller gave up or memory ran out: the
+	 * card was not judged.
+	 */
+	if (ret != -EINTR && ret != -ENOMEM) {
+		secel_info_lock();
+		if (!se->unplugged)
+			secel_commit_locked(se, acq, !ret);
+		secel_info_unlock();
+		secel_se_update_sysfs(se);
+	}
 	secel_info_lock();
-	/* the caller gave up or memory ran out: the card was not judged */
-	if (ret != -EINTR && ret != -ENOMEM && !se->unplugged)
-		secel_commit_locked(se, acq, !ret);
 	secel_se_set_state_locked(se, secel_state_after_verify(before, ret));
 	secel_info_unlock();
-	secel_se_update_sysfs(se);
 
 	if (ret && ret != -ENODEV && ret != -EINTR && ret != -ENOMEM)
 		dev_info(&se->dev, "%s rejected: %pe\n", se->name, ERR_PTR(ret));
@@ -463,24 +471,31 @@ int secel_se_reset(struct secel_se *se, bool warm, size_t *atr_len)
 		secel_power_off_locked(se);
 		ret = secel_power_on_locked(se, atr, atr_len);
 	}
-	if (!ret) {
-		secel_atr_parse(atr, *atr_len, &info);
-		secel_info_lock();
-		secel_se_set_atr_locked(se, atr, *atr_len, &info);
-		if (!secel_atr_acceptable(se, &info))
-			ret = -EPROTO;
-		if (ret && se->state == SECEL_STATE_LISTED) {
-			/* one change event, for the state and the ATR */
-			secel_se_set_items_locked(se, NULL);
-			secel_se_set_state_locked(se, SECEL_STATE_REJECTED);
-		} else {
-			secel_se_changed(se);
-		}
-		secel_info_unlock();
-	}
+	if (ret)
+		goto out;
+
+	/*
+	 * Still under io_lock, so that no exchange reaches a card whose new
+	 * ATR rejects it.  The attributes first, then one change event for
+	 * the ATR and the state.
+	 */
+	secel_atr_parse(atr, *atr_len, &info);
+	if (!secel_atr_acceptable(se, &info))
+		ret = -EPROTO;
+	secel_info_lock();
+	secel_se_set_atr_locked(se, atr, *atr_len, &info);
+	if (ret && se->state == SECEL_STATE_LISTED)
+		secel_se_set_items_locked(se, NULL);
+	secel_info_unlock();
+	secel_se_update_sysfs(se);
+	secel_info_lock();
+	if (ret && se->state == SECEL_STATE_LISTED)
+		secel_se_set_state_locked(se, SECEL_STATE_REJECTED);
+	else
+		secel_se_changed(se);
+	secel_info_unlock();
+out:
 	mutex_unlock(&se->io_lock);
 	up_read(&se->ops_sem);
-	if (!ret || ret == -EPROTO)
-		secel_se_update_sysfs(se);
 	return ret;
 }
