@@ -20,6 +20,7 @@
  * assertion: figures only.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -554,16 +555,31 @@ struct worker {
 	unsigned int index;
 	int count;
 	atomic_int *stop;	/* hammer: until set; else count APDUs */
+	struct pipe_end *pipe;	/* the floor: this pipe pair instead */
+	pthread_mutex_t *lock;	/* the pair's, as io_lock is the SE's */
 };
 
 static void *work(void *arg)
 {
 	struct worker *w = arg;
 	unsigned char *rsp = malloc(SECEL_RESP_MAX);
-	int fd = open_se(w->index), i;
+	int fd, i;
 
 	if (!rsp)
 		fail("malloc");
+	if (w->pipe) {
+		memset(rsp, 0, w->pipe->req_len);
+		for (i = 0; i < w->count; i++) {
+			pthread_mutex_lock(w->lock);
+			if (write_full(w->pipe->req, rsp, w->pipe->req_len) ||
+			    read_full(w->pipe->ans, rsp, w->pipe->ans_len))
+				fail("pipe");
+			pthread_mutex_unlock(w->lock);
+		}
+		free(rsp);
+		return NULL;
+	}
+	fd = open_se(w->index);
 	for (i = 0; w->stop ? !atomic_load(w->stop) : i < w->count; i++)
 		transmit(fd, short_apdu, sizeof(short_apdu), rsp,
 			 SECEL_RESP_MAX);
@@ -580,11 +596,40 @@ struct mem {
 	struct { char name[64]; double bytes; } cache[512];	/* slabinfo */
 };
 
+/*
+ * Flush the per-CPU slabs and free empty ones in every cache, so that
+ * objects freed but still cached count neither before nor after.
+ */
+static void slab_shrink(void)
+{
+	DIR *d = opendir("/sys/kernel/slab");
+	struct dirent *e;
+
+	while (d && (e = readdir(d))) {
+		char path[320];
+		int fd;
+
+		if (e->d_name[0] == '.' || e->d_type == DT_LNK)
+			continue;
+		snprintf(path, sizeof(path), "/sys/kernel/slab/%s/shrink",
+			 e->d_name);
+		fd = open(path, O_WRONLY);
+		if (fd < 0)
+			continue;
+		if (write(fd, "1", 1) < 0)
+			errno = 0;	/* a cache that cannot shrink: as it is */
+		close(fd);
+	}
+	if (d)
+		closedir(d);
+}
+
 static void mem_read(struct mem *m)
 {
 	char line[512];
 	FILE *f;
 
+	slab_shrink();
 	memset(m, 0, sizeof(*m));
 	f = fopen("/proc/meminfo", "r");
 	while (f && fgets(line, sizeof(line), f)) {
@@ -745,13 +790,14 @@ static double inquire_p50(const uint32_t *index, unsigned int n, int passes,
 
 static void usage(void)
 {
-	printf("usage: bench [-r ROUNDS] [-n APDUS] [-e APDUS] [-s SES] [-R ROUNDS]\n"
+	printf("usage: bench [-r ROUNDS] [-n APDUS] [-e APDUS] [-s SES] [-R ROUNDS] [-T THREADS]\n"
 	       "\n"
 	       "  -r ROUNDS  rounds of the APDU-path figures (default 5)\n"
 	       "  -n APDUS   short APDUs per latency figure and round (default 2000)\n"
 	       "  -e APDUS   extended APDUs per bulk figure and round (default 40)\n"
 	       "  -s SES     SEs to reach for the scale figures (default 1024)\n"
 	       "  -R ROUNDS  rounds of the scale figures (default 3)\n"
+	       "  -T THREADS threads of the throughput figure, over 4 SEs (default 16)\n"
 	       "\n"
 	       "Run as root in a guest with the secel modules (make bench).\n"
 	       "Figures are min / median / max over the rounds; nothing is asserted.\n"
@@ -773,9 +819,11 @@ static int arg_int(const char *s, int lo, int hi)
 
 int main(int argc, char **argv)
 {
-	int rounds = 5, n = 2000, next = 40, target = 1024, srounds = 3;
+	int nthreads = 16, n_across, rounds = 5, n = 2000, next = 40, target = 1024, srounds = 3;
 	int sock[2], preq[2], pans[2], ereq[2], eans[2], opt, r, i;
-	struct pipe_echo echo[2];
+	struct pipe_echo echo[2 + 4];
+	struct pipe_end tp_pipe[4];
+	pthread_mutex_t tp_lock[4];
 	struct pipe_end short_pipe, ext_pipe;
 	unsigned int hot[HOT], reached = 0, base, base_all, scale_n;
 	struct cache_delta top[5] = { { "", 0 } };
@@ -796,7 +844,10 @@ int main(int argc, char **argv)
 	struct fig xv50 = FIG("vSE round trip, short, caller on another vCPU, p50", "us", 0);
 	struct fig xp50 = FIG("pipe round trip, short, across vCPUs, p50", "us", 0);
 	struct fig xr = FIG("ratio vSE / pipe, across vCPUs, p50", "x", 2);
-	struct fig tput = FIG("throughput, 16 threads over 4 SEs, short APDU", "APDU/s", 0);
+	static char l_tput[80], l_ptput[80];
+	struct fig tput = FIG(l_tput, "APDU/s", 0);
+	struct fig ptput = FIG(l_ptput, "trips/s", 0);
+	struct fig rt = FIG("ratio pipe / vSE throughput (cost per APDU)", "x", 2);
 	/* isolation */
 	struct fig fa = FIG("fast SE alone, short APDU, p50", "us", 0);
 	struct fig fb = FIG("fast SE beside a slow SE hammered by 8 threads, p50", "us", 0);
@@ -817,13 +868,14 @@ int main(int argc, char **argv)
 	struct fig mk = FIG("kernel memory per SE (meminfo)", "KiB", 2);
 	struct fig ms = FIG("slab objects per SE (slabinfo)", "KiB", 2);
 
-	while ((opt = getopt(argc, argv, "r:n:e:s:R:h")) != -1) {
+	while ((opt = getopt(argc, argv, "r:n:e:s:R:T:h")) != -1) {
 		switch (opt) {
 		case 'r': rounds = arg_int(optarg, 1, MAX_ROUNDS); break;
 		case 'n': n = arg_int(optarg, 10, 10000000); break;
 		case 'e': next = arg_int(optarg, 2, 1000000); break;
 		case 's': target = arg_int(optarg, SCALE_SMALL + 1, MAX_SES); break;
 		case 'R': srounds = arg_int(optarg, 0, MAX_ROUNDS); break;
+		case 'T': nthreads = arg_int(optarg, 1, 64); break;
 		case 'h': usage(); return 0;
 		default: usage(); return 2;
 		}
@@ -833,6 +885,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	/* a wakeup across vCPUs takes milliseconds under TCG: fewer of them */
+	n_across = n / 20 > 20 ? n / 20 : 20;
 
 	/* the floor's pipes, big enough for a whole extended message */
 	if (pipe(preq) || pipe(pans) || pipe(ereq) || pipe(eans))
@@ -846,6 +900,20 @@ int main(int argc, char **argv)
 				      HDR + EXT_RSP };
 	short_pipe = (struct pipe_end){ preq[1], pans[0], echo[0].req, echo[0].ans };
 	ext_pipe = (struct pipe_end){ ereq[1], eans[0], echo[1].req, echo[1].ans };
+	/* and 4 pairs, one lock each, for the throughput's floor */
+	for (i = 0; i < 4; i++) {
+		if (pipe(preq) || pipe(pans))
+			fail("pipe");
+		echo[2 + i] = echo[0];
+		echo[2 + i].in = preq[0];
+		echo[2 + i].out = pans[1];
+		tp_pipe[i] = (struct pipe_end){ preq[1], pans[0], echo[0].req,
+						echo[0].ans };
+		pthread_mutex_init(&tp_lock[i], NULL);
+	}
+	ncpu = (int)sysconf(_SC_NPROCESSORS_ONLN);
+	if (ncpu < 1)
+		ncpu = 1;
 
 	ctl_fd = open("/dev/secel-ctl", O_RDWR);
 	if (ctl_fd < 0)
@@ -858,7 +926,7 @@ int main(int argc, char **argv)
 	if (!child) {
 		close(sock[0]);
 		close(ctl_fd);
-		card_process(sock[1], echo, 2);
+		card_process(sock[1], echo, 2 + 4);
 	}
 	close(sock[1]);
 	card_sock = sock[0];
@@ -867,9 +935,6 @@ int main(int argc, char **argv)
 	if (!card_rsp)
 		fail("malloc");
 
-	ncpu = (int)sysconf(_SC_NPROCESSORS_ONLN);
-	if (ncpu < 1)
-		ncpu = 1;
 	printf("secel bench: %d rounds of the APDU path (%d short, %d extended APDUs each), %d rounds of the scale figures (up to %d SEs)\n",
 	       rounds, n, next, srounds, target);
 	printf("cards served by a separate process; caller and card on vCPU 0 unless said;\n"
@@ -939,6 +1004,10 @@ int main(int argc, char **argv)
 		card_call(OP_DROP, CARD_MASS, SCALE_SMALL, 0);
 		wait_count(SECEL_LIST_ALL, base_all, 60);
 	}
+	snprintf(l_tput, sizeof(l_tput), "vSE throughput, %d threads over 4 SEs, short APDU",
+		 nthreads);
+	snprintf(l_ptput, sizeof(l_ptput), "pipe throughput, %d threads over 4 pairs, a lock each",
+		 nthreads);
 	scale_n = reached ? reached : (unsigned int)target;
 	snprintf(l_c1, sizeof(l_c1), "SEs created per second, 0 to 64 (NEW until listed)");
 	snprintf(l_c2, sizeof(l_c2), "SEs created per second, 64 to %u", scale_n);
@@ -947,15 +1016,15 @@ int main(int argc, char **argv)
 	snprintf(l_u2, sizeof(l_u2), "INQUIRE, no CAP_SYS_ADMIN, at %u SEs, p50", scale_n);
 
 	/*
-	 * The SEs of the APDU path: 4 for the throughput (served from any
-	 * vCPU), the latency one, the extended one and the fast one (served
-	 * from vCPU 0), and the slow one.
+	 * The SEs of the APDU path, all served from vCPU 0: 4 for the
+	 * throughput, the latency one, the extended one, the fast one and the
+	 * slow one.
 	 */
 	for (i = 0; i < HOT; i++) {
 		static const int kind[HOT] = { CARD_ECHO, CARD_ECHO, CARD_ECHO,
 			CARD_ECHO, CARD_ECHO, CARD_EXT, CARD_ECHO, CARD_SLOW };
 
-		if (card_call(OP_NEW, kind[i], 1, i >= SE_LAT && i <= SE_FAST) != 1)
+		if (card_call(OP_NEW, kind[i], 1, 1) != 1)
 			goto nocard;
 		hot[i] = card_rsp->index[0];
 	}
@@ -974,8 +1043,8 @@ int main(int argc, char **argv)
 	big[EXT_CMD - 1] = 0;
 
 	for (r = 0; r < rounds; r++) {
-		struct worker w[16];
-		pthread_t t[16];
+		struct worker w[64];
+		pthread_t t[64];
 		atomic_int stop = 0;
 
 		/* one SE, one APDU at a time, then the pipe with its sizes */
@@ -989,9 +1058,9 @@ int main(int argc, char **argv)
 		if (ncpu > 1) {
 			/* the same with the caller on another vCPU */
 			pin_thread(1);
-			vse_rtt(fd, short_apdu, sizeof(short_apdu), n / 4,
+			vse_rtt(fd, short_apdu, sizeof(short_apdu), n_across,
 				&p50, NULL);
-			pipe_rtt(&short_pipe, n / 4, &pp50, NULL);
+			pipe_rtt(&short_pipe, n_across, &pp50, NULL);
 			pin_thread(0);
 			fig_add(&xv50, p50);
 			fig_add(&xp50, pp50);
@@ -1008,30 +1077,40 @@ int main(int argc, char **argv)
 		fig_add(&pe50, pp50);
 		fig_add(&re, p50 / pp50);
 
-		/* throughput: 16 threads over 4 SEs, on any vCPU */
-		pin_thread(-1);
+		/* throughput: nthreads threads over 4 SEs */
 		t0 = now();
-		for (i = 0; i < 16; i++) {
-			w[i] = (struct worker){ hot[i % 4], n / 4, NULL };
+		for (i = 0; i < nthreads; i++) {
+			w[i] = (struct worker){ .index = hot[i % 4],
+						.count = 4 * n / nthreads };
 			if (pthread_create(&t[i], NULL, work, &w[i]))
 				fail("thread");
 		}
-		for (i = 0; i < 16; i++)
+		for (i = 0; i < nthreads; i++)
 			pthread_join(t[i], NULL);
-		fig_add(&tput, 16 * (n / 4) / (now() - t0));
+		fig_add(&tput, nthreads * (4 * n / nthreads) / (now() - t0));
+		t0 = now();
+		for (i = 0; i < nthreads; i++) {
+			w[i] = (struct worker){ .count = 4 * n / nthreads,
+						.pipe = &tp_pipe[i % 4],
+						.lock = &tp_lock[i % 4] };
+			if (pthread_create(&t[i], NULL, work, &w[i]))
+				fail("thread");
+		}
+		for (i = 0; i < nthreads; i++)
+			pthread_join(t[i], NULL);
+		fig_add(&ptput, nthreads * (4 * n / nthreads) / (now() - t0));
+		fig_add(&rt, ratio(&ptput, &tput));
 
 		/* a fast SE alone, then beside a slow SE under 8 threads */
-		pin_thread(0);
 		fd = open_se(hot[SE_FAST]);
 		vse_rtt(fd, short_apdu, sizeof(short_apdu), n, &p50, NULL);
 		fig_add(&fa, p50);
-		pin_thread(-1);
 		for (i = 0; i < HAMMER_THREADS; i++) {
-			w[i] = (struct worker){ hot[SE_SLOW], 0, &stop };
+			w[i] = (struct worker){ .index = hot[SE_SLOW],
+						.stop = &stop };
 			if (pthread_create(&t[i], NULL, work, &w[i]))
 				fail("thread");
 		}
-		pin_thread(0);
 		sleep_ms(2 * SLOW_MS);
 		vse_rtt(fd, short_apdu, sizeof(short_apdu), n, &p50, NULL);
 		fig_add(&fb, p50);
@@ -1055,6 +1134,8 @@ int main(int argc, char **argv)
 	fig_print(&xp50);
 	fig_print(&xr);
 	fig_print(&tput);
+	fig_print(&ptput);
+	fig_print(&rt);
 	printf("\nIsolation: the slow SE's card sleeps %d ms per APDU\n", SLOW_MS);
 	fig_print(&fa);
 	fig_print(&fb);
