@@ -903,9 +903,8 @@ int main(int argc, char **argv)
 	struct fig re = FIG("ratio vSE / pipe, extended, p50", "x", 2);
 	struct fig xv50 = FIG("vSE round trip, short, caller on the other vCPU, p50", "us", 0);
 	struct fig xp50 = FIG("pipe round trip, short, across vCPUs, p50", "us", 0);
-	static char l_tput[80], l_ptput[80];
-	struct fig tput = FIG(l_tput, "APDU/s", 0);
-	struct fig ptput = FIG(l_ptput, "trips/s", 0);
+	struct fig tput = FIG("vSE throughput, short APDU", "APDU/s", 0);
+	struct fig ptput = FIG("pipe throughput, 21 + 18 bytes, a pair per thread", "trips/s", 0);
 	struct fig rt = FIG("ratio pipe / vSE throughput (cost per APDU)", "x", 2);
 	/* isolation */
 	struct fig fa = FIG("fast SE alone, short APDU, p50", "us", 0);
@@ -1069,8 +1068,6 @@ int main(int argc, char **argv)
 		card_call(OP_DROP, CARD_MASS, SCALE_SMALL, 0);
 		wait_count(SECEL_LIST_ALL, base_all, 60);
 	}
-	snprintf(l_tput, sizeof(l_tput), "vSE throughput, short APDU");
-	snprintf(l_ptput, sizeof(l_ptput), "pipe throughput, 21 + 18 bytes, a pair per thread");
 	scale_n = reached ? reached : (unsigned int)target;
 	snprintf(l_c1, sizeof(l_c1), "SEs created per second, 0 to 64 (NEW until listed)");
 	snprintf(l_c2, sizeof(l_c2), "SEs created per second, 64 to %u", scale_n);
