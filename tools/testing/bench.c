@@ -880,7 +880,8 @@ static int arg_int(const char *s, int lo, int hi)
 int main(int argc, char **argv)
 {
 	unsigned int old_timeout;
-	int nthreads = 16, n_across, per_thread, rounds = 5, n = 2000, next = 40, target = 1024, srounds = 3;
+	int rounds = 5, n = 2000, next = 40, target = 1024, srounds = 3;
+	int nthreads = 16, n_across, per_thread;
 	int sock[2], preq[2], pans[2], ereq[2], eans[2], opt, r, i;
 	struct pipe_echo echo[2 + 64];
 	struct pipe_end tp_pipe[64];
@@ -911,8 +912,8 @@ int main(int argc, char **argv)
 	struct fig fb = FIG("fast SE beside a slow SE hammered by 8 threads, p50", "us", 0);
 	struct fig rf = FIG("ratio beside / alone", "x", 2);
 	/* scale */
-	static char l_c1[80], l_c2[80], l_l2[80], l_i2[80], l_u2[80];
-	struct fig c1 = FIG(l_c1, "SE/s", 0);
+	static char l_c2[80], l_l2[80], l_i2[80], l_u2[80];
+	struct fig c1 = FIG("SEs created per second, 0 to 64 (NEW until listed)", "SE/s", 0);
 	struct fig c2 = FIG(l_c2, "SE/s", 0);
 	struct fig l1 = FIG("LIST, time per SE, at 64 SEs, p50", "us", 2);
 	struct fig l2 = FIG(l_l2, "us", 2);
@@ -1069,7 +1070,6 @@ int main(int argc, char **argv)
 		wait_count(SECEL_LIST_ALL, base_all, 60);
 	}
 	scale_n = reached ? reached : (unsigned int)target;
-	snprintf(l_c1, sizeof(l_c1), "SEs created per second, 0 to 64 (NEW until listed)");
 	snprintf(l_c2, sizeof(l_c2), "SEs created per second, 64 to %u", scale_n);
 	snprintf(l_l2, sizeof(l_l2), "LIST, time per SE, at %u SEs, p50", scale_n);
 	snprintf(l_i2, sizeof(l_i2), "INQUIRE as root, at %u SEs, p50", scale_n);
