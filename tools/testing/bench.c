@@ -1224,7 +1224,8 @@ int main(int argc, char **argv)
 	if (reached)
 		printf("  memory: deltas over %u SEs created and listed, no APDU after verification, divided by %u;\n"
 		       "  meminfo counts Slab + VmallocUsed + Percpu + KernelStack; slabinfo counts active objects x object size;\n"
-		       "  both include the card's file and the card process's epoll watch on it\n",
+		       "  both include the card's file, the card process's epoll watch on it and any kernel\n"
+		       "  worker the verifications started\n",
 		       reached, reached);
 	if (top[0].bytes > 0) {
 		printf("  largest slab growth per SE (last round):");
