@@ -6,7 +6,7 @@
 #   make check        every test: check-fast, then check-debug (what CI runs)
 #   make check-fast   install what is missing, build, run the test suite in a VM
 #   make demo         install what is missing, build, run the demo in a VM
-#   make bench        figures for the APDU path (latency, throughput)
+#   make bench        figures: APDU path against a pipe floor, isolation, scale
 #   make fuzz         libFuzzer on the kernel parsers and the tools' parsers
 #   make check-debug  the reliability lane: the tests, KUnit, stress, ioctl
 #                     fuzzing and failslab on a KASAN/lockdep/kmemleak/UBSAN
@@ -53,11 +53,13 @@ check-fast:
 demo:
 	tools/testing/demo
 
-# figures for the data path, in a VM (no assertions)
+# figures for the data path and scale, one guest run, no assertions;
+# BENCH_ARGS="-r 3 -n 1000" and so on (tools/testing/bench -h)
+BENCH_ARGS ?=
 bench: modules
 	$(CC) -std=gnu11 -Wall -Wextra -Werror -O2 -Iuapi -pthread \
 		-o tools/testing/bench tools/testing/bench.c
-	tools/testing/vm-run -- tools/testing/bench
+	tools/testing/vm-run --timeout 900 -- tools/testing/bench $(BENCH_ARGS)
 
 # libFuzzer on the parsers, FUZZ_SECONDS each (clang from Debian)
 fuzz:
