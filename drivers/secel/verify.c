@@ -407,10 +407,10 @@ int secel_se_inquire(struct secel_se *se, bool ask)
  * secel_se_delete() - log a listed SE out of the list
  * @se: the SE; caller holds cfg_lock
  *
- * The SE is marked deleted under io_lock, before its channels are closed
- * on the card and the card is powered down, so that an exchange waiting
- * for io_lock finds it deleted and never reaches a card that is off.
- * Adding it again powers it up.
+ * The SE is marked deleted before anything else, so that an exchange
+ * waiting for io_lock (behind one in flight) finds it deleted and never
+ * reaches the card; then its channels are closed on the card and the card
+ * is powered down.  Adding it again powers it up.
  *
  * Return: 0, or -ENOENT when it is not listed.
  */
@@ -421,11 +421,15 @@ int secel_se_delete(struct secel_se *se)
 	if (ret)
 		return ret;
 
-	down_read(&se->ops_sem);
-	mutex_lock(&se->io_lock);
+	/*
+	 * Logout takes effect at once: exchanges that already wait for
+	 * io_lock check the state when they get it, before the card.
+	 */
 	secel_info_lock();
 	secel_se_set_state_locked(se, SECEL_STATE_DELETED);
 	secel_info_unlock();
+	down_read(&se->ops_sem);
+	mutex_lock(&se->io_lock);
 	secel_drop_channels_locked(se, true);
 	secel_power_off_locked(se);
 	mutex_unlock(&se->io_lock);
