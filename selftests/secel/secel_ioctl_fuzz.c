@@ -507,11 +507,22 @@ static void make_arg(const struct node *n, unsigned long cmd, void *arg,
 		tx->rsp_ptr = inner_ptr(big2, tx->rsp_len, &x->out);
 		tx->channel = below(2) ? 0 : below(4) ? below(4) : rnd();
 		tx->flags = below(8) ? below(2) : rnd();
+		if (below(8) == 0) {
+			/* fetch a response kept after EMSGSIZE */
+			tx->flags = SECEL_TX_KEPT;
+			tx->cmd_len = 0;
+		}
 		x->in_len = tx->cmd_len;
 		x->out_len = tx->rsp_len;
-		x->clean = tx->cmd_len >= 4 && tx->cmd_len <= SECEL_APDU_MAX &&
-			   tx->rsp_len >= 2 && tx->channel < SECEL_MAX_CHANNELS &&
-			   tx->flags <= SECEL_TX_RAW;
+		if (tx->flags == SECEL_TX_KEPT)
+			x->clean = tx->cmd_len == 0 && tx->rsp_len >= 2 &&
+				   tx->channel < SECEL_MAX_CHANNELS;
+		else
+			x->clean = tx->cmd_len >= 4 &&
+				   tx->cmd_len <= SECEL_APDU_MAX &&
+				   tx->rsp_len >= 2 &&
+				   tx->channel < SECEL_MAX_CHANNELS &&
+				   tx->flags <= SECEL_TX_RAW;
 	} else if (cmd == SECEL_IOC_OPEN_CHANNEL) {
 		struct secel_channel_open *o = arg;
 
