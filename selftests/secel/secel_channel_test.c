@@ -1349,6 +1349,53 @@ TEST(open_channel_interrupted_in_manage_closes_unowned)
 	vse_card_free(card);
 }
 
+/* A signal that interrupts the first close of a closing file: all close */
+static void *close_thread(void *arg)
+{
+	close(*(int *)arg);
+	return NULL;
+}
+
+TEST(signal_during_close_closes_all_channels)
+{
+	struct delay_arg d = { .ins = 0x70, .p1 = 0x80, .ms = 500 };
+	struct vse_card_opts o = { .hook = delay_hook, .hook_arg = &d };
+	struct sigaction sa = { .sa_handler = on_usr1 };	/* no SA_RESTART */
+	struct vse_card *card = vse_card_new(&o);
+	uint32_t chans[3], rlen;
+	uint8_t rsp[300];
+	long long end;
+	pthread_t t;
+	int fd, i;
+
+	ASSERT_NE(NULL, card);
+	ASSERT_TRUE(secel_wait_state(card->index, "listed", WAIT_MS));
+	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
+	fd = secel_open_se(card->index);
+	ASSERT_LE(0, fd);
+	for (i = 0; i < 3; i++) {
+		rlen = sizeof(rsp);
+		ASSERT_EQ(0, secel_open_channel(fd, AID, VSE_TEST_AID_LEN, rsp,
+						&rlen, &chans[i]));
+	}
+	vse_card_clear_log(card);
+	arm(card, &d, true);
+	ASSERT_EQ(0, pthread_create(&t, NULL, close_thread, &fd));
+	ASSERT_LE(0, wait_logged(card, 0x70, 0x80));
+	pthread_kill(t, SIGUSR1);
+	pthread_join(t, NULL);
+	end = now_ms() + CLOSE_WAIT_MS + 3 * d.ms;
+	for (i = 0; i < 3; i++) {
+		long long left = end - now_ms();
+
+		EXPECT_TRUE(vse_card_wait_closes(card, chans[i], 1,
+						 left > 0 ? left : 0))
+			TH_LOG("channel %u not closed on the card", chans[i]);
+	}
+	arm(card, &d, false);
+	vse_card_free(card);
+}
+
 /* ---- a limit per file (item 8) ---- */
 
 static int read_limit(void)

@@ -1147,7 +1147,7 @@ static bool channels_free(int ctl, int c, char *why, size_t len)
 	unsigned int index = cards[c]->index;
 	uint8_t rsp[300];
 	uint32_t rl, ch;
-	int fd, ret = 0, round, opened, tries;
+	int fds[5], f, ret = 0, round, opened, tries;
 
 	for (round = 0; round < 2; round++) {
 		if (round) {
@@ -1166,19 +1166,27 @@ static bool channels_free(int ctl, int c, char *why, size_t len)
 				 strerror(-ret));
 			return false;
 		}
-		fd = secel_open_se(index);
-		if (fd < 0) {
-			snprintf(why, len, "secel%u: open: %s", index,
-				 strerror(-fd));
-			return false;
-		}
+		/* a file may hold only a few channels: 4 on each of 5 */
+		for (f = 0; f < 5; f++)
+			fds[f] = -1;
 		for (opened = 0; opened < SECEL_MAX_CHANNELS; opened++) {
+			f = opened / 4;
+			if (fds[f] < 0) {
+				fds[f] = secel_open_se(index);
+				if (fds[f] < 0) {
+					ret = fds[f];
+					break;
+				}
+			}
 			rl = sizeof(rsp);
-			ret = secel_open_channel(fd, NULL, 0, rsp, &rl, &ch);
+			ret = secel_open_channel(fds[f], NULL, 0, rsp, &rl,
+						 &ch);
 			if (ret)
 				break;
 		}
-		close(fd);
+		for (f = 0; f < 5; f++)
+			if (fds[f] >= 0)
+				close(fds[f]);
 		if (ret != -EBUSY || (round && opened != SECEL_MAX_CHANNELS - 1)) {
 			snprintf(why, len,
 				 "secel%u%s: %d channels opened, then %s",
