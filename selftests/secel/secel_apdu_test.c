@@ -7,6 +7,8 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -712,9 +714,12 @@ TEST_F(se, transmit_reserved_nonzero_einval)
 	EXPECT_EQ(-1, ioctl(self->fd, SECEL_IOC_TRANSMIT, &tx));
 	EXPECT_EQ(EINVAL, errno) TH_LOG("reserved[1]");
 	tx.reserved[1] = 0;
-	tx.flags = 0x2;
+	tx.flags = ~(SECEL_TX_RAW | SECEL_TX_KEPT);	/* 0x2 is TX_KEPT */
 	EXPECT_EQ(-1, ioctl(self->fd, SECEL_IOC_TRANSMIT, &tx));
-	EXPECT_EQ(EINVAL, errno) TH_LOG("unknown TX flag");
+	EXPECT_EQ(EINVAL, errno) TH_LOG("unknown TX flags");
+	tx.flags = 0x4;
+	EXPECT_EQ(-1, ioctl(self->fd, SECEL_IOC_TRANSMIT, &tx));
+	EXPECT_EQ(EINVAL, errno) TH_LOG("unknown TX flag 0x4");
 	EXPECT_EQ(0, vse_card_log_count(self->card));
 	tx.flags = 0;
 	EXPECT_EQ(0, ioctl(self->fd, SECEL_IOC_TRANSMIT, &tx));
@@ -845,6 +850,245 @@ static int odd_card(struct vse_card *c, const uint8_t *cmd, size_t len,
 		return 2;
 	}
 	return 0;
+}
+
+/* ---- a response too big for the caller's buffer is kept (item 6) ---- */
+
+static int tx_kept(int fd, uint8_t *rsp, uint32_t *rlen)
+{
+	struct secel_transmit tx = {
+		.rsp_ptr = (uintptr_t)rsp, .rsp_len = *rlen,
+		.flags = SECEL_TX_KEPT,
+	};
+	int ret = ioctl(fd, SECEL_IOC_TRANSMIT, &tx) ? -errno : 0;
+
+	*rlen = tx.rsp_len;
+	return ret;
+}
+
+/* GIVE 0x20 bytes: a 0x22-byte response into 10 bytes -> EMSGSIZE */
+static const uint8_t give20[] = { 0x80, VSE_INS_GIVE, 0x00, 0x00, 0x20 };
+
+static void expect_give20(struct __test_metadata *_metadata,
+			  const uint8_t *rsp, uint32_t rlen)
+{
+	uint8_t want[0x20];
+
+	for (unsigned int i = 0; i < sizeof(want); i++)
+		want[i] = i;
+	ASSERT_EQ(0x22, rlen);
+	EXPECT_EQ(0, memcmp(want, rsp, sizeof(want))) TH_LOG("not the data");
+	EXPECT_EQ(0x90, rsp[0x20]);
+	EXPECT_EQ(0x00, rsp[0x21]);
+}
+
+TEST_F(se, transmit_short_buffer_keeps_response)
+{
+	uint32_t rlen = 10;
+
+	ASSERT_EQ(-EMSGSIZE, secel_transmit(self->fd, give20, sizeof(give20),
+					    self->rsp, &rlen, 0, 0));
+	ASSERT_EQ(0x22, rlen) TH_LOG("needed size not reported");
+	ASSERT_EQ(1, vse_card_log_count(self->card));
+	memset(self->rsp, 0xee, 0x40);
+	rlen = 0x22;
+	ASSERT_EQ(0, tx_kept(self->fd, self->rsp, &rlen))
+		TH_LOG("SECEL_TX_KEPT did not return the kept response");
+	expect_give20(_metadata, self->rsp, rlen);
+	EXPECT_EQ(1, vse_card_log_count(self->card))
+		TH_LOG("the card ran the command again");
+}
+
+TEST_F(se, transmit_kept_still_small_emsgsize)
+{
+	uint32_t rlen = 10;
+
+	ASSERT_EQ(-EMSGSIZE, secel_transmit(self->fd, give20, sizeof(give20),
+					    self->rsp, &rlen, 0, 0));
+	rlen = 0x21;
+	EXPECT_EQ(-EMSGSIZE, tx_kept(self->fd, self->rsp, &rlen));
+	EXPECT_EQ(0x22, rlen) TH_LOG("needed size not reported again");
+	rlen = 0x100;
+	ASSERT_EQ(0, tx_kept(self->fd, self->rsp, &rlen))
+		TH_LOG("the response was not kept after a second EMSGSIZE");
+	expect_give20(_metadata, self->rsp, rlen);
+	EXPECT_EQ(1, vse_card_log_count(self->card));
+}
+
+TEST_F(se, transmit_kept_nothing_enodata)
+{
+	uint32_t rlen = 300;
+
+	EXPECT_EQ(-ENODATA, tx_kept(self->fd, self->rsp, &rlen));
+	EXPECT_EQ(0, vse_card_log_count(self->card));
+}
+
+TEST_F(se, other_transmit_drops_kept_response)
+{
+	static const uint8_t echo[] = { 0x80, VSE_INS_ECHO, 0, 0, 1, 0x42 };
+	uint32_t rlen = 10;
+
+	ASSERT_EQ(-EMSGSIZE, secel_transmit(self->fd, give20, sizeof(give20),
+					    self->rsp, &rlen, 0, 0));
+	rlen = 300;
+	ASSERT_EQ(0, secel_transmit(self->fd, echo, sizeof(echo), self->rsp,
+				    &rlen, 0, 0));
+	rlen = 300;
+	EXPECT_EQ(-ENODATA, tx_kept(self->fd, self->rsp, &rlen))
+		TH_LOG("a stale response was handed out");
+}
+
+TEST_F(se, open_channel_drops_kept_response)
+{
+	uint32_t rlen = 10, ch;
+
+	ASSERT_EQ(-EMSGSIZE, secel_transmit(self->fd, give20, sizeof(give20),
+					    self->rsp, &rlen, 0, 0));
+	rlen = 300;
+	ASSERT_EQ(0, secel_open_channel(self->fd,
+					(const uint8_t *)VSE_TEST_AID,
+					VSE_TEST_AID_LEN, self->rsp, &rlen,
+					&ch));
+	rlen = 300;
+	EXPECT_EQ(-ENODATA, tx_kept(self->fd, self->rsp, &rlen))
+		TH_LOG("a stale response was handed out");
+}
+
+TEST_F(se, kept_response_is_the_files_own)
+{
+	uint32_t rlen = 10;
+	int other = secel_open_se(self->card->index);
+
+	ASSERT_LE(0, other);
+	ASSERT_EQ(-EMSGSIZE, secel_transmit(self->fd, give20, sizeof(give20),
+					    self->rsp, &rlen, 0, 0));
+	rlen = 300;
+	EXPECT_EQ(-ENODATA, tx_kept(other, self->rsp, &rlen))
+		TH_LOG("another file got the response");
+	rlen = 300;
+	EXPECT_EQ(0, tx_kept(self->fd, self->rsp, &rlen));
+	close(other);
+}
+
+/* ---- signals: lock waits restart, APDUs never run twice (items 5, 7) ---- */
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+}
+
+struct tx_job {
+	int fd;
+	const uint8_t *cmd;
+	size_t len;
+	uint32_t rlen;
+	int ret;
+	uint8_t rsp[300];
+};
+
+static void *tx_thread(void *arg)
+{
+	struct tx_job *j = arg;
+
+	j->rlen = sizeof(j->rsp);
+	j->ret = secel_transmit(j->fd, j->cmd, j->len, j->rsp, &j->rlen, 0, 0);
+	return NULL;
+}
+
+/* How many times the card received exactly @cmd. */
+static int times_seen(struct vse_card *c, const uint8_t *cmd, size_t len)
+{
+	uint8_t buf[300];
+	int n = 0;
+
+	for (unsigned int i = 0; i < vse_card_log_count(c); i++)
+		if (vse_card_log_get(c, i, buf, sizeof(buf)) == (int)len &&
+		    !memcmp(buf, cmd, len))
+			n++;
+	return n;
+}
+
+/* 1 s on the card (SLOW, 10 x 100 ms), then 9000 */
+static const uint8_t slow_cmd[] = { 0x80, VSE_INS_SLOW, 10, 0x00 };
+static const uint8_t marked_echo[] = { 0x80, VSE_INS_ECHO, 0, 0, 1, 0xb2 };
+
+/*
+ * A TRANSMIT waits for the SE behind a slow APDU of another file and is
+ * signalled there, before anything was sent: with SA_RESTART it restarts
+ * and succeeds, without it fails EINTR.  Returns the waiter's job.
+ */
+static void signal_lock_waiter(struct __test_metadata *_metadata,
+			       struct se_ctx *self, int sa_flags,
+			       struct tx_job *w)
+{
+	struct sigaction sa = { .sa_handler = on_usr1, .sa_flags = sa_flags };
+	struct tx_job a = { .fd = self->fd, .cmd = slow_cmd,
+			    .len = sizeof(slow_cmd), .ret = 1 };
+	pthread_t ta, tw;
+
+	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
+	w->fd = secel_open_se(self->card->index);
+	ASSERT_LE(0, w->fd);
+	w->cmd = marked_echo;
+	w->len = sizeof(marked_echo);
+	w->ret = 1;
+	ASSERT_EQ(0, pthread_create(&ta, NULL, tx_thread, &a));
+	for (int i = 0; i < 300 && !vse_card_log_count(self->card); i++)
+		usleep(10000);
+	ASSERT_EQ(1, vse_card_log_count(self->card));
+	ASSERT_EQ(0, pthread_create(&tw, NULL, tx_thread, w));
+	usleep(200000);		/* the waiter is asleep on the SE's lock */
+	EXPECT_EQ(1, vse_card_log_count(self->card));
+	pthread_kill(tw, SIGUSR1);
+	pthread_join(tw, NULL);
+	pthread_join(ta, NULL);
+	EXPECT_EQ(0, a.ret) TH_LOG("the slow APDU: %s", strerror(-a.ret));
+	close(w->fd);
+}
+
+TEST_F(se, lock_wait_restarts_with_sa_restart)
+{
+	struct tx_job w;
+
+	signal_lock_waiter(_metadata, (struct se_ctx *)self, SA_RESTART, &w);
+	EXPECT_EQ(0, w.ret) TH_LOG("the waiting TRANSMIT: %s",
+				   strerror(-w.ret));
+	EXPECT_EQ(3, w.rlen);
+	EXPECT_EQ(1, times_seen(self->card, marked_echo, sizeof(marked_echo)));
+}
+
+TEST_F(se, lock_wait_without_sa_restart_eintr)
+{
+	struct tx_job w;
+
+	signal_lock_waiter(_metadata, (struct se_ctx *)self, 0, &w);
+	EXPECT_EQ(-EINTR, w.ret) TH_LOG("the waiting TRANSMIT: %s",
+				       strerror(-w.ret));
+	usleep(100000);
+	EXPECT_EQ(0, times_seen(self->card, marked_echo, sizeof(marked_echo)))
+		TH_LOG("an interrupted TRANSMIT reached the card");
+}
+
+/* An APDU a signal interrupts on the card is not re-run by SA_RESTART */
+TEST_F(se, interrupted_exchange_not_rerun)
+{
+	struct sigaction sa = { .sa_handler = on_usr1,
+				.sa_flags = SA_RESTART };
+	struct tx_job j = { .fd = self->fd, .cmd = slow_cmd,
+			    .len = sizeof(slow_cmd), .ret = 1 };
+	pthread_t t;
+
+	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
+	ASSERT_EQ(0, pthread_create(&t, NULL, tx_thread, &j));
+	for (int i = 0; i < 300 && !vse_card_log_count(self->card); i++)
+		usleep(10000);
+	ASSERT_EQ(1, vse_card_log_count(self->card));
+	pthread_kill(t, SIGUSR1);
+	pthread_join(t, NULL);
+	EXPECT_EQ(-EINTR, j.ret) TH_LOG("TRANSMIT: %s", strerror(-j.ret));
+	usleep(1500000);	/* past the card's answer */
+	EXPECT_EQ(1, times_seen(self->card, slow_cmd, sizeof(slow_cmd)))
+		TH_LOG("the APDU ran more than once");
 }
 
 FIXTURE(odd) {

@@ -7,10 +7,14 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "secel_harness.h"
@@ -163,28 +167,64 @@ TEST_F(ch, bad_aid_length_einval)
 	EXPECT_EQ(0, vse_card_log_count(self->card));
 }
 
+/*
+ * Open @n channels, at most CHANNELS_PER_FD on each file (a file may not
+ * hold them all): @fds gets the files opened (-1 for the unused ones),
+ * @owner[i] the file that owns @chans[i].  0 or the first failure.
+ */
+#define CHANNELS_PER_FD 4
+#define SPREAD_FDS ((19 + CHANNELS_PER_FD - 1) / CHANNELS_PER_FD)
+
+static int open_spread(unsigned int index, unsigned int n, int *fds,
+		       uint32_t *chans, int *owner)
+{
+	uint8_t rsp[300];
+	unsigned int i;
+
+	for (i = 0; i < SPREAD_FDS; i++)
+		fds[i] = -1;
+	for (i = 0; i < n; i++) {
+		unsigned int f = i / CHANNELS_PER_FD;
+		uint32_t rlen = sizeof(rsp);
+		int ret;
+
+		if (fds[f] < 0) {
+			fds[f] = secel_open_se(index);
+			if (fds[f] < 0)
+				return fds[f];
+		}
+		ret = secel_open_channel(fds[f], AID, VSE_TEST_AID_LEN, rsp,
+					 &rlen, &chans[i]);
+		if (ret)
+			return ret;
+		owner[i] = fds[f];
+	}
+	return 0;
+}
+
+static void close_spread(int *fds)
+{
+	for (unsigned int i = 0; i < SPREAD_FDS; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+}
+
 TEST_F(ch, channel_cla_encoding)
 {
+	int fds[SPREAD_FDS], owner[19];
 	uint32_t chans[19];
-	unsigned int i, n = 0;
+	unsigned int i, n = 19;
 
-	for (i = 0; i < 19; i++) {
-		uint32_t rlen = sizeof(self->rsp);
-
-		ASSERT_EQ(0, secel_open_channel(self->fd, AID,
-						VSE_TEST_AID_LEN, self->rsp,
-						&rlen, &chans[n]))
-			TH_LOG("channel #%u", i + 1);
-		n++;
-	}
+	ASSERT_EQ(0, open_spread(self->card->index, n, fds, chans, owner));
 	for (i = 0; i < n; i++) {
 		uint32_t ch = chans[i], rlen = sizeof(self->rsp);
+		int fd = owner[i];
 		uint8_t c[] = { 0x80, VSE_INS_ECHO, 0x00, 0x00, 0x01, ch };
 		uint8_t sel[] = { 0x00, 0xa4, 0x04, 0x00, 0x00 };
 		uint8_t sm[] = { 0x84, VSE_INS_ECHO, 0x00, 0x00, 0x01, ch };
 
 		vse_card_clear_log(self->card);
-		ASSERT_EQ(0, secel_transmit(self->fd, c, sizeof(c), self->rsp,
+		ASSERT_EQ(0, secel_transmit(fd, c, sizeof(c), self->rsp,
 					    &rlen, ch, 0));
 		ASSERT_EQ(3, rlen) TH_LOG("echo on channel %u", ch);
 		EXPECT_EQ(ch, self->rsp[0]);
@@ -197,7 +237,7 @@ TEST_F(ch, channel_cla_encoding)
 		EXPECT_EQ(0, memcmp(c + 1, self->seen + 1, 5));
 
 		rlen = sizeof(self->rsp);
-		ASSERT_EQ(0, secel_transmit(self->fd, sel, sizeof(sel),
+		ASSERT_EQ(0, secel_transmit(fd, sel, sizeof(sel),
 					    self->rsp, &rlen, ch, 0));
 		ASSERT_EQ(5, vse_card_log_get(self->card, 1, self->seen,
 					      sizeof(self->seen)));
@@ -211,7 +251,7 @@ TEST_F(ch, channel_cla_encoding)
 					    ch };
 
 			rlen = sizeof(self->rsp);
-			ASSERT_EQ(0, secel_transmit(self->fd, chain,
+			ASSERT_EQ(0, secel_transmit(fd, chain,
 						    sizeof(chain), self->rsp,
 						    &rlen, ch, 0));
 			ASSERT_EQ(6, vse_card_log_get(self->card, 2,
@@ -225,7 +265,7 @@ TEST_F(ch, channel_cla_encoding)
 
 		/* proprietary class with secure messaging bits */
 		rlen = sizeof(self->rsp);
-		ASSERT_EQ(0, secel_transmit(self->fd, sm, sizeof(sm),
+		ASSERT_EQ(0, secel_transmit(fd, sm, sizeof(sm),
 					    self->rsp, &rlen, ch, 0));
 		ASSERT_EQ(6, vse_card_log_get(self->card, 0, self->seen,
 					      sizeof(self->seen)));
@@ -239,22 +279,21 @@ TEST_F(ch, channel_cla_encoding)
 	EXPECT_EQ(0xc0, vse_cla_encode(0x80, 4));
 	EXPECT_EQ(0xcf, vse_cla_encode(0x80, 19));
 	EXPECT_EQ(0x45, vse_cla_encode(0x00, 9));
+	close_spread(fds);
 }
 
+/* The card's 19 channels taken by several files: the card is full, EBUSY */
 TEST_F(ch, no_channel_left_ebusy)
 {
-	uint32_t rlen, ch;
-	unsigned int i;
+	int fds[SPREAD_FDS], owner[19];
+	uint32_t rlen, ch, chans[19];
 
-	for (i = 0; i < 19; i++) {
-		rlen = sizeof(self->rsp);
-		ASSERT_EQ(0, secel_open_channel(self->fd, AID,
-						VSE_TEST_AID_LEN, self->rsp,
-						&rlen, &ch));
-	}
+	ASSERT_EQ(0, open_spread(self->card->index, 19, fds, chans, owner));
 	rlen = sizeof(self->rsp);
 	EXPECT_EQ(-EBUSY, secel_open_channel(self->fd, AID, VSE_TEST_AID_LEN,
-					     self->rsp, &rlen, &ch));
+					     self->rsp, &rlen, &ch))
+		TH_LOG("a file with no channel, the card full");
+	close_spread(fds);
 }
 
 TEST(card_refusing_channels_ebusy)
@@ -899,6 +938,592 @@ TEST_F(slow, delete_with_silent_card_bounded)
 	close(fd);
 	EXPECT_GT(1500, now_ms() - t0);
 	close(ctl);
+}
+
+/* ---- channels of a killed process (issue 8, items 1 and 2) ---- */
+
+/*
+ * How long the card may take to see the closes of a dead holder: the
+ * contract says ~1 s plus the card's own answer time; 3 s is generous.
+ */
+#define CLOSE_WAIT_MS 3000
+#define HOLDER_CHANNELS 3
+#define SLOW_TENTHS 10		/* the delayed exchange: 1 s */
+
+/*
+ * The child: open /dev/secelN, open @n channels, tell the parent each
+ * channel (or 0x80000000 | errno), then wait to be killed -- idle, or
+ * blocked in an exchange the card delays (@slow).
+ */
+static void __attribute__((noreturn))
+holder(struct vse_card *card, int n, bool slow, int wfd)
+{
+	uint8_t rsp[300];
+	uint32_t ch = 0, rlen;
+	int fd, i, ret;
+
+	signal(SIGTERM, SIG_DFL);
+	close(card->fd);	/* the parent serves the card */
+	fd = secel_open_se(card->index);
+	for (i = 0; i < n; i++) {
+		rlen = sizeof(rsp);
+		ret = fd < 0 ? fd : secel_open_channel(fd, AID,
+						       VSE_TEST_AID_LEN, rsp,
+						       &rlen, &ch);
+		if (ret)
+			ch = 0x80000000U | -ret;
+		if (write(wfd, &ch, sizeof(ch)) != sizeof(ch) || ret)
+			_exit(1);
+	}
+	if (slow) {
+		uint8_t c[] = { 0x80, VSE_INS_SLOW, SLOW_TENTHS, 0x00 };
+
+		rlen = sizeof(rsp);
+		secel_transmit(fd, c, sizeof(c), rsp, &rlen, ch, 0);
+		_exit(2);	/* not killed in time: the parent reports it */
+	}
+	for (;;)
+		pause();
+}
+
+/* Read one channel number the holder reports; 0 on failure. */
+static uint32_t holder_channel(struct __test_metadata *_metadata, int rfd)
+{
+	struct pollfd p = { .fd = rfd, .events = POLLIN };
+	uint32_t ch = 0;
+
+	if (poll(&p, 1, WAIT_MS) != 1 || read(rfd, &ch, sizeof(ch)) !=
+	    sizeof(ch)) {
+		TH_LOG("the holder did not report its channel");
+		return 0;
+	}
+	if (ch & 0x80000000U) {
+		TH_LOG("the holder's OPEN_CHANNEL: %s",
+		       strerror(ch & 0x7fffffffU));
+		return 0;
+	}
+	return ch;
+}
+
+/*
+ * A holder with HOLDER_CHANNELS channels on a card that has exactly that
+ * many is killed with @sig (idle or in a delayed exchange): the card must
+ * see 00 70 80 NN for each, and the channels must open again afterwards.
+ */
+static void kill_holder(struct __test_metadata *_metadata, int sig, bool slow)
+{
+	struct vse_card_opts o = { .max_channels = HOLDER_CHANNELS };
+	struct vse_card *card = vse_card_new(&o);
+	uint32_t chans[HOLDER_CHANNELS], ch, rlen;
+	uint8_t rsp[300];
+	int pfd[2], status, fd, i;
+	long long t0;
+	pid_t pid;
+
+	ASSERT_NE(NULL, card);
+	ASSERT_TRUE(secel_wait_state(card->index, "listed", WAIT_MS));
+	ASSERT_EQ(0, pipe2(pfd, O_CLOEXEC));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		close(pfd[0]);
+		holder(card, HOLDER_CHANNELS, slow, pfd[1]);
+	}
+	close(pfd[1]);
+	for (i = 0; i < HOLDER_CHANNELS; i++) {
+		chans[i] = holder_channel(_metadata, pfd[0]);
+		if (!chans[i]) {
+			kill(pid, SIGKILL);
+			waitpid(pid, NULL, 0);
+			ASSERT_NE(0, chans[i]);
+		}
+	}
+	close(pfd[0]);
+	if (slow) {
+		for (i = 0; i < 300 && vse_card_log_find_ins(card, 0,
+							     VSE_INS_SLOW) < 0;
+		     i++)
+			usleep(10000);
+		EXPECT_LE(0, vse_card_log_find_ins(card, 0, VSE_INS_SLOW))
+			TH_LOG("the holder's exchange never reached the card");
+		usleep(50000);	/* well inside the card's 1 s */
+	}
+	t0 = now_ms();
+	ASSERT_EQ(0, kill(pid, sig));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == sig)
+		TH_LOG("the holder was not killed by signal %d", sig);
+	for (i = 0; i < HOLDER_CHANNELS; i++) {
+		int ms = CLOSE_WAIT_MS + (slow ? SLOW_TENTHS * 100 : 0);
+
+		EXPECT_TRUE(vse_card_wait_closes(card, chans[i], 1, ms))
+			TH_LOG("no MANAGE CHANNEL close for channel %u within %d ms of signal %d",
+			       chans[i], ms, sig);
+	}
+	TH_LOG("closes seen %lld ms after the signal", now_ms() - t0);
+	/* the card's channels are all free again */
+	fd = secel_open_se(card->index);
+	ASSERT_LE(0, fd);
+	for (i = 0; i < HOLDER_CHANNELS; i++) {
+		rlen = sizeof(rsp);
+		EXPECT_EQ(0, secel_open_channel(fd, AID, VSE_TEST_AID_LEN, rsp,
+						&rlen, &ch))
+			TH_LOG("channel #%d cannot be opened again", i + 1);
+	}
+	close(fd);
+	vse_card_free(card);
+}
+
+TEST(sigkill_closes_channels_on_card)
+{
+	kill_holder(_metadata, SIGKILL, false);
+}
+
+TEST(sigterm_closes_channels_on_card)
+{
+	kill_holder(_metadata, SIGTERM, false);
+}
+
+TEST(sigkill_in_exchange_closes_channels_on_card)
+{
+	kill_holder(_metadata, SIGKILL, true);
+}
+
+TEST(sigterm_in_exchange_closes_channels_on_card)
+{
+	kill_holder(_metadata, SIGTERM, true);
+}
+
+FIXTURE(holders) {
+};
+
+FIXTURE_SETUP(holders)
+{
+}
+
+FIXTURE_TEARDOWN(holders)
+{
+}
+
+/* 25 holders killed one after another never use up the 19 channels */
+TEST_F_TIMEOUT(holders, kill_25_channel_holders, 150)
+{
+	bool wait = true;
+	struct vse_card *card = vse_card_new(NULL);
+	unsigned int closes = 0, opened = 0, before[2];
+	uint32_t chans[2];
+	int k, i, pfd[2], fd;
+	uint8_t rsp[300];
+	uint32_t rlen, ch;
+	pid_t pid;
+
+	ASSERT_NE(NULL, card);
+	ASSERT_TRUE(secel_wait_state(card->index, "listed", WAIT_MS));
+	for (k = 0; k < 25; k++) {
+		int sig = (k & 1) ? SIGTERM : SIGKILL;
+
+		ASSERT_EQ(0, pipe2(pfd, O_CLOEXEC));
+		pid = fork();
+		ASSERT_LE(0, pid);
+		if (pid == 0) {
+			close(pfd[0]);
+			holder(card, 2, false, pfd[1]);
+		}
+		close(pfd[1]);
+		for (i = 0; i < 2; i++) {
+			chans[i] = holder_channel(_metadata, pfd[0]);
+			if (!chans[i])
+				break;
+			opened++;
+		}
+		close(pfd[0]);
+		if (i == 2) {
+			before[0] = vse_card_closes(card, chans[0]);
+			before[1] = vse_card_closes(card, chans[1]);
+		}
+		kill(pid, sig);
+		waitpid(pid, NULL, 0);
+		if (i < 2) {
+			TH_LOG("holder #%d could not open channel #%d", k + 1,
+			       i + 1);
+			break;
+		}
+		/* bounded: leaked channels show in the counts below */
+		for (i = 0; i < 2 && wait; i++)
+			wait = vse_card_wait_closes(card, chans[i],
+						    before[i] + 1,
+						    CLOSE_WAIT_MS);
+	}
+	EXPECT_EQ(50, opened) TH_LOG("channels the 25 holders opened");
+	for (ch = 1; ch < SECEL_MAX_CHANNELS; ch++)
+		closes += vse_card_closes(card, ch);
+	EXPECT_EQ(opened, closes) TH_LOG("closes on the card");
+	fd = secel_open_se(card->index);
+	ASSERT_LE(0, fd);
+	rlen = sizeof(rsp);
+	EXPECT_EQ(0, secel_open_channel(fd, AID, VSE_TEST_AID_LEN, rsp, &rlen,
+					&ch));
+	close(fd);
+	vse_card_free(card);
+}
+
+/* ---- OPEN_CHANNEL interrupted by a signal (item 2) ---- */
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+}
+
+struct open_job {
+	int fd;
+	int ret;
+	uint32_t channel;
+};
+
+static void *open_thread(void *arg)
+{
+	struct open_job *j = arg;
+	uint8_t rsp[300];
+	uint32_t rlen = sizeof(rsp);
+
+	j->ret = secel_open_channel(j->fd, AID, VSE_TEST_AID_LEN, rsp, &rlen,
+				    &j->channel);
+	return NULL;
+}
+
+/* Delays the SELECT on a logical channel, or MANAGE CHANNEL open, once armed */
+struct delay_arg {
+	uint8_t ins, p1;	/* which command */
+	bool on_channel;	/* only on a logical channel */
+	bool armed;
+	unsigned int ms;
+};
+
+static int delay_hook(struct vse_card *c, const uint8_t *cmd, size_t len,
+		      uint8_t *rsp, size_t size, void *arg)
+{
+	struct delay_arg *d = arg;
+	bool armed;
+
+	(void)len;
+	(void)rsp;
+	(void)size;
+	pthread_mutex_lock(&c->lock);
+	armed = d->armed && cmd[1] == d->ins && cmd[2] == d->p1 &&
+		(!d->on_channel || vse_cla_channel(cmd[0]) > 0);
+	pthread_mutex_unlock(&c->lock);
+	if (armed)
+		usleep(d->ms * 1000);
+	return 0;
+}
+
+static void arm(struct vse_card *c, struct delay_arg *d, bool on)
+{
+	pthread_mutex_lock(&c->lock);
+	d->armed = on;
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* Wait for the card to log a command with @ins/@p1 from @from on; its index */
+static int wait_logged(struct vse_card *c, uint8_t ins, uint8_t p1)
+{
+	uint8_t buf[64];
+
+	for (int t = 0; t < 500; t++) {
+		unsigned int n = vse_card_log_count(c);
+
+		for (unsigned int i = 0; i < n; i++) {
+			int len = vse_card_log_get(c, i, buf, sizeof(buf));
+
+			if (len >= 4 && buf[1] == ins && buf[2] == p1)
+				return i;
+		}
+		usleep(10000);
+	}
+	return -1;
+}
+
+TEST(open_channel_interrupted_in_select_closes)
+{
+	struct delay_arg d = { .ins = 0xa4, .p1 = 0x04, .on_channel = true,
+			       .ms = 1000 };
+	struct vse_card_opts o = { .hook = delay_hook, .hook_arg = &d };
+	struct sigaction sa = { .sa_handler = on_usr1 };	/* no SA_RESTART */
+	struct open_job job = { .ret = 1 };
+	struct vse_card *card = vse_card_new(&o);
+	uint8_t seen[64];
+	pthread_t t;
+	int i, ch;
+
+	ASSERT_NE(NULL, card);
+	ASSERT_TRUE(secel_wait_state(card->index, "listed", WAIT_MS));
+	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
+	job.fd = secel_open_se(card->index);
+	ASSERT_LE(0, job.fd);
+	vse_card_clear_log(card);
+	arm(card, &d, true);
+	ASSERT_EQ(0, pthread_create(&t, NULL, open_thread, &job));
+	i = wait_logged(card, 0xa4, 0x04);
+	ASSERT_LE(0, i) TH_LOG("the SELECT never reached the card");
+	ASSERT_LE(0, vse_card_log_get(card, i, seen, sizeof(seen)));
+	ch = vse_cla_channel(seen[0]);
+	ASSERT_LE(1, ch);
+	pthread_kill(t, SIGUSR1);
+	pthread_join(t, NULL);
+	arm(card, &d, false);
+	EXPECT_EQ(-EINTR, job.ret) TH_LOG("OPEN_CHANNEL: %s",
+					  strerror(-job.ret));
+	EXPECT_TRUE(vse_card_wait_closes(card, ch, 1,
+					 CLOSE_WAIT_MS + d.ms))
+		TH_LOG("channel %d left open on the card", ch);
+	EXPECT_EQ(-ENXIO, secel_close_channel(job.fd, ch))
+		TH_LOG("the interrupted channel is owned");
+	close(job.fd);
+	vse_card_free(card);
+}
+
+TEST(open_channel_interrupted_in_manage_closes_unowned)
+{
+	struct delay_arg d = { .ins = 0x70, .p1 = 0x00, .ms = 1000 };
+	/* 3 channels: the interrupted one must come back for the last open */
+	struct vse_card_opts o = { .hook = delay_hook, .hook_arg = &d,
+				   .max_channels = 3 };
+	struct sigaction sa = { .sa_handler = on_usr1 };	/* no SA_RESTART */
+	static const uint8_t echo[] = { 0x80, VSE_INS_ECHO, 0, 0, 1, 0x5a };
+	struct open_job job = { .ret = 1 };
+	struct vse_card *card = vse_card_new(&o);
+	uint32_t owned[2], rlen, ch;
+	uint8_t rsp[300];
+	long long end;
+	int other, i;
+	pthread_t t;
+
+	ASSERT_NE(NULL, card);
+	ASSERT_TRUE(secel_wait_state(card->index, "listed", WAIT_MS));
+	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
+	other = secel_open_se(card->index);
+	ASSERT_LE(0, other);
+	for (i = 0; i < 2; i++) {
+		rlen = sizeof(rsp);
+		ASSERT_EQ(0, secel_open_channel(other, AID, VSE_TEST_AID_LEN,
+						rsp, &rlen, &owned[i]));
+	}
+	job.fd = secel_open_se(card->index);
+	ASSERT_LE(0, job.fd);
+	vse_card_clear_log(card);
+	arm(card, &d, true);
+	ASSERT_EQ(0, pthread_create(&t, NULL, open_thread, &job));
+	ASSERT_LE(0, wait_logged(card, 0x70, 0x00));
+	usleep(50000);
+	pthread_kill(t, SIGUSR1);
+	pthread_join(t, NULL);
+	arm(card, &d, false);
+	EXPECT_EQ(-EINTR, job.ret) TH_LOG("OPEN_CHANNEL: %s",
+					  strerror(-job.ret));
+	/* every channel no file owns is closed; the owned ones are not */
+	end = now_ms() + CLOSE_WAIT_MS + d.ms;
+	for (ch = 1; ch < SECEL_MAX_CHANNELS; ch++) {
+		long long left = end - now_ms();
+
+		if (ch == owned[0] || ch == owned[1])
+			continue;
+		EXPECT_TRUE(vse_card_wait_closes(card, ch, 1,
+						 left > 0 ? left : 0))
+			TH_LOG("no close for unowned channel %u", ch);
+	}
+	for (i = 0; i < 2; i++) {
+		EXPECT_EQ(0, vse_card_closes(card, owned[i]))
+			TH_LOG("channel %u of another file closed", owned[i]);
+		rlen = sizeof(rsp);
+		EXPECT_EQ(0, secel_transmit(other, echo, sizeof(echo), rsp,
+					    &rlen, owned[i], 0));
+		EXPECT_EQ(3, rlen) TH_LOG("channel %u no longer works",
+					  owned[i]);
+	}
+	/* the card's third channel is free again */
+	rlen = sizeof(rsp);
+	EXPECT_EQ(0, secel_open_channel(job.fd, AID, VSE_TEST_AID_LEN, rsp,
+					&rlen, &ch));
+	close(job.fd);
+	close(other);
+	vse_card_free(card);
+}
+
+/* A signal that interrupts the first close of a closing file: all close */
+static void *close_thread(void *arg)
+{
+	close(*(int *)arg);
+	return NULL;
+}
+
+TEST(signal_during_close_closes_all_channels)
+{
+	struct delay_arg d = { .ins = 0x70, .p1 = 0x80, .ms = 500 };
+	struct vse_card_opts o = { .hook = delay_hook, .hook_arg = &d };
+	struct sigaction sa = { .sa_handler = on_usr1 };	/* no SA_RESTART */
+	struct vse_card *card = vse_card_new(&o);
+	uint32_t chans[3], rlen;
+	uint8_t rsp[300];
+	long long end;
+	pthread_t t;
+	int fd, i;
+
+	ASSERT_NE(NULL, card);
+	ASSERT_TRUE(secel_wait_state(card->index, "listed", WAIT_MS));
+	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
+	fd = secel_open_se(card->index);
+	ASSERT_LE(0, fd);
+	for (i = 0; i < 3; i++) {
+		rlen = sizeof(rsp);
+		ASSERT_EQ(0, secel_open_channel(fd, AID, VSE_TEST_AID_LEN, rsp,
+						&rlen, &chans[i]));
+	}
+	vse_card_clear_log(card);
+	arm(card, &d, true);
+	ASSERT_EQ(0, pthread_create(&t, NULL, close_thread, &fd));
+	ASSERT_LE(0, wait_logged(card, 0x70, 0x80));
+	pthread_kill(t, SIGUSR1);
+	pthread_join(t, NULL);
+	end = now_ms() + CLOSE_WAIT_MS + 3 * d.ms;
+	for (i = 0; i < 3; i++) {
+		long long left = end - now_ms();
+
+		EXPECT_TRUE(vse_card_wait_closes(card, chans[i], 1,
+						 left > 0 ? left : 0))
+			TH_LOG("channel %u not closed on the card", chans[i]);
+	}
+	arm(card, &d, false);
+	vse_card_free(card);
+}
+
+/* ---- a limit per file (item 8) ---- */
+
+static int read_limit(void)
+{
+	char buf[16];
+
+	if (param_read(PARAM_MAX_FILE_CHANNELS, buf, sizeof(buf)))
+		return -1;
+	return atoi(buf);
+}
+
+TEST(file_channel_limit_default_8)
+{
+	struct stat st;
+
+	ASSERT_EQ(0, stat(PARAM_MAX_FILE_CHANNELS, &st))
+		TH_LOG("%s: %s", PARAM_MAX_FILE_CHANNELS, strerror(errno));
+	EXPECT_EQ(0644, st.st_mode & 0777);
+	EXPECT_EQ(8, read_limit());
+}
+
+TEST(file_channel_limit_param_range)
+{
+	char saved[16];
+
+	ASSERT_EQ(0, param_read(PARAM_MAX_FILE_CHANNELS, saved,
+				sizeof(saved)))
+		TH_LOG("no %s", PARAM_MAX_FILE_CHANNELS);
+	EXPECT_NE(0, param_write(PARAM_MAX_FILE_CHANNELS, "0"));
+	EXPECT_NE(0, param_write(PARAM_MAX_FILE_CHANNELS, "20"));
+	EXPECT_EQ(0, param_write(PARAM_MAX_FILE_CHANNELS, "1"));
+	EXPECT_EQ(1, read_limit());
+	EXPECT_EQ(0, param_write(PARAM_MAX_FILE_CHANNELS, "19"));
+	EXPECT_EQ(19, read_limit());
+	param_write(PARAM_MAX_FILE_CHANNELS, saved);
+}
+
+/* At the limit: EMFILE before anything is sent; another file still opens */
+static void limit_emfile(struct __test_metadata *_metadata, int limit)
+{
+	struct vse_card *card = vse_card_new(NULL);
+	uint32_t rlen, ch;
+	uint8_t rsp[300];
+	int fd, other, i;
+
+	ASSERT_NE(NULL, card);
+	ASSERT_TRUE(secel_wait_state(card->index, "listed", WAIT_MS));
+	fd = secel_open_se(card->index);
+	ASSERT_LE(0, fd);
+	other = secel_open_se(card->index);
+	ASSERT_LE(0, other);
+	for (i = 0; i < limit; i++) {
+		rlen = sizeof(rsp);
+		ASSERT_EQ(0, secel_open_channel(fd, AID, VSE_TEST_AID_LEN, rsp,
+						&rlen, &ch))
+			TH_LOG("channel #%d of %d", i + 1, limit);
+	}
+	vse_card_clear_log(card);
+	rlen = sizeof(rsp);
+	EXPECT_EQ(-EMFILE, secel_open_channel(fd, AID, VSE_TEST_AID_LEN, rsp,
+					      &rlen, &ch))
+		TH_LOG("channel #%d of a file at its limit", limit + 1);
+	EXPECT_EQ(0, vse_card_log_count(card)) TH_LOG("the card was asked");
+	rlen = sizeof(rsp);
+	EXPECT_EQ(0, secel_open_channel(other, AID, VSE_TEST_AID_LEN, rsp,
+					&rlen, &ch))
+		TH_LOG("another file cannot open a channel");
+	/* a closed channel makes room again */
+	EXPECT_EQ(0, secel_close_channel(other, ch));
+	close(other);
+	close(fd);
+	vse_card_free(card);
+}
+
+TEST(file_channel_limit_emfile)
+{
+	char saved[16];
+
+	ASSERT_EQ(0, param_read(PARAM_MAX_FILE_CHANNELS, saved,
+				sizeof(saved)))
+		TH_LOG("no %s", PARAM_MAX_FILE_CHANNELS);
+	ASSERT_EQ(0, param_write(PARAM_MAX_FILE_CHANNELS, "3"));
+	limit_emfile(_metadata, 3);
+	param_write(PARAM_MAX_FILE_CHANNELS, saved);
+}
+
+TEST(file_channel_default_limit_emfile)
+{
+	int limit = read_limit();
+
+	ASSERT_LT(0, limit) TH_LOG("no %s", PARAM_MAX_FILE_CHANNELS);
+	limit_emfile(_metadata, limit);
+}
+
+/* ---- failed re-verification (item 8) ---- */
+
+TEST(failed_reverify_closes_channels)
+{
+	struct vse_card *card = vse_card_new(NULL);
+	uint32_t chans[2], rlen;
+	uint8_t rsp[300];
+	int ctl, fd, i;
+
+	ASSERT_NE(NULL, card);
+	ASSERT_TRUE(secel_wait_state(card->index, "listed", WAIT_MS));
+	ctl = secel_open_ctl();
+	ASSERT_LE(0, ctl);
+	fd = secel_open_se(card->index);
+	ASSERT_LE(0, fd);
+	for (i = 0; i < 2; i++) {
+		rlen = sizeof(rsp);
+		ASSERT_EQ(0, secel_open_channel(fd, AID, VSE_TEST_AID_LEN, rsp,
+						&rlen, &chans[i]));
+	}
+	vse_card_clear_log(card);
+	vse_card_set_mode(card, VSE_MODE_GARBAGE);
+	EXPECT_EQ(-EPROTO, secel_ctl(ctl, SECEL_CTL_VERIFY, card->index, 0,
+				     NULL));
+	for (i = 0; i < 2; i++) {
+		EXPECT_TRUE(vse_card_wait_closes(card, chans[i], 1,
+						 CLOSE_WAIT_MS))
+			TH_LOG("channel %u not closed on the card", chans[i]);
+	}
+	EXPECT_TRUE(secel_wait_state(card->index, "rejected", WAIT_MS));
+	EXPECT_EQ(-ENXIO, secel_close_channel(fd, chans[0]));
+	close(fd);
+	close(ctl);
+	vse_card_free(card);
 }
 
 int main(int argc, char **argv)

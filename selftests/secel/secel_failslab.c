@@ -40,10 +40,6 @@
 #include <unistd.h>
 
 #include "secel_test.h"
-
-#ifndef PARAM_MAX_FILE_CHANNELS
-#define PARAM_MAX_FILE_CHANNELS	"/sys/module/secel/parameters/max_file_channels"
-#endif
 #include "vse_card.h"
 
 #define MAX_NTH		400
@@ -230,23 +226,38 @@ static bool works(int fd)
  */
 static bool all_channels_free(int fd, char *why, size_t len)
 {
+	/* a file may hold only a few channels: spread them over several */
+	enum { PER_FD = 4, FDS = (SECEL_MAX_CHANNELS + PER_FD - 1) / PER_FD };
 	uint32_t ch[SECEL_MAX_CHANNELS], rl;
-	char saved[16] = "8";
+	int fds[FDS], n, i, ret = 0;
+	struct secel_info info;
 	uint8_t rsp[64];
-	int n, i, ret;
 
-	/* one file takes them all here: lift the per-file limit meanwhile */
-	param_read(PARAM_MAX_FILE_CHANNELS, saved, sizeof(saved));
-	param_write(PARAM_MAX_FILE_CHANNELS, "19");
+	if (secel_get_info(fd, &info)) {
+		snprintf(why, len, "GET_INFO failed");
+		return false;
+	}
+	for (i = 0; i < FDS; i++)
+		fds[i] = -1;
 	for (n = 0; n < SECEL_MAX_CHANNELS; n++) {
+		int f = n / PER_FD;
+
+		if (fds[f] < 0) {
+			fds[f] = secel_open_se(info.index);
+			if (fds[f] < 0) {
+				ret = fds[f];
+				break;
+			}
+		}
 		rl = sizeof(rsp);
-		ret = secel_open_channel(fd, NULL, 0, rsp, &rl, &ch[n]);
+		ret = secel_open_channel(fds[f], NULL, 0, rsp, &rl, &ch[n]);
 		if (ret)
 			break;
 	}
-	for (i = 0; i < n; i++)
-		secel_close_channel(fd, ch[i]);
-	param_write(PARAM_MAX_FILE_CHANNELS, saved);
+	/* closing the files closes their channels */
+	for (i = 0; i < FDS; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
 	if (ret == -EBUSY && n == SECEL_MAX_CHANNELS - 1)
 		return true;
 	snprintf(why, len, "%d channels open, then %s", n,

@@ -57,10 +57,6 @@
 #include <unistd.h>
 
 #include "secel_test.h"
-
-#ifndef PARAM_MAX_FILE_CHANNELS
-#define PARAM_MAX_FILE_CHANNELS	"/sys/module/secel/parameters/max_file_channels"
-#endif
 #include "vse_card.h"
 
 enum { C_NORMAL, C_GARBAGE, C_EXTENDED, C_SLOW, NCARDS };
@@ -512,11 +508,22 @@ static void make_arg(const struct node *n, unsigned long cmd, void *arg,
 		tx->rsp_ptr = inner_ptr(big2, tx->rsp_len, &x->out);
 		tx->channel = below(2) ? 0 : below(4) ? below(4) : rnd();
 		tx->flags = below(8) ? below(2) : rnd();
+		if (below(8) == 0) {
+			/* fetch a response kept after EMSGSIZE */
+			tx->flags = SECEL_TX_KEPT;
+			tx->cmd_len = 0;
+		}
 		x->in_len = tx->cmd_len;
 		x->out_len = tx->rsp_len;
-		x->clean = tx->cmd_len >= 4 && tx->cmd_len <= SECEL_APDU_MAX &&
-			   tx->rsp_len >= 2 && tx->channel < SECEL_MAX_CHANNELS &&
-			   tx->flags <= SECEL_TX_RAW;
+		if (tx->flags == SECEL_TX_KEPT)
+			x->clean = tx->cmd_len == 0 && tx->rsp_len >= 2 &&
+				   tx->channel < SECEL_MAX_CHANNELS;
+		else
+			x->clean = tx->cmd_len >= 4 &&
+				   tx->cmd_len <= SECEL_APDU_MAX &&
+				   tx->rsp_len >= 2 &&
+				   tx->channel < SECEL_MAX_CHANNELS &&
+				   tx->flags <= SECEL_TX_RAW;
 	} else if (cmd == SECEL_IOC_OPEN_CHANNEL) {
 		struct secel_channel_open *o = arg;
 
@@ -1139,10 +1146,9 @@ static bool list_consistent(int ctl, char *why, size_t len)
 static bool channels_free(int ctl, int c, char *why, size_t len)
 {
 	unsigned int index = cards[c]->index;
-	char saved[16] = "8";
 	uint8_t rsp[300];
 	uint32_t rl, ch;
-	int fd, ret = 0, round, opened, tries;
+	int fds[5], f, ret = 0, round, opened, tries;
 
 	for (round = 0; round < 2; round++) {
 		if (round) {
@@ -1161,23 +1167,27 @@ static bool channels_free(int ctl, int c, char *why, size_t len)
 				 strerror(-ret));
 			return false;
 		}
-		fd = secel_open_se(index);
-		if (fd < 0) {
-			snprintf(why, len, "secel%u: open: %s", index,
-				 strerror(-fd));
-			return false;
-		}
-		/* one file takes them all here: lift the per-file limit */
-		param_read(PARAM_MAX_FILE_CHANNELS, saved, sizeof(saved));
-		param_write(PARAM_MAX_FILE_CHANNELS, "19");
+		/* a file may hold only a few channels: 4 on each of 5 */
+		for (f = 0; f < 5; f++)
+			fds[f] = -1;
 		for (opened = 0; opened < SECEL_MAX_CHANNELS; opened++) {
+			f = opened / 4;
+			if (fds[f] < 0) {
+				fds[f] = secel_open_se(index);
+				if (fds[f] < 0) {
+					ret = fds[f];
+					break;
+				}
+			}
 			rl = sizeof(rsp);
-			ret = secel_open_channel(fd, NULL, 0, rsp, &rl, &ch);
+			ret = secel_open_channel(fds[f], NULL, 0, rsp, &rl,
+						 &ch);
 			if (ret)
 				break;
 		}
-		param_write(PARAM_MAX_FILE_CHANNELS, saved);
-		close(fd);
+		for (f = 0; f < 5; f++)
+			if (fds[f] >= 0)
+				close(fds[f]);
 		if (ret != -EBUSY || (round && opened != SECEL_MAX_CHANNELS - 1)) {
 			snprintf(why, len,
 				 "secel%u%s: %d channels opened, then %s",

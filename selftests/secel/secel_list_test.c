@@ -179,7 +179,7 @@ TEST(get_item_small_buffer_emsgsize)
 	vse_card_free(c);
 }
 
-TEST(absent_items_read_enodata)
+TEST(absent_items_hidden_and_enodata)
 {
 	struct vse_card_opts o = { .no_items = true };
 	struct vse_card *c = new_listed(_metadata, &o);
@@ -195,8 +195,9 @@ TEST(absent_items_read_enodata)
 	for (unsigned int i = 0; i < 4; i++) {
 		uint32_t len = sizeof(buf);
 
-		EXPECT_EQ(-ENODATA, secel_sysfs_read(c->index, attrs[i], sbuf,
-						     sizeof(sbuf)))
+		/* hidden, not failing ENODATA (sysfs_absent_items_hidden) */
+		EXPECT_EQ(-ENOENT, secel_sysfs_read(c->index, attrs[i], sbuf,
+						    sizeof(sbuf)))
 			TH_LOG("sysfs %s", attrs[i]);
 		EXPECT_EQ(-ENODATA, secel_get_item(fd, items[i], buf, &len))
 			TH_LOG("GET_ITEM %s", attrs[i]);
@@ -1061,8 +1062,8 @@ TEST_F(manual, rejected_se_keeps_no_items)
 	EXPECT_EQ(-EPROTO, secel_ctl(self->ctl, SECEL_CTL_VERIFY, c->index, 0,
 				     &info));
 	EXPECT_EQ(0, info.flags & SECEL_INFO_HAS_CPLC);
-	EXPECT_EQ(-ENODATA, secel_sysfs_read(c->index, "cplc", buf,
-					     sizeof(buf)));
+	EXPECT_EQ(-ENOENT, secel_sysfs_read(c->index, "cplc", buf,
+					    sizeof(buf))) TH_LOG("cplc shown");
 	fd = secel_open_se(c->index);
 	ASSERT_LE(0, fd);
 	EXPECT_EQ(-ENODATA, secel_get_item(fd, SECEL_ITEM_CPLC, item, &len));
@@ -1431,6 +1432,401 @@ TEST_F(manual, unplug_during_add)
 	EXPECT_NE(0, job.ret) TH_LOG("ADD of an unplugged SE succeeded");
 	TH_LOG("ADD during unplug: %s", strerror(-job.ret));
 	EXPECT_TRUE(secel_wait_gone(c->index, WAIT_MS));
+	vse_card_free(c);
+}
+
+/* ---- DELETE against waiting APDUs (item 3) ---- */
+
+struct wait_job {
+	int fd;
+	bool open;		/* OPEN_CHANNEL, else TRANSMIT of @cmd */
+	const uint8_t *cmd;
+	size_t len;
+	int ret;
+};
+
+static void *wait_thread(void *arg)
+{
+	struct wait_job *j = arg;
+	uint8_t rsp[300];
+	uint32_t rlen = sizeof(rsp), ch;
+
+	if (j->open)
+		j->ret = secel_open_channel(j->fd,
+					    (const uint8_t *)VSE_TEST_AID,
+					    VSE_TEST_AID_LEN, rsp, &rlen, &ch);
+	else
+		j->ret = secel_transmit(j->fd, j->cmd, j->len, rsp, &rlen, 0,
+					0);
+	return NULL;
+}
+
+/* Entries of the card's log with INS @ins (and P1 @p1 unless negative) */
+static int count_ins(struct vse_card *c, uint8_t ins, int p1)
+{
+	uint8_t buf[300];
+	int n = 0;
+
+	for (unsigned int i = 0; i < vse_card_log_count(c); i++) {
+		int len = vse_card_log_get(c, i, buf, sizeof(buf));
+
+		if (len >= 4 && buf[1] == ins && (p1 < 0 || buf[2] == p1))
+			n++;
+	}
+	return n;
+}
+
+TEST_F(manual, delete_while_transmit_waits)
+{
+	static const uint8_t slow[] = { 0x80, VSE_INS_SLOW, 8, 0x00 };
+	static const uint8_t echo[] = { 0x80, VSE_INS_ECHO, 0, 0, 1, 0xb2 };
+	struct vse_card *c = new_card(_metadata, NULL);
+	struct wait_job a = { .cmd = slow, .len = sizeof(slow), .ret = 1 };
+	struct wait_job b = { .cmd = echo, .len = sizeof(echo), .ret = 1 };
+	struct wait_job o = { .open = true, .ret = 1 };
+	int fds[3], i, ret;
+	pthread_t ta, tb, to;
+
+	ASSERT_EQ(0, secel_ctl(self->ctl, SECEL_CTL_ADD, c->index, 0, NULL));
+	a.fd = secel_open_se(c->index);
+	b.fd = secel_open_se(c->index);
+	o.fd = secel_open_se(c->index);
+	ASSERT_LE(0, a.fd);
+	ASSERT_LE(0, b.fd);
+	ASSERT_LE(0, o.fd);
+	vse_card_clear_log(c);
+	/* an APDU in flight (800 ms on the card), two callers behind it */
+	ASSERT_EQ(0, pthread_create(&ta, NULL, wait_thread, &a));
+	for (i = 0; i < 300 && !vse_card_log_count(c); i++)
+		usleep(10000);
+	ASSERT_EQ(1, vse_card_log_count(c));
+	ASSERT_EQ(0, pthread_create(&tb, NULL, wait_thread, &b));
+	ASSERT_EQ(0, pthread_create(&to, NULL, wait_thread, &o));
+	usleep(200000);
+	ASSERT_EQ(1, vse_card_log_count(c)) TH_LOG("nobody waited");
+	EXPECT_EQ(0, secel_ctl(self->ctl, SECEL_CTL_DELETE, c->index, 0,
+			       NULL));
+	pthread_join(ta, NULL);
+	pthread_join(tb, NULL);
+	pthread_join(to, NULL);
+	EXPECT_TRUE(a.ret == 0 || a.ret == -ENOLINK)
+		TH_LOG("the APDU in flight: %s", strerror(-a.ret));
+	EXPECT_EQ(-ENOLINK, b.ret) TH_LOG("the waiting TRANSMIT: %s",
+					  strerror(-b.ret));
+	EXPECT_EQ(-ENOLINK, o.ret) TH_LOG("the waiting OPEN_CHANNEL: %s",
+					  strerror(-o.ret));
+	EXPECT_EQ(0, count_ins(c, VSE_INS_ECHO, -1))
+		TH_LOG("the waiting TRANSMIT reached the card");
+	EXPECT_EQ(0, count_ins(c, 0x70, 0x00))
+		TH_LOG("the waiting OPEN_CHANNEL reached the card");
+	expect_sysfs(_metadata, c->index, "state", "deleted");
+
+	/* listed again: every file opens channels, none is stale */
+	ASSERT_EQ(0, secel_ctl(self->ctl, SECEL_CTL_ADD, c->index, 0, NULL));
+	fds[0] = a.fd;
+	fds[1] = b.fd;
+	fds[2] = o.fd;
+	for (i = 0; i < 18; i++) {
+		uint8_t rsp[300];
+		uint32_t rlen = sizeof(rsp), ch;
+
+		ret = secel_open_channel(fds[i % 3],
+					 (const uint8_t *)VSE_TEST_AID,
+					 VSE_TEST_AID_LEN, rsp, &rlen, &ch);
+		EXPECT_EQ(0, ret) TH_LOG("channel #%d after the new ADD: %s",
+					 i + 1, strerror(-ret));
+		if (ret)
+			break;
+	}
+	close(a.fd);
+	close(b.fd);
+	close(o.fd);
+	vse_card_free(c);
+}
+
+/* DELETE closes the channels on the card, then powers it off */
+TEST_F(manual, delete_closes_channels_then_powers_off)
+{
+	struct vse_card *c = new_card(_metadata, NULL);
+	uint8_t rsp[300];
+	uint32_t rlen, ch[2];
+	int fd, i;
+
+	ASSERT_EQ(0, secel_ctl(self->ctl, SECEL_CTL_ADD, c->index, 0, NULL));
+	fd = secel_open_se(c->index);
+	ASSERT_LE(0, fd);
+	for (i = 0; i < 2; i++) {
+		rlen = sizeof(rsp);
+		ASSERT_EQ(0, secel_open_channel(fd,
+						(const uint8_t *)VSE_TEST_AID,
+						VSE_TEST_AID_LEN, rsp, &rlen,
+						&ch[i]));
+	}
+	vse_card_clear_log(c);
+	ASSERT_EQ(0, secel_ctl(self->ctl, SECEL_CTL_DELETE, c->index, 0,
+			       NULL));
+	EXPECT_EQ(1, vse_card_closes(c, ch[0]));
+	EXPECT_EQ(1, vse_card_closes(c, ch[1]));
+	EXPECT_LE(1, c->power_offs) TH_LOG("DELETE did not power the card off");
+	EXPECT_EQ(2, c->power_off_at) TH_LOG("power-off not after the closes");
+	close(fd);
+	vse_card_free(c);
+}
+
+/* ---- ADD power-cycles a card that is still powered (item 8) ---- */
+
+static void expect_power_cycle_before_select(struct __test_metadata *_metadata,
+					     struct vse_card *c,
+					     unsigned long offs_before)
+{
+	uint8_t first[8];
+
+	EXPECT_LT(offs_before, c->power_offs)
+		TH_LOG("ADD did not power the card off first");
+	EXPECT_EQ(0, c->power_off_at)
+		TH_LOG("power-off after %ld APDUs of the verification",
+		       c->power_off_at);
+	ASSERT_LE(4, vse_card_log_get(c, 0, first, sizeof(first)));
+	EXPECT_EQ(0xa4, first[1]) TH_LOG("verification not started by SELECT");
+}
+
+TEST_F(manual, readd_after_reject_power_cycles)
+{
+	struct vse_card *c = new_card(_metadata, NULL);
+	unsigned long offs;
+
+	ASSERT_EQ(0, secel_ctl(self->ctl, SECEL_CTL_ADD, c->index, 0, NULL));
+	vse_card_set_mode(c, VSE_MODE_GARBAGE);
+	ASSERT_EQ(-EPROTO, secel_ctl(self->ctl, SECEL_CTL_VERIFY, c->index, 0,
+				     NULL));
+	expect_sysfs(_metadata, c->index, "state", "rejected");
+	vse_card_set_mode(c, VSE_MODE_NORMAL);
+	usleep(100000);
+	vse_card_clear_log(c);
+	pthread_mutex_lock(&c->lock);
+	offs = c->power_offs;
+	c->power_off_at = -1;
+	pthread_mutex_unlock(&c->lock);
+	ASSERT_EQ(0, secel_ctl(self->ctl, SECEL_CTL_ADD, c->index, 0, NULL));
+	expect_power_cycle_before_select(_metadata, c, offs);
+	vse_card_free(c);
+}
+
+TEST_F(manual, readd_after_reset_power_cycles)
+{
+	struct vse_card *c = new_card(_metadata, NULL);
+	struct secel_reset rs = { 0 };
+	unsigned long offs;
+	int fd;
+
+	ASSERT_EQ(0, secel_ctl(self->ctl, SECEL_CTL_ADD, c->index, 0, NULL));
+	ASSERT_EQ(0, secel_ctl(self->ctl, SECEL_CTL_DELETE, c->index, 0,
+			       NULL));
+	fd = secel_open_se(c->index);
+	ASSERT_LE(0, fd);
+	/* RESET powers a card that is off on again */
+	ASSERT_EQ(0, ioctl(fd, SECEL_IOC_RESET, &rs))
+		TH_LOG("RESET of a deleted SE: %s", strerror(errno));
+	vse_card_clear_log(c);
+	pthread_mutex_lock(&c->lock);
+	offs = c->power_offs;
+	c->power_off_at = -1;
+	pthread_mutex_unlock(&c->lock);
+	ASSERT_EQ(0, secel_ctl(self->ctl, SECEL_CTL_ADD, c->index, 0, NULL));
+	expect_power_cycle_before_select(_metadata, c, offs);
+	close(fd);
+	vse_card_free(c);
+}
+
+/* ---- RESET is a configurator operation (item 4) ---- */
+
+static void expect_reset_rejects(struct __test_metadata *_metadata,
+				 struct vse_card *c, int ctl, int uev)
+{
+	const uint32_t items[] = { SECEL_ITEM_CPLC, SECEL_ITEM_IIN,
+				   SECEL_ITEM_CIN, SECEL_ITEM_CARD_DATA };
+	struct secel_reset rs = { 0 };
+	struct secel_info info;
+	struct secel_uevent ev;
+	uint8_t buf[300];
+	uint32_t len;
+	int fd = secel_open_se(c->index);
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, secel_ctl(ctl, SECEL_CTL_DESIGNATE, c->index, 0, NULL));
+	expect_sysfs(_metadata, c->index, "designated", "1");
+	while (!uevent_wait(uev, c->index, NULL, NULL, NULL, 200, &ev))
+		;
+	EXPECT_EQ(-1, ioctl(fd, SECEL_IOC_RESET, &rs));
+	EXPECT_EQ(EPROTO, errno);
+	ASSERT_EQ(0, secel_get_info(fd, &info));
+	EXPECT_EQ(SECEL_STATE_REJECTED, info.state) TH_LOG("state %u",
+							   info.state);
+	EXPECT_EQ(0, info.flags & (SECEL_INFO_DESIGNATED |
+				   SECEL_INFO_HAS_CPLC | SECEL_INFO_HAS_IIN |
+				   SECEL_INFO_HAS_CIN |
+				   SECEL_INFO_HAS_CARD_DATA))
+		TH_LOG("flags %#x", info.flags);
+	expect_sysfs(_metadata, c->index, "designated", "0");
+	for (unsigned int i = 0; i < 4; i++) {
+		len = sizeof(buf);
+		EXPECT_EQ(-ENODATA, secel_get_item(fd, items[i], buf, &len))
+			TH_LOG("item %u kept", items[i]);
+	}
+	EXPECT_EQ(0, secel_list_state(ctl, 0, c->index, NULL))
+		TH_LOG("still in the SE list");
+	EXPECT_EQ(0, uevent_wait(uev, c->index, "change", "SECEL_STATE",
+				 "rejected", WAIT_MS, &ev))
+		TH_LOG("no change uevent for the rejection");
+	close(fd);
+}
+
+TEST_F(manual, reset_bad_atr_rejects_and_drops_items)
+{
+	static const uint8_t bad_atr[] = { 0x3c, 0x80, 0x01, 0x81 };
+	struct vse_card_opts o = { .reset_atr = bad_atr,
+				   .reset_atr_len = sizeof(bad_atr) };
+	struct vse_card *c = new_card(_metadata, &o);
+
+	ASSERT_EQ(0, secel_ctl(self->ctl, SECEL_CTL_ADD, c->index, 0, NULL));
+	expect_reset_rejects(_metadata, c, self->ctl, self->uev);
+	vse_card_free(c);
+}
+
+TEST_F(manual, reset_tck_flaw_strict_rejects_and_drops_items)
+{
+	static const uint8_t flawed[] = { 0x3b, 0x80, 0x01, 0x82 };
+	struct vse_card_opts o = { .reset_atr = flawed,
+				   .reset_atr_len = sizeof(flawed) };
+	struct vse_card *c = new_card(_metadata, &o);
+	char saved[8];
+
+	ASSERT_EQ(0, param_read(PARAM_STRICT_ATR, saved, sizeof(saved)));
+	ASSERT_EQ(0, param_write(PARAM_STRICT_ATR, "1"));
+	ASSERT_EQ(0, secel_ctl(self->ctl, SECEL_CTL_ADD, c->index, 0, NULL));
+	expect_reset_rejects(_metadata, c, self->ctl, self->uev);
+	param_write(PARAM_STRICT_ATR, saved);
+	vse_card_free(c);
+}
+
+/*
+ * RESET works in every state.  A card that is off (reported, deleted) is
+ * powered on, which a virtual card does not see; a powered one gets RESET.
+ */
+TEST_F(manual, reset_works_in_every_state)
+{
+	struct vse_card *c = new_card(_metadata, NULL);
+	struct secel_reset rs = { 0 };
+	unsigned long resets;
+	int fd = secel_open_se(c->index);
+
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(0, ioctl(fd, SECEL_IOC_RESET, &rs)) TH_LOG("reported: %s",
+							    strerror(errno));
+	EXPECT_EQ(vse_good_atr_len, rs.atr_len);
+	ASSERT_EQ(0, secel_ctl(self->ctl, SECEL_CTL_ADD, c->index, 0, NULL));
+	resets = c->resets;
+	EXPECT_EQ(0, ioctl(fd, SECEL_IOC_RESET, &rs)) TH_LOG("listed: %s",
+							    strerror(errno));
+	EXPECT_LT(resets, c->resets) TH_LOG("no RESET for a listed SE");
+	expect_sysfs(_metadata, c->index, "state", "listed");
+	ASSERT_EQ(0, secel_ctl(self->ctl, SECEL_CTL_DELETE, c->index, 0,
+			       NULL));
+	EXPECT_EQ(0, ioctl(fd, SECEL_IOC_RESET, &rs)) TH_LOG("deleted: %s",
+							    strerror(errno));
+	EXPECT_EQ(vse_good_atr_len, rs.atr_len);
+	expect_sysfs(_metadata, c->index, "state", "deleted");
+	ASSERT_EQ(0, secel_ctl(self->ctl, SECEL_CTL_ADD, c->index, 0, NULL));
+	vse_card_set_mode(c, VSE_MODE_GARBAGE);
+	EXPECT_EQ(-EPROTO, secel_ctl(self->ctl, SECEL_CTL_VERIFY, c->index, 0,
+				     NULL));
+	vse_card_set_mode(c, VSE_MODE_NORMAL);
+	rs.atr_len = 0;
+	EXPECT_EQ(0, ioctl(fd, SECEL_IOC_RESET, &rs)) TH_LOG("rejected: %s",
+							    strerror(errno));
+	EXPECT_EQ(vse_good_atr_len, rs.atr_len);
+	expect_sysfs(_metadata, c->index, "state", "rejected");
+	close(fd);
+	vse_card_free(c);
+}
+
+/* RESET waits for the configuration lock: never inside an ADD */
+TEST_F(manual, reset_during_add_waits_for_it)
+{
+	struct vse_card_opts o = { .delay_ms = 150 };
+	struct vse_card *c = new_card(_metadata, &o);
+	struct ctl_job job = { .ctl = self->ctl, .cmd = SECEL_CTL_ADD,
+			       .index = c->index, .ret = 1 };
+	struct secel_reset rs = { 0 };
+	pthread_t t;
+	int fd = secel_open_se(c->index), ret;
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, pthread_create(&t, NULL, ctl_thread, &job));
+	for (int i = 0; i < 300 && !vse_card_apdus(c); i++)
+		usleep(10000);
+	ASSERT_LE(1, vse_card_apdus(c));
+	ret = ioctl(fd, SECEL_IOC_RESET, &rs) ? -errno : 0;
+	pthread_join(t, NULL);
+	EXPECT_EQ(0, ret) TH_LOG("RESET: %s", strerror(-ret));
+	EXPECT_EQ(0, job.ret) TH_LOG("ADD: %s", strerror(-job.ret));
+	EXPECT_EQ((long)vse_card_log_count(c), c->reset_at)
+		TH_LOG("RESET came after %ld of the ADD's %u APDUs",
+		       c->reset_at, vse_card_log_count(c));
+	expect_sysfs(_metadata, c->index, "state", "listed");
+	close(fd);
+	vse_card_free(c);
+}
+
+/* ---- sysfs shows only the items an SE has (item 9) ---- */
+
+static bool attr_exists(unsigned int index, const char *attr)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), SECEL_CLASS_DIR "/secel%u/%s", index,
+		 attr);
+	return access(path, F_OK) == 0;
+}
+
+TEST(sysfs_absent_items_hidden)
+{
+	struct vse_card_opts o = { .no_items = true };
+	struct vse_card *c = new_listed(_metadata, &o);
+	const char *absent[] = { "cplc", "iin", "cin", "card_data" };
+	const char *present[] = { "atr", "atr_check", "protocol", "state" };
+
+	for (unsigned int i = 0; i < 4; i++) {
+		EXPECT_FALSE(attr_exists(c->index, absent[i]))
+			TH_LOG("%s shown for an SE without it", absent[i]);
+		EXPECT_TRUE(attr_exists(c->index, present[i]))
+			TH_LOG("%s hidden", present[i]);
+	}
+	vse_card_free(c);
+}
+
+TEST_F(manual, sysfs_items_come_and_go_with_the_data)
+{
+	struct vse_card *c = new_card(_metadata, NULL);
+	const char *items[] = { "cplc", "iin", "cin", "card_data" };
+	char hex[128];
+
+	ASSERT_EQ(0, secel_ctl(self->ctl, SECEL_CTL_ADD, c->index, 0, NULL));
+	for (unsigned int i = 0; i < 4; i++) {
+		EXPECT_TRUE(attr_exists(c->index, items[i]))
+			TH_LOG("%s hidden when listed", items[i]);
+	}
+	vse_card_set_mode(c, VSE_MODE_GARBAGE);
+	EXPECT_EQ(-EPROTO, secel_ctl(self->ctl, SECEL_CTL_VERIFY, c->index, 0,
+				     NULL));
+	for (unsigned int i = 0; i < 4; i++) {
+		EXPECT_FALSE(attr_exists(c->index, items[i]))
+			TH_LOG("%s shown when rejected", items[i]);
+	}
+	vse_card_set_mode(c, VSE_MODE_NORMAL);
+	ASSERT_EQ(0, secel_ctl(self->ctl, SECEL_CTL_ADD, c->index, 0, NULL));
+	to_hex(vse_cplc, sizeof(vse_cplc), hex);
+	expect_sysfs(_metadata, c->index, "cplc", hex);
 	vse_card_free(c);
 }
 

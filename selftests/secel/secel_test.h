@@ -18,6 +18,12 @@
 #define PARAM_AUTO_ADD		"/sys/module/secel/parameters/auto_add"
 #define PARAM_STRICT_ATR	"/sys/module/secel/parameters/strict_atr"
 #define PARAM_TIMEOUT_MS	"/sys/module/secel_vse/parameters/timeout_ms"
+/* ABI 2 (issue 8): absent from older kernels, so the tests name them */
+#define PARAM_MAX_FILE_CHANNELS	"/sys/module/secel/parameters/max_file_channels"
+#define PARAM_MAX_SES		"/sys/module/secel/parameters/max_ses"
+#ifndef SECEL_TX_KEPT
+#define SECEL_TX_KEPT		0x2U	/* fetch the response kept on EMSGSIZE */
+#endif
 
 /* Skip the whole binary (from main) unless root with both modules loaded. */
 void secel_require_modules(void);

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -486,12 +487,16 @@ TEST(unprivileged_caller)
 	vse_card_free(c);
 }
 
-/* cplc, iin, cin and card_data are root's; the rest is everyone's */
+/*
+ * cplc and cin identify one card: root's.  iin and card_data describe the
+ * issuer and platform: everyone's, like the rest.
+ */
 TEST(unprivileged_sysfs_access)
 {
 	const char *pub[] = { "name", "kind", "transport", "state", "atr",
-			      "atr_check", "protocol", "designated" };
-	const char *priv[] = { "cplc", "iin", "cin", "card_data" };
+			      "atr_check", "protocol", "designated", "iin",
+			      "card_data" };
+	const char *priv[] = { "cplc", "cin" };
 	struct vse_card *c = new_listed(_metadata, NULL);
 	char buf[256];
 
@@ -508,6 +513,60 @@ TEST(unprivileged_sysfs_access)
 						    sizeof(buf)))
 			TH_LOG("%s readable by nobody", priv[i]);
 	}
+	vse_card_free(c);
+}
+
+TEST(sysfs_item_modes)
+{
+	const char *attrs[] = { "cplc", "cin", "iin", "card_data" };
+	const unsigned int modes[] = { 0400, 0400, 0444, 0444 };
+	struct vse_card *c = new_listed(_metadata, NULL);
+	struct stat st;
+	char path[128];
+
+	for (unsigned int i = 0; i < 4; i++) {
+		snprintf(path, sizeof(path), SECEL_CLASS_DIR "/secel%u/%s",
+			 c->index, attrs[i]);
+		ASSERT_EQ(0, stat(path, &st)) TH_LOG("%s", path);
+		EXPECT_EQ(modes[i], st.st_mode & 0777)
+			TH_LOG("%s mode %o", attrs[i], st.st_mode & 0777);
+	}
+	vse_card_free(c);
+}
+
+/* GET_ITEM agrees with sysfs: CPLC and CIN need CAP_SYS_ADMIN */
+TEST(get_item_private_needs_admin)
+{
+	const uint32_t priv[] = { SECEL_ITEM_CPLC, SECEL_ITEM_CIN };
+	const uint32_t pub[] = { SECEL_ITEM_ATR, SECEL_ITEM_IIN,
+				 SECEL_ITEM_CARD_DATA };
+	struct vse_card *c = new_listed(_metadata, NULL);
+	uint8_t buf[300];
+	uint32_t len;
+	int fd;
+
+	fd = secel_open_se(c->index);
+	ASSERT_LE(0, fd);
+	/* root reads them all */
+	for (unsigned int i = 0; i < 2; i++) {
+		len = sizeof(buf);
+		EXPECT_EQ(0, secel_get_item(fd, priv[i], buf, &len))
+			TH_LOG("root: item %u", priv[i]);
+	}
+	ASSERT_EQ(0, setgroups(0, NULL));
+	ASSERT_EQ(0, setgid(65534));
+	ASSERT_EQ(0, setuid(65534));
+	for (unsigned int i = 0; i < 2; i++) {
+		len = sizeof(buf);
+		EXPECT_EQ(-EPERM, secel_get_item(fd, priv[i], buf, &len))
+			TH_LOG("nobody read private item %u", priv[i]);
+	}
+	for (unsigned int i = 0; i < 3; i++) {
+		len = sizeof(buf);
+		EXPECT_EQ(0, secel_get_item(fd, pub[i], buf, &len))
+			TH_LOG("nobody cannot read public item %u", pub[i]);
+	}
+	close(fd);
 	vse_card_free(c);
 }
 

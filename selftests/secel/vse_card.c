@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "vse_card.h"
@@ -339,6 +340,7 @@ static void *card_thread(void *arg)
 			pthread_mutex_lock(&c->lock);
 			c->resets++;
 			c->last_reset_flags = m->flags;
+			c->reset_at = c->log_count;
 			memset(c->chan_open, 0, sizeof(c->chan_open));
 			pthread_mutex_unlock(&c->lock);
 			if (c->opts.reset_atr)
@@ -351,6 +353,7 @@ static void *card_thread(void *arg)
 		if (m->type == SECEL_VSE_MSG_POWER_OFF) {
 			pthread_mutex_lock(&c->lock);
 			c->power_offs++;
+			c->power_off_at = c->log_count;
 			memset(c->chan_open, 0, sizeof(c->chan_open));
 			pthread_mutex_unlock(&c->lock);
 			card_answer(c, m, NULL, 0);
@@ -388,6 +391,17 @@ static void *card_thread(void *arg)
 					    c->opts.hook_arg);
 		if (rlen < 0)
 			continue;
+		if (rlen == 0 && m->len >= 4 && (cmd[0] & 0x80) &&
+		    cmd[1] == VSE_INS_SLOW) {
+			/* outside the lock: the test reads the log meanwhile */
+			if (cmd[2] && card_sleep(c, cmd[2] * 100U))
+				break;
+			rlen = sw(rsp, 0, 0x9000);
+			if (m->len > 5 && cmd[4] && m->len >= 5U + cmd[4]) {
+				memcpy(rsp, cmd + 5, cmd[4]);
+				rlen = sw(rsp, cmd[4], 0x9000);
+			}
+		}
 		if (rlen == 0) {
 			pthread_mutex_lock(&c->lock);
 			rlen = card_default(c, cmd, m->len, rsp);
@@ -414,6 +428,8 @@ static struct vse_card *card_alloc(const struct vse_card_opts *opts)
 	if (!c)
 		return NULL;
 	c->fd = -1;
+	c->reset_at = -1;
+	c->power_off_at = -1;
 	c->opts = *opts;
 	c->delay_ms = opts->delay_ms;
 	c->mode = opts->mode;
@@ -606,4 +622,38 @@ int vse_card_log_find_ins(struct vse_card *c, unsigned int from, uint8_t ins)
 	}
 	pthread_mutex_unlock(&c->lock);
 	return ret;
+}
+
+unsigned int vse_card_closes(struct vse_card *c, unsigned int channel)
+{
+	unsigned int i, n = 0;
+
+	pthread_mutex_lock(&c->lock);
+	for (i = 0; i < c->log_count; i++) {
+		const uint8_t *a = c->log[i];
+
+		if (c->log_len[i] == 4 && a[0] == 0x00 && a[1] == 0x70 &&
+		    a[2] == 0x80 && a[3] == channel)
+			n++;
+	}
+	pthread_mutex_unlock(&c->lock);
+	return n;
+}
+
+bool vse_card_wait_closes(struct vse_card *c, unsigned int channel,
+			  unsigned int n, int ms)
+{
+	struct timespec ts;
+	long long end;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	end = ts.tv_sec * 1000LL + ts.tv_nsec / 1000000 + ms;
+	for (;;) {
+		if (vse_card_closes(c, channel) >= n)
+			return true;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		if (ts.tv_sec * 1000LL + ts.tv_nsec / 1000000 >= end)
+			return false;
+		usleep(10000);
+	}
 }

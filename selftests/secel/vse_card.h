@@ -17,6 +17,7 @@
  *  - CLA 80 INS 20 (CHAINED): P1P2 bytes of pattern in 61xx chunks of
  *    VSE_CHAIN_CHUNK bytes, fetched with GET RESPONSE (INS C0)
  *  - CLA 80 INS 30 (NEEDLE): 6C10 unless Le is 0x10, then 16 bytes, 9000
+ *  - CLA 80 INS 12 (SLOW): waits P1 x 100 ms, then the data field, 9000
  *  - anything else: 6D00
  *
  * APDUs addressed to a logical channel that is not open get 6881.
@@ -36,6 +37,7 @@
 #define VSE_TEST_AID_LEN	7
 #define VSE_INS_ECHO		0x10
 #define VSE_INS_GIVE		0x11
+#define VSE_INS_SLOW		0x12
 #define VSE_INS_CHAINED		0x20
 #define VSE_INS_NEEDLE		0x30
 #define VSE_CHAIN_CHUNK		200
@@ -88,6 +90,8 @@ struct vse_card {
 	unsigned long apdus;	/* APDUs received */
 	unsigned long resets, power_offs;
 	uint32_t last_reset_flags;
+	/* log_count when the last RESET / POWER_OFF arrived, -1: never */
+	long reset_at, power_off_at;
 	uint8_t *log[VSE_LOG_MAX];
 	size_t log_len[VSE_LOG_MAX];
 	unsigned int log_count;
@@ -132,6 +136,15 @@ int vse_card_log_get(struct vse_card *card, unsigned int i, uint8_t *buf,
 /* Index of the first recorded APDU from @from on whose INS is @ins, or -1. */
 int vse_card_log_find_ins(struct vse_card *card, unsigned int from,
 			  uint8_t ins);
+
+/* MANAGE CHANNEL close commands (00 70 80 @channel) the card saw. */
+unsigned int vse_card_closes(struct vse_card *card, unsigned int channel);
+/*
+ * Wait up to @ms until the card saw at least @n closes of @channel; true
+ * when it did.
+ */
+bool vse_card_wait_closes(struct vse_card *card, unsigned int channel,
+			  unsigned int n, int ms);
 
 /* Logical channel a class byte addresses (ISO/IEC 7816-4), -1 for FF. */
 int vse_cla_channel(uint8_t cla);
