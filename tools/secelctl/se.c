@@ -79,10 +79,10 @@ const char *se_why(enum se_op op, int err)
 	case ENODEV:
 		if (op == SE_OP_CONFIG || op == SE_OP_INQUIRE)
 			return "no SE has this index (never had, or unplugged)";
-		return "the SE was unplugged";
+		return "the SE is gone";
 	case ETIMEDOUT:
 		return op == SE_OP_RESET ? "the SE did not answer the reset" :
-		       "the SE did not answer in time";
+		       "the SE did not answer";
 	case EPROTO:
 		if (op == SE_OP_CONFIG)
 			return "the SE failed verification and is rejected";
