@@ -20,7 +20,7 @@ static const char *why_eperm(enum se_op op)
 	case SE_OP_RESET:
 		return "needs CAP_SYS_ADMIN";
 	case SE_OP_ITEM:
-		return "private (it identifies the card): needs CAP_SYS_ADMIN";
+		return "private, it identifies the card: needs CAP_SYS_ADMIN";
 	case SE_OP_TRANSMIT:
 		return "MANAGE CHANNEL is the kernel's: open and close logical "
 		       "channels with their ioctls (secelctl channel)";
