@@ -28,6 +28,10 @@ secelctl_apdu_extended secelctl_apdu_bad_hex_fails secelctl_json_list
 secelctl_json_info secelctl_channel_echo secelctl_channel_unknown_aid_fails
 secelctl_unknown_se_fails secelctl_version secelctl_reset
 secelctl_delete_add_designate secelctl_designate_clear
+secelctl_sysfs_list_matches_ioctl secelctl_sysfs_info_matches_ioctl
+secelctl_sysfs_needs_no_nodes secelctl_options_not_taken_refused
+secelctl_refused_option_does_nothing secelctl_manage_channel_error_names_it
+secelctl_node_mode_error_names_mode
 vcard_silent_rejected secelctl_list_all_shows_rejected vcard_kill_unplugs"
 
 num=0
@@ -350,6 +354,8 @@ else
 fi
 
 t=secelctl_version
+abi=$(sed -n 's/^#define SECEL_ABI_VERSION[[:space:]]*\([0-9]*\).*/\1/p' \
+	"$root/uapi/linux/secel.h")
 if [ $have_ctl = 0 ]; then
 	skip $t "$CTL not built"
 else
@@ -357,8 +363,8 @@ else
 	rc=$?
 	if [ $rc != 0 ]; then
 		fail $t "version: exit status $rc: $(cat "$tmp/v.out")"
-	elif ! grep -q "kernel ABI 1" "$tmp/v.out"; then
-		fail $t "no 'kernel ABI 1': $(cat "$tmp/v.out")"
+	elif ! grep -q "kernel ABI $abi\$" "$tmp/v.out"; then
+		fail $t "no 'kernel ABI $abi' (uapi/linux/secel.h): $(cat "$tmp/v.out")"
 	else
 		ok $t
 	fi
@@ -424,6 +430,179 @@ if ctl_ready $t; then
 		ok $t
 	else
 		fail $t "$msg"
+	fi
+fi
+
+# ---- --sysfs, options, error causes ----
+
+# the same SEs, the same fields, from the class directory (sorted: the
+# configurator lists in its own order, sysfs by index)
+t=secelctl_sysfs_list_matches_ioctl
+if ctl_ready $t; then
+	bounded "$CTL" list --all > "$tmp/li.out" 2> "$tmp/li.err"
+	rc1=$?
+	bounded "$CTL" --sysfs list --all > "$tmp/ls.out" 2> "$tmp/ls.err"
+	rc2=$?
+	if [ $rc1 != 0 ]; then
+		fail $t "list --all: exit status $rc1: $(cat "$tmp/li.err")"
+	elif [ $rc2 != 0 ]; then
+		fail $t "--sysfs list --all: exit status $rc2: $(cat "$tmp/ls.err")"
+	elif ! grep -q "$MAIN_NAME" "$tmp/ls.out"; then
+		fail $t "--sysfs list --all does not show $MAIN_NAME"
+	elif [ "$(sort "$tmp/li.out")" != "$(sort "$tmp/ls.out")" ]; then
+		fail $t "ioctl '$(sort "$tmp/li.out" | tr '\n' '|')' sysfs '$(sort "$tmp/ls.out" | tr '\n' '|')'"
+	else
+		ok $t
+	fi
+fi
+
+# everything but the APDU sizes, which sysfs does not show
+t=secelctl_sysfs_info_matches_ioctl
+if ctl_ready $t; then
+	bounded "$CTL" info "$MAIN_NAME" > "$tmp/ii.out" 2> "$tmp/ii.err"
+	rc1=$?
+	bounded "$CTL" info "$MAIN_NAME" --sysfs > "$tmp/is.out" 2> "$tmp/is.err"
+	rc2=$?
+	bounded "$CTL" --sysfs --json info "$MAIN_NAME" > "$tmp/ij.out" 2>&1
+	rc3=$?
+	if [ $rc1 != 0 ] || [ $rc2 != 0 ] || [ $rc3 != 0 ]; then
+		fail $t "exit status $rc1 (ioctl), $rc2 (sysfs), $rc3 (sysfs json): $(cat "$tmp/ii.err" "$tmp/is.err" "$tmp/ij.out")"
+	elif ! grep -q "^Max APDU: *- " "$tmp/is.out"; then
+		fail $t "--sysfs info claims APDU sizes: $(grep Max "$tmp/is.out")"
+	elif [ "$(grep -v '^Max APDU' "$tmp/ii.out")" != "$(grep -v '^Max APDU' "$tmp/is.out")" ]; then
+		fail $t "ioctl and sysfs differ: $(diff "$tmp/ii.out" "$tmp/is.out" | tr '\n' '|')"
+	elif ! grep -q '"max_command": null' "$tmp/ij.out"; then
+		fail $t "--sysfs --json info: max_command not null"
+	elif command -v python3 >/dev/null 2>&1 &&
+	     ! python3 -m json.tool < "$tmp/ij.out" > /dev/null 2>&1; then
+		fail $t "--sysfs --json info output is not JSON"
+	else
+		ok $t
+	fi
+fi
+
+# with --sysfs no node is opened: list and info work with none there
+t=secelctl_sysfs_needs_no_nodes
+if ctl_ready $t; then
+	none="$tmp/no-such-dir"
+	bounded "$CTL" --ctl "$none/ctl" --dev-dir "$none" --sysfs list \
+		> "$tmp/sn.out" 2> "$tmp/sn.err"
+	rc1=$?
+	bounded "$CTL" --ctl "$none/ctl" --dev-dir "$none" --sysfs info \
+		"$MAIN_NAME" > "$tmp/sn2.out" 2>> "$tmp/sn.err"
+	rc2=$?
+	atr=$(sysfs "$MAIN_IDX" atr | norm)
+	if [ $rc1 != 0 ] || [ $rc2 != 0 ]; then
+		fail $t "exit status $rc1 (list), $rc2 (info): $(cat "$tmp/sn.err")"
+	elif ! grep "$MAIN_NAME" "$tmp/sn.out" | norm | grep -q "$atr"; then
+		fail $t "--sysfs list does not show $MAIN_NAME with ATR $atr"
+	elif ! grep -q "^Name: *$MAIN_NAME\$" "$tmp/sn2.out"; then
+		fail $t "--sysfs info does not show $MAIN_NAME"
+	else
+		ok $t
+	fi
+fi
+
+# refused ARGS... --OPTION[=VALUE]: exit status 2, one line naming it
+refused() {
+	bounded "$CTL" "$@" > "$tmp/rf.out" 2> "$tmp/rf.err"
+	rc=$?
+	eval "opt=\${$#}"
+	opt=${opt%%=*}
+	if [ $rc != 2 ]; then
+		echo "secelctl $*: exit status $rc, not 2: $(cat "$tmp/rf.err")"
+		return 1
+	elif [ "$(wc -l < "$tmp/rf.err")" != 1 ] ||
+	     ! grep -q -- "does not take $opt\|takes $opt only" "$tmp/rf.err"; then
+		echo "secelctl $*: '$(cat "$tmp/rf.err")' is not one line naming $opt"
+		return 1
+	fi
+	return 0
+}
+
+t=secelctl_options_not_taken_refused
+if ctl_ready $t; then
+	# gp's options elsewhere, one gp subcommand's on another, --sysfs
+	# where no ioctl can be spared, and the plain ones crosswise
+	if ! msg=$(refused apdu "$MAIN_NAME" "$SELECT_TEST" --related) ||
+	   ! msg=$(refused list --keys=30:000102030405060708090A0B0C0D0E0F) ||
+	   ! msg=$(refused gp "$MAIN_NAME" list --related) ||
+	   ! msg=$(refused gp "$MAIN_NAME" delete A000000553454301 --aid=A000000553454302) ||
+	   ! msg=$(refused gp "$MAIN_NAME" info --kvn=30) ||
+	   ! msg=$(refused gp mkload "$tmp/x.slf" --level=33) ||
+	   ! msg=$(refused apdu "$MAIN_NAME" "$SELECT_TEST" --sysfs) ||
+	   ! msg=$(refused reset "$MAIN_NAME" --json) ||
+	   ! msg=$(refused info "$MAIN_NAME" --warm); then
+		fail $t "$msg"
+	elif [ -e "$tmp/x.slf" ]; then
+		fail $t "gp mkload --level wrote $tmp/x.slf"
+	else
+		ok $t
+	fi
+fi
+
+t=secelctl_refused_option_does_nothing
+if ctl_ready $t; then
+	bounded "$CTL" delete "$MAIN_NAME" --related > "$tmp/rd.out" 2>&1
+	rc=$?
+	st=$(sysfs "$MAIN_IDX" state)
+	if [ "$st" != listed ]; then
+		# put it back for the tests after this one
+		bounded "$CTL" add "$MAIN_NAME" > /dev/null 2>&1
+		wait_for state_is "$MAIN_IDX" listed
+	fi
+	if [ $rc != 2 ]; then
+		fail $t "delete --related: exit status $rc, not 2: $(cat "$tmp/rd.out")"
+	elif [ "$st" != listed ]; then
+		fail $t "delete --related was refused but the SE is $st"
+	else
+		ok $t
+	fi
+fi
+
+# EPERM from TRANSMIT is the kernel keeping MANAGE CHANNEL, not a missing
+# capability (this runs as root)
+t=secelctl_manage_channel_error_names_it
+if ctl_ready $t; then
+	bounded "$CTL" apdu "$MAIN_NAME" 0070000001 > "$tmp/mc.out" 2> "$tmp/mc.err"
+	rc=$?
+	if [ $rc != 1 ]; then
+		fail $t "apdu 0070000001: exit status $rc, not 1: $(cat "$tmp/mc.err")"
+	elif ! grep -q "MANAGE CHANNEL" "$tmp/mc.err" ||
+	     grep -q CAP_SYS_ADMIN "$tmp/mc.err"; then
+		fail $t "message does not name MANAGE CHANNEL alone: $(cat "$tmp/mc.err")"
+	elif [ "$(wc -l < "$tmp/mc.err")" != 1 ]; then
+		fail $t "more than one line: $(cat "$tmp/mc.err")"
+	else
+		ok $t
+	fi
+fi
+
+# EACCES opening the configurator is its file mode, and says so; --sysfs
+# needs no access
+t=secelctl_node_mode_error_names_mode
+if ! ctl_ready $t; then
+	:
+elif ! command -v setpriv > /dev/null 2>&1; then
+	skip $t "no setpriv"
+elif [ "$(stat -c %a /dev/secel-ctl 2>/dev/null)" != 600 ]; then
+	skip $t "/dev/secel-ctl is not mode 0600"
+else
+	nobody="setpriv --reuid=65534 --regid=65534 --clear-groups"
+	# shellcheck disable=SC2086 # the words of a command
+	bounded $nobody "$CTL" list > "$tmp/nm.out" 2> "$tmp/nm.err"
+	rc1=$?
+	# shellcheck disable=SC2086
+	bounded $nobody "$CTL" --sysfs list > "$tmp/nm2.out" 2> "$tmp/nm2.err"
+	rc2=$?
+	if [ $rc1 != 1 ]; then
+		fail $t "list as nobody: exit status $rc1, not 1: $(cat "$tmp/nm.err")"
+	elif ! grep -q "/dev/secel-ctl: .*file mode" "$tmp/nm.err"; then
+		fail $t "message does not name the node's mode: $(cat "$tmp/nm.err")"
+	elif [ $rc2 != 0 ] || ! grep -q "$MAIN_NAME" "$tmp/nm2.out"; then
+		fail $t "--sysfs list as nobody: exit status $rc2: $(cat "$tmp/nm2.err" "$tmp/nm2.out")"
+	else
+		ok $t
 	fi
 fi
 

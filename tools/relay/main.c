@@ -173,7 +173,8 @@ static int read_se(int fd, struct se_data *d, char *msg, size_t room)
 	memset(&d->info, 0, sizeof(d->info));
 	if (ioctl(fd, SECEL_IOC_GET_INFO, &d->info)) {
 		ret = -errno;
-		snprintf(msg, room, "SECEL_IOC_GET_INFO: %s", se_hint(-ret));
+		snprintf(msg, room, "SECEL_IOC_GET_INFO: %s",
+			 se_why(SE_OP_INFO, -ret));
 		return ret;
 	}
 	d->info.name[sizeof(d->info.name) - 1] = '\0';
@@ -183,7 +184,7 @@ static int read_se(int fd, struct se_data *d, char *msg, size_t room)
 			       to[i].out);
 		if (ret) {
 			snprintf(msg, room, "SECEL_IOC_GET_ITEM %s: %s",
-				 items[i].name, se_hint(-ret));
+				 items[i].name, se_why(SE_OP_ITEM, -ret));
 			return ret;
 		}
 	}
@@ -215,11 +216,11 @@ static int open_channel(int fd, const uint8_t *aid, size_t aid_len,
 	if (req.rsp_len >= 2 && req.rsp_len <= sizeof(rsp))
 		snprintf(msg, room, "logical channel to %s: %s (SELECT answered %02X%02X)",
 			 hex, err == ENOENT ? "no security domain with that AID" :
-			 se_hint(err), rsp[req.rsp_len - 2], rsp[req.rsp_len - 1]);
+			 se_why(SE_OP_OPEN_CHANNEL, err), rsp[req.rsp_len - 2],
+			 rsp[req.rsp_len - 1]);
 	else
 		snprintf(msg, room, "logical channel to %s: %s", hex,
-			 err == EOPNOTSUPP ? "the SE has no logical channels" :
-			 se_hint(err));
+			 se_why(SE_OP_OPEN_CHANNEL, err));
 	return -err;
 }
 
@@ -387,7 +388,7 @@ int main(int argc, char **argv)
 	cl.channel = ch.channel;
 	if (ioctl(ch.fd, SECEL_IOC_CLOSE_CHANNEL, &cl) && errno != ENODEV)
 		fprintf(stderr, "secel-relay: SE %s: close channel %u: %s\n",
-			se_name, ch.channel, se_hint(errno));
+			se_name, ch.channel, se_why(SE_OP_CLOSE_CHANNEL, errno));
 	close(ch.fd);
 	ch.fd = -1;
 	if (!rc) {

@@ -17,12 +17,34 @@
 
 #define SE_MSG_MAX	512
 
-/* What an errno means for an SE operation, in a few words. */
+/* The operations se_why() explains the errors of. */
+enum se_op {
+	SE_OP_ANY,		/* unknown: messages that hold for every one */
+	SE_OP_OPEN,		/* open() of /dev/secelN or /dev/secel-ctl */
+	SE_OP_LIST,		/* SECEL_CTL_LIST */
+	SE_OP_CONFIG,		/* SECEL_CTL_ADD, VERIFY, DELETE, DESIGNATE */
+	SE_OP_INQUIRE,		/* SECEL_CTL_INQUIRE */
+	SE_OP_INFO,		/* SECEL_IOC_GET_INFO */
+	SE_OP_ITEM,		/* SECEL_IOC_GET_ITEM */
+	SE_OP_TRANSMIT,		/* SECEL_IOC_TRANSMIT */
+	SE_OP_OPEN_CHANNEL,	/* SECEL_IOC_OPEN_CHANNEL */
+	SE_OP_CLOSE_CHANNEL,	/* SECEL_IOC_CLOSE_CHANNEL */
+	SE_OP_RESET,		/* SECEL_IOC_RESET */
+};
+
+/*
+ * What @err means when @op fails, in a few words without a trailing
+ * newline: the cause the kernel has for that errno on that operation
+ * (Documentation/userspace-api/secel.rst), else strerror().
+ */
+const char *se_why(enum se_op op, int err);
+
+/* se_why(SE_OP_ANY, err), for callers that do not say which operation. */
 const char *se_hint(int err);
 
 /*
- * Open the configurator node.  Message: "PATH: strerror", with
- * " (is the secel module loaded?)" when it does not exist.
+ * Open the configurator node.  Message: "PATH: " and se_why(), or
+ * "PATH: strerror (is the secel module loaded?)" when it does not exist.
  */
 int se_open_ctl(const char *ctl_path, char *msg, size_t room);
 
@@ -45,8 +67,32 @@ int se_resolve(const char *ctl_path, const char *dev_dir, const char *arg,
 	       unsigned int *idx, char *msg, size_t room);
 
 /*
+ * The SEs /sys/class/secel (@sysfs_dir) shows, in every state, sorted by
+ * index, as SECEL_CTL_LIST with SECEL_LIST_ALL gives them; of the flags
+ * only SECEL_INFO_DESIGNATED.  *@out is malloc'd, *@n entries.  An SE that
+ * goes away while it is read is left out.  Messages: "out of memory",
+ * "SYSFS_DIR: strerror", "SYSFS_DIR/secelN/ATTR: strerror".
+ */
+int se_sysfs_list(const char *sysfs_dir, struct secel_list_entry **out,
+		  unsigned int *n, char *msg, size_t room);
+
+/*
+ * Read SYSFS_DIR/secelN/ATTR into @buf (@size bytes) without its trailing
+ * newline.  Returns 0, or a negative errno: -ENOENT or -ENODATA when the
+ * SE does not have the value (newer kernels hide the attribute, older ones
+ * fail the read), -EACCES for a private one, -EMSGSIZE when @buf is small.
+ */
+int se_sysfs_read(const char *sysfs_dir, unsigned int idx, const char *attr,
+		  char *buf, size_t size);
+
+/* se_resolve(), with the SE list read from @sysfs_dir instead. */
+int se_resolve_sysfs(const char *sysfs_dir, const char *dev_dir,
+		     const char *arg, unsigned int *idx, char *msg,
+		     size_t room);
+
+/*
  * Open DEV_DIR/secelN read-write; the path in @path (@path_room bytes,
- * may be NULL).  Message: "PATH: no such SE" or "PATH: strerror".
+ * may be NULL).  Message: "PATH: no such SE" or "PATH: " and se_why().
  */
 int se_open(const char *dev_dir, unsigned int idx, char *path,
 	    size_t path_room, char *msg, size_t room);

@@ -2,11 +2,11 @@
 /*
  * secelctl - list, inspect and talk to secure elements through secel
  *
- *   secelctl list [--all] [--json]
- *   secelctl info SE [--json]
+ *   secelctl [--sysfs[=DIR]] list [--all] [--json]
+ *   secelctl [--sysfs[=DIR]] info SE [--json]
  *   secelctl add|verify|inquire|delete|designate SE
- *   secelctl apdu SE HEX...
- *   secelctl channel SE AID [HEX...]
+ *   secelctl apdu SE HEX... [--raw]
+ *   secelctl channel SE AID [HEX...] [--raw]
  *   secelctl reset SE [--warm]
  */
 #include <errno.h>
@@ -29,7 +29,7 @@
 static const char *ctl_path = "/dev/secel-ctl";
 static const char *dev_dir = "/dev";
 static const char *sysfs_dir = "/sys/class/secel";
-static bool opt_json, opt_all, opt_raw, opt_warm, opt_clear;
+static bool opt_json, opt_all, opt_raw, opt_warm, opt_clear, opt_sysfs;
 static const char *cmd_name = "";
 
 static void die(int status, const char *fmt, ...)
@@ -72,7 +72,9 @@ static unsigned int resolve_se(const char *arg)
 	char msg[SE_MSG_MAX];
 	unsigned int idx;
 
-	if (se_resolve(ctl_path, dev_dir, arg, &idx, msg, sizeof(msg)))
+	if (opt_sysfs ?
+	    se_resolve_sysfs(sysfs_dir, dev_dir, arg, &idx, msg, sizeof(msg)) :
+	    se_resolve(ctl_path, dev_dir, arg, &idx, msg, sizeof(msg)))
 		die(1, "%s", msg);
 	return idx;
 }
@@ -121,8 +123,9 @@ static int get_info(int fd, struct secel_info *info)
 	return ioctl(fd, SECEL_IOC_GET_INFO, info);
 }
 
-/* An item into buf; returns its length, 0 when absent. */
-static size_t get_item(int fd, uint32_t item, uint8_t *buf, size_t size)
+/* An item into buf, its length in *len; 0 or a negative errno. */
+static int get_item(int fd, uint32_t item, uint8_t *buf, size_t size,
+		    size_t *len)
 {
 	struct secel_item req = {
 		.item = item,
@@ -131,26 +134,89 @@ static size_t get_item(int fd, uint32_t item, uint8_t *buf, size_t size)
 	};
 
 	if (ioctl(fd, SECEL_IOC_GET_ITEM, &req))
+		return -errno;
+	*len = req.buf_len;
+	return 0;
+}
+
+/*
+ * --sysfs: a hex attribute (atr, cplc, ...) into buf, its length in *len;
+ * 0, -ENODATA when the SE does not have it, or another negative errno.
+ */
+static int sysfs_hex(unsigned int idx, const char *attr, uint8_t *buf,
+		     size_t size, size_t *len)
+{
+	static char hex[2 * 4096 + 2];
+	int ret = se_sysfs_read(sysfs_dir, idx, attr, hex, sizeof(hex));
+
+	if (ret == -ENOENT)
+		return -ENODATA;	/* hidden: the SE does not have it */
+	if (ret)
+		return ret;
+	if (hex_parse(hex, buf, size, len))
+		return -EPROTO;
+	return *len ? 0 : -ENODATA;
+}
+
+/* The ATR of SE idx, from its node or --sysfs; its length, 0 if unknown. */
+static size_t se_atr(unsigned int idx, uint8_t *atr, size_t size)
+{
+	struct secel_info info;
+	char path[256];
+	size_t len = 0;
+	int fd;
+
+	if (opt_sysfs)
+		return sysfs_hex(idx, "atr", atr, size, &len) ? 0 : len;
+	snprintf(path, sizeof(path), "%s/secel%u", dev_dir, idx);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
 		return 0;
-	return req.buf_len;
+	if (!get_info(fd, &info) && info.atr_len <= size) {
+		len = info.atr_len;
+		memcpy(atr, info.atr, len);
+	}
+	close(fd);
+	return len;
+}
+
+/* The SEs to list: the configurator's answer, or --sysfs. */
+static struct secel_list_entry *list_entries(unsigned int *n)
+{
+	struct secel_list_entry *e;
+	char msg[SE_MSG_MAX];
+	unsigned int i, k;
+	int ctl;
+
+	if (!opt_sysfs) {
+		ctl = open_or_die(ctl_path);
+		e = list_ses(ctl, opt_all, n);
+		close(ctl);
+		return e;
+	}
+	if (se_sysfs_list(sysfs_dir, &e, n, msg, sizeof(msg)))
+		die(1, "%s", msg);
+	if (opt_all)
+		return e;
+	for (i = k = 0; i < *n; i++)
+		if (e[i].state == SECEL_STATE_LISTED)
+			e[k++] = e[i];
+	*n = k;
+	return e;
 }
 
 static int cmd_list(void)
 {
 	struct secel_list_entry *e;
-	struct secel_info info;
+	uint8_t atr[SECEL_ATR_MAX + 3];
 	unsigned int n, i;
-	int ctl, fd;
+	size_t atr_len;
 
-	ctl = open_or_die(ctl_path);
-	e = list_ses(ctl, opt_all, &n);
-	close(ctl);
+	e = list_entries(&n);
 
 	if (opt_json) {
 		printf("[");
 		for (i = 0; i < n; i++) {
-			char path[256];
-
 			printf("%s\n  {\"index\": %u, \"name\": ", i ? "," : "",
 			       e[i].index);
 			json_string(stdout, e[i].name);
@@ -160,18 +226,14 @@ static int cmd_list(void)
 			printf(", \"state\": \"%s\", \"designated\": %s, \"atr\": ",
 			       state_name(e[i].state),
 			       e[i].flags & SECEL_INFO_DESIGNATED ? "true" : "false");
-			snprintf(path, sizeof(path), "%s/secel%u", dev_dir,
-				 e[i].index);
-			fd = open(path, O_RDWR | O_CLOEXEC);
-			if (fd >= 0 && !get_info(fd, &info) && info.atr_len) {
+			atr_len = se_atr(e[i].index, atr, sizeof(atr));
+			if (atr_len) {
 				printf("\"");
-				hex_print(stdout, info.atr, info.atr_len);
+				hex_print(stdout, atr, atr_len);
 				printf("\"");
 			} else {
 				printf("null");
 			}
-			if (fd >= 0)
-				close(fd);
 			printf("}");
 		}
 		printf("%s]\n", n ? "\n" : "");
@@ -182,20 +244,15 @@ static int cmd_list(void)
 	printf("%-5s  %-8s  %-8s  %-9s  %-9s  %-10s  %s\n", "INDEX", "NAME",
 	       "KIND", "TRANSPORT", "STATE", "DESIGNATED", "ATR");
 	for (i = 0; i < n; i++) {
-		char path[256];
-
 		printf("%-5u  %-8s  %-8s  %-9s  %-9s  %-10s  ", e[i].index,
 		       e[i].name, kind_name(e[i].kind), e[i].transport,
 		       state_name(e[i].state),
 		       e[i].flags & SECEL_INFO_DESIGNATED ? "yes" : "no");
-		snprintf(path, sizeof(path), "%s/secel%u", dev_dir, e[i].index);
-		fd = open(path, O_RDWR | O_CLOEXEC);
-		if (fd >= 0 && !get_info(fd, &info) && info.atr_len)
-			hex_print(stdout, info.atr, info.atr_len);
+		atr_len = se_atr(e[i].index, atr, sizeof(atr));
+		if (atr_len)
+			hex_print(stdout, atr, atr_len);
 		else
 			printf("-");
-		if (fd >= 0)
-			close(fd);
 		printf("\n");
 	}
 	free(e);
@@ -228,6 +285,55 @@ static void protocols_print(FILE *f, uint32_t p)
 		fprintf(f, "-");
 }
 
+/* --sysfs: what SECEL_IOC_GET_INFO tells, as far as sysfs shows it. */
+static void sysfs_info(unsigned int idx, struct secel_info *info)
+{
+	static const struct {
+		const char *name;
+		uint32_t flag;
+	} checks[] = {
+		{ "malformed", SECEL_INFO_ATR_MALFORMED },
+		{ "tck-missing", SECEL_INFO_ATR_TCK_MISSING },
+		{ "tck-wrong", SECEL_INFO_ATR_TCK_WRONG },
+	};
+	struct secel_list_entry *e;
+	char msg[SE_MSG_MAX], val[128], *p, *end;
+	unsigned int n, i;
+	unsigned long t;
+	size_t len;
+
+	if (se_sysfs_list(sysfs_dir, &e, &n, msg, sizeof(msg)))
+		die(1, "%s", msg);
+	for (i = 0; i < n && e[i].index != idx; i++)
+		;
+	if (i == n)
+		die(1, "%s/secel%u: no such SE", sysfs_dir, idx);
+	memset(info, 0, sizeof(*info));
+	info->index = idx;
+	info->kind = e[i].kind;
+	info->state = e[i].state;
+	info->flags = e[i].flags;
+	memcpy(info->name, e[i].name, sizeof(info->name));
+	memcpy(info->transport, e[i].transport, sizeof(info->transport));
+	free(e);
+
+	if (!sysfs_hex(idx, "atr", info->atr, sizeof(info->atr), &len))
+		info->atr_len = len;
+	if (!se_sysfs_read(sysfs_dir, idx, "atr_check", val, sizeof(val)))
+		for (i = 0; i < sizeof(checks) / sizeof(checks[0]); i++)
+			if (!strcmp(val, checks[i].name))
+				info->flags |= checks[i].flag;
+	/* "T=0 T=1" */
+	if (!se_sysfs_read(sysfs_dir, idx, "protocol", val, sizeof(val)))
+		for (p = strstr(val, "T="); p; p = strstr(end, "T=")) {
+			t = strtoul(p + 2, &end, 10);
+			if (end == p + 2)
+				break;
+			if (t < 32)
+				info->protocols |= 1u << t;
+		}
+}
+
 static int cmd_info(const char *arg)
 {
 	static const struct {
@@ -240,14 +346,36 @@ static int cmd_info(const char *arg)
 		{ SECEL_ITEM_CARD_DATA, SECEL_INFO_HAS_CARD_DATA, "Card data",
 		  "card_data" },
 	};
-	uint8_t buf[4096];
+	enum { N_ITEMS = sizeof(items) / sizeof(items[0]) };
+	static uint8_t buf[N_ITEMS][4096];
+	size_t len[N_ITEMS];
+	int err[N_ITEMS];
 	struct secel_info info;
-	size_t i, len;
-	int fd;
+	unsigned int idx = resolve_se(arg);
+	size_t i;
+	int fd = -1;
 
-	fd = open_se(resolve_se(arg), arg);
-	if (get_info(fd, &info))
-		die(1, "info %s: %s", arg, se_hint(errno));
+	if (opt_sysfs) {
+		sysfs_info(idx, &info);
+	} else {
+		fd = open_se(idx, arg);
+		if (get_info(fd, &info))
+			die(1, "info %s: %s", arg, se_why(SE_OP_INFO, errno));
+	}
+	/* err: 0, -ENODATA (the SE lacks it), or why it cannot be read */
+	for (i = 0; i < N_ITEMS; i++) {
+		len[i] = 0;
+		if (opt_sysfs)
+			err[i] = sysfs_hex(idx, items[i].key, buf[i],
+					   sizeof(buf[i]), &len[i]);
+		else if (info.flags & items[i].flag)
+			err[i] = get_item(fd, items[i].item, buf[i],
+					  sizeof(buf[i]), &len[i]);
+		else
+			err[i] = -ENODATA;
+	}
+	if (fd >= 0)
+		close(fd);
 
 	if (opt_json) {
 		printf("{\"index\": %u, \"name\": ", info.index);
@@ -258,24 +386,25 @@ static int cmd_info(const char *arg)
 		       state_name(info.state),
 		       info.flags & SECEL_INFO_DESIGNATED ? "true" : "false");
 		protocols_print(stdout, info.protocols);
-		printf("\", \"max_command\": %u, \"max_response\": %u, \"atr\": \"",
-		       info.max_cmd, info.max_rsp);
+		if (opt_sysfs)	/* sysfs does not show them */
+			printf("\", \"max_command\": null, \"max_response\": null");
+		else
+			printf("\", \"max_command\": %u, \"max_response\": %u",
+			       info.max_cmd, info.max_rsp);
+		printf(", \"atr\": \"");
 		hex_print(stdout, info.atr, info.atr_len);
 		printf("\", \"atr_check\": \"%s\"", atr_verdict(info.flags));
-		for (i = 0; i < sizeof(items) / sizeof(items[0]); i++) {
+		for (i = 0; i < N_ITEMS; i++) {
 			printf(", \"%s\": ", items[i].key);
-			len = (info.flags & items[i].flag) ?
-			      get_item(fd, items[i].item, buf, sizeof(buf)) : 0;
-			if (len) {
+			if (!err[i]) {
 				printf("\"");
-				hex_print(stdout, buf, len);
+				hex_print(stdout, buf[i], len[i]);
 				printf("\"");
 			} else {
 				printf("null");
 			}
 		}
 		printf("}\n");
-		close(fd);
 		return 0;
 	}
 
@@ -289,26 +418,35 @@ static int cmd_info(const char *arg)
 	       info.flags & SECEL_INFO_DESIGNATED ? "yes" : "no");
 	printf("Protocols:     ");
 	protocols_print(stdout, info.protocols);
-	printf("\nMax APDU:      %u command, %u response bytes%s\n",
-	       info.max_cmd, info.max_rsp,
-	       info.flags & SECEL_INFO_EXTENDED_LENGTH ? " (extended length)" : "");
+	if (opt_sysfs)
+		printf("\nMax APDU:      - (sysfs does not show it)\n");
+	else
+		printf("\nMax APDU:      %u command, %u response bytes%s\n",
+		       info.max_cmd, info.max_rsp,
+		       info.flags & SECEL_INFO_EXTENDED_LENGTH ?
+		       " (extended length)" : "");
 	printf("ATR:           ");
 	hex_print(stdout, info.atr, info.atr_len);
 	printf(" (%s)\n", atr_verdict(info.flags));
-	for (i = 0; i < sizeof(items) / sizeof(items[0]); i++) {
-		len = (info.flags & items[i].flag) ?
-		      get_item(fd, items[i].item, buf, sizeof(buf)) : 0;
+	for (i = 0; i < N_ITEMS; i++) {
 		printf("%-15s", items[i].label);
-		if (!len) {
+		if (err[i] == -ENODATA) {
 			printf("-\n");
 			continue;
 		}
-		hex_print(stdout, buf, len);
+		if (err[i]) {
+			/* sysfs keeps private items to root by file mode */
+			printf("(%s)\n", opt_sysfs && err[i] == -EACCES ?
+			       "private: readable by root only" :
+			       opt_sysfs ? strerror(-err[i]) :
+			       se_why(SE_OP_ITEM, -err[i]));
+			continue;
+		}
+		hex_print(stdout, buf[i], len[i]);
 		printf("\n");
 		if (items[i].item == SECEL_ITEM_CPLC)
-			cplc_print(stdout, buf, len, "  ");
+			cplc_print(stdout, buf[i], len[i], "  ");
 	}
-	close(fd);
 	return 0;
 }
 
@@ -344,13 +482,15 @@ static int cmd_ctl(const char *op, const char *arg)
 	ctl = open_or_die(ctl_path);
 	if (ioctl(ctl, ioc, &req)) {
 		int err = errno;
+		enum se_op what = ioc == SECEL_CTL_INQUIRE ? SE_OP_INQUIRE :
+				  SE_OP_CONFIG;
 
 		if (opt_clear)
-			die(1, "designate --clear: %s", se_hint(err));
+			die(1, "designate --clear: %s", se_why(what, err));
 		if (err == EPROTO || err == ETIMEDOUT)
-			die(1, "%s %s: %s; state now %s", op, arg, se_hint(err),
-			    state_name(req.info.state));
-		die(1, "%s %s: %s", op, arg, se_hint(err));
+			die(1, "%s %s: %s; state now %s", op, arg,
+			    se_why(what, err), state_name(req.info.state));
+		die(1, "%s %s: %s", op, arg, se_why(what, err));
 	}
 	close(ctl);
 	if (opt_clear)
@@ -386,7 +526,8 @@ static int transmit_one(int fd, const char *se, uint32_t channel,
 
 		fprintf(stderr, "secelctl: %s %s: APDU ", cmd_name, se);
 		hex_print(stderr, cmd, len > 16 ? 16 : len);
-		fprintf(stderr, "%s: %s\n", len > 16 ? "..." : "", se_hint(e));
+		fprintf(stderr, "%s: %s\n", len > 16 ? "..." : "",
+			se_why(SE_OP_TRANSMIT, e));
 		return 1;
 	}
 	if (tx.rsp_len > 2)
@@ -439,8 +580,7 @@ static int cmd_channel(const char *arg, const char *aid_hex, char **apdus,
 		int e = errno;
 
 		fprintf(stderr, "secelctl: channel %s: open with AID %s: %s",
-			arg, aid_hex, e == ENOENT ? "no application with that AID" :
-			se_hint(e));
+			arg, aid_hex, se_why(SE_OP_OPEN_CHANNEL, e));
 		if (req.rsp_len >= 2) {
 			fprintf(stderr, " (SELECT answered ");
 			hex_print(stderr, rsp + req.rsp_len - 2, 2);
@@ -464,7 +604,7 @@ static int cmd_channel(const char *arg, const char *aid_hex, char **apdus,
 	cl.channel = req.channel;
 	if (ioctl(fd, SECEL_IOC_CLOSE_CHANNEL, &cl) && errno != ENODEV) {
 		fprintf(stderr, "secelctl: channel %s: close channel %u: %s\n",
-			arg, req.channel, se_hint(errno));
+			arg, req.channel, se_why(SE_OP_CLOSE_CHANNEL, errno));
 		ret = 1;
 	}
 	close(fd);
@@ -481,9 +621,9 @@ static int cmd_reset(const char *arg)
 	memset(&req, 0, sizeof(req));
 	req.flags = opt_warm ? SECEL_RESET_WARM : 0;
 	if (ioctl(fd, SECEL_IOC_RESET, &req))
-		die(1, "reset %s: %s", arg, se_hint(errno));
+		die(1, "reset %s: %s", arg, se_why(SE_OP_RESET, errno));
 	if (get_info(fd, &info))
-		die(1, "reset %s: %s", arg, se_hint(errno));
+		die(1, "reset %s: %s", arg, se_why(SE_OP_INFO, errno));
 	printf("%s reset (%s), ATR ", info.name, opt_warm ? "warm" : "cold");
 	hex_print(stdout, info.atr, info.atr_len);
 	printf("\n");
@@ -512,13 +652,15 @@ static void usage(FILE *f)
 "usage: secelctl [OPTIONS] COMMAND [ARGS]\n"
 "\n"
 "Commands:\n"
-"  list [--all] [--json]         the SE list (--all: every reported SE)\n"
-"  info SE [--json]              what the configurator knows of SE\n"
+"  list [--all] [--json] [--sysfs[=DIR]]\n"
+"                                the SE list (--all: every reported SE)\n"
+"  info SE [--json] [--sysfs[=DIR]]\n"
+"                                what the configurator knows of SE\n"
 "  add SE | verify SE | inquire SE | delete SE\n"
 "                                configurator operations\n"
 "  designate SE | designate --clear\n"
 "  apdu SE HEX... [--raw]        send APDUs on the basic channel\n"
-"  channel [open] SE AID [HEX...]\n"
+"  channel [open] SE AID [HEX...] [--raw]\n"
 "                                open a logical channel selecting AID, send\n"
 "                                APDUs on it, close it\n"
 "  reset SE [--warm]             reset the SE (cold unless --warm)\n"
@@ -538,11 +680,13 @@ static void usage(FILE *f)
 "SE: a name (VSE1, eSE1), a path (/dev/secel3), an index (3), or\n"
 "'designated' (also '-') for the designated SE.\n"
 "\n"
-"Options:\n"
+"Options (a command refuses the options it does not take):\n"
 "  --ctl PATH      configurator node (default /dev/secel-ctl)\n"
 "  --dev-dir DIR   where secelN nodes are (default /dev)\n"
-"  --sysfs DIR     the class directory (default /sys/class/secel)\n"
-"  gp: --keys KVN:KEY|KVN:ENC:MAC:DEK, --key-file FILE, --kvn HEX\n"
+"  --sysfs[=DIR]   list and info read the class directory (default\n"
+"                  /sys/class/secel) instead of the ioctls: no access to\n"
+"                  the nodes needed; no APDU sizes; cplc, cin for root only\n"
+"  gp SE: --keys KVN:KEY|KVN:ENC:MAC:DEK, --key-file FILE, --kvn HEX\n"
 "      (default: key 404142..4F, any version), --level HEX (00 01 03 11\n"
 "      13 33, default 03), --isd AID, --basic (no logical channel)\n"
 "  -h, --help      this text\n"
@@ -551,95 +695,111 @@ static void usage(FILE *f)
 "  secelctl list\n"
 "  secelctl apdu eSE1 '00 A4 04 00 00' 80CA9F7F00\n"
 "  secelctl channel VSE1 F0534543454C01 '80 10 00 00 02 CAFE 00'\n"
-"  secelctl designate SIM1\n");
+"  secelctl designate SIM1\n"
+"  secelctl --sysfs list --all\n");
 }
+
+/* getopt_long values of the options of commands: OPT_* above this */
+#define OPT_BASE	256
 
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "all", no_argument, NULL, 'a' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "raw", no_argument, NULL, 'r' },
-		{ "warm", no_argument, NULL, 'w' },
-		{ "clear", no_argument, NULL, 'c' },
+		{ "all", no_argument, NULL, OPT_BASE + OPT_ALL },
+		{ "json", no_argument, NULL, OPT_BASE + OPT_JSON },
+		{ "raw", no_argument, NULL, OPT_BASE + OPT_RAW },
+		{ "warm", no_argument, NULL, OPT_BASE + OPT_WARM },
+		{ "clear", no_argument, NULL, OPT_BASE + OPT_CLEAR },
+		{ "sysfs", optional_argument, NULL, OPT_BASE + OPT_SYSFS },
 		{ "ctl", required_argument, NULL, 'C' },
 		{ "dev-dir", required_argument, NULL, 'D' },
-		{ "sysfs", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		/* secelctl gp */
-		{ "keys", required_argument, NULL, 1000 },
-		{ "key-file", required_argument, NULL, 1001 },
-		{ "kvn", required_argument, NULL, 1002 },
-		{ "level", required_argument, NULL, 1003 },
-		{ "aid", required_argument, NULL, 1004 },
-		{ "params", required_argument, NULL, 1005 },
-		{ "isd", required_argument, NULL, 1006 },
-		{ "block", required_argument, NULL, 1007 },
-		{ "replace", required_argument, NULL, 1008 },
-		{ "basic", no_argument, NULL, 1009 },
-		{ "related", no_argument, NULL, 1010 },
-		{ "secure", no_argument, NULL, 1011 },
-		{ "type", required_argument, NULL, 1012 },
-		{ "module", required_argument, NULL, 1013 },
-		{ "lf-version", required_argument, NULL, 1014 },
-		{ "code-size", required_argument, NULL, 1015 },
+		{ "keys", required_argument, NULL, OPT_BASE + OPT_KEYS },
+		{ "key-file", required_argument, NULL, OPT_BASE + OPT_KEY_FILE },
+		{ "kvn", required_argument, NULL, OPT_BASE + OPT_KVN },
+		{ "level", required_argument, NULL, OPT_BASE + OPT_LEVEL },
+		{ "aid", required_argument, NULL, OPT_BASE + OPT_AID },
+		{ "params", required_argument, NULL, OPT_BASE + OPT_PARAMS },
+		{ "isd", required_argument, NULL, OPT_BASE + OPT_ISD },
+		{ "block", required_argument, NULL, OPT_BASE + OPT_BLOCK },
+		{ "replace", required_argument, NULL, OPT_BASE + OPT_REPLACE },
+		{ "basic", no_argument, NULL, OPT_BASE + OPT_BASIC },
+		{ "related", no_argument, NULL, OPT_BASE + OPT_RELATED },
+		{ "secure", no_argument, NULL, OPT_BASE + OPT_SECURE },
+		{ "type", required_argument, NULL, OPT_BASE + OPT_TYPE },
+		{ "module", required_argument, NULL, OPT_BASE + OPT_MODULE },
+		{ "lf-version", required_argument, NULL,
+		  OPT_BASE + OPT_LF_VERSION },
+		{ "code-size", required_argument, NULL,
+		  OPT_BASE + OPT_CODE_SIZE },
 		{ NULL, 0, NULL, 0 }
 	};
-	unsigned long v;
+	char msg[SE_MSG_MAX];
+	unsigned long given = 0, v;
+	const char *name = "";
 	char *end;
 	char **args;
 	int opt, n;
 
 	/* options may follow the command: permute, as getopt does */
 	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		if (opt >= OPT_BASE && opt < OPT_BASE + OPT_COUNT) {
+			given |= 1UL << (opt - OPT_BASE);
+			name = ctl_opt_names[opt - OPT_BASE];
+		}
 		switch (opt) {
-		case 'a': opt_all = true; break;
-		case 'j': opt_json = true; break;
-		case 'r': opt_raw = true; break;
-		case 'w': opt_warm = true; break;
-		case 'c': opt_clear = true; break;
 		case 'C': ctl_path = optarg; break;
 		case 'D': dev_dir = optarg; break;
-		case 'S': sysfs_dir = optarg; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': return cmd_version();
-		case 1000: gp_opt.keys = optarg; break;
-		case 1001: gp_opt.key_file = optarg; break;
-		case 1002:
-		case 1003:
-		case 1008:
+		case OPT_BASE + OPT_ALL: opt_all = true; break;
+		case OPT_BASE + OPT_JSON: opt_json = true; break;
+		case OPT_BASE + OPT_RAW: opt_raw = true; break;
+		case OPT_BASE + OPT_WARM: opt_warm = true; break;
+		case OPT_BASE + OPT_CLEAR: opt_clear = true; break;
+		case OPT_BASE + OPT_SYSFS:
+			opt_sysfs = true;
+			if (optarg)
+				sysfs_dir = optarg;
+			break;
+		case OPT_BASE + OPT_KEYS: gp_opt.keys = optarg; break;
+		case OPT_BASE + OPT_KEY_FILE: gp_opt.key_file = optarg; break;
+		case OPT_BASE + OPT_KVN:
+		case OPT_BASE + OPT_LEVEL:
+		case OPT_BASE + OPT_REPLACE:
 			v = strtoul(optarg, &end, 16);
 			if (*end || end == optarg || v > 0x7f)
-				die(2, "--%s: '%s' is not hex 00 to 7F",
-				    longopts[opt - 1000 + 10].name, optarg);
-			if (opt == 1002)
+				die(2, "--%s: '%s' is not hex 00 to 7F", name,
+				    optarg);
+			if (opt == OPT_BASE + OPT_KVN)
 				gp_opt.kvn = v;
-			else if (opt == 1003)
+			else if (opt == OPT_BASE + OPT_LEVEL)
 				gp_opt.level = v;
 			else
 				gp_opt.replace = v;
 			break;
-		case 1004: gp_opt.aid = optarg; break;
-		case 1005: gp_opt.params = optarg; break;
-		case 1006: gp_opt.isd_hex = optarg; break;
-		case 1007:
-		case 1015:
+		case OPT_BASE + OPT_AID: gp_opt.aid = optarg; break;
+		case OPT_BASE + OPT_PARAMS: gp_opt.params = optarg; break;
+		case OPT_BASE + OPT_ISD: gp_opt.isd_hex = optarg; break;
+		case OPT_BASE + OPT_BLOCK:
+		case OPT_BASE + OPT_CODE_SIZE:
 			v = strtoul(optarg, &end, 10);
 			if (*end || end == optarg || v > 65536)
 				die(2, "--%s: '%s' is not a number up to 65536",
-				    longopts[opt - 1000 + 10].name, optarg);
-			if (opt == 1007)
+				    name, optarg);
+			if (opt == OPT_BASE + OPT_BLOCK)
 				gp_opt.block = v;
 			else
 				gp_opt.code_size = v;
 			break;
-		case 1009: gp_opt.basic = true; break;
-		case 1010: gp_opt.related = true; break;
-		case 1011: gp_opt.secure_info = true; break;
-		case 1012: gp_opt.type = optarg; break;
-		case 1013: gp_opt.module = optarg; break;
-		case 1014: gp_opt.version = optarg; break;
+		case OPT_BASE + OPT_BASIC: gp_opt.basic = true; break;
+		case OPT_BASE + OPT_RELATED: gp_opt.related = true; break;
+		case OPT_BASE + OPT_SECURE: gp_opt.secure_info = true; break;
+		case OPT_BASE + OPT_TYPE: gp_opt.type = optarg; break;
+		case OPT_BASE + OPT_MODULE: gp_opt.module = optarg; break;
+		case OPT_BASE + OPT_LF_VERSION: gp_opt.version = optarg; break;
 		default: usage(stderr); return 2;
 		}
 	}
@@ -652,7 +812,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	cmd_name = args[0];
-	(void)sysfs_dir;
+	if (opts_check(given, args, n, msg, sizeof(msg)))
+		die(2, "%s (see secelctl --help)", msg);
 
 	if (!strcmp(cmd_name, "list") && n == 1)
 		return cmd_list();

@@ -20,6 +20,32 @@ void json_string(FILE *f, const char *s);
 /* Print the fields of a 42-byte GlobalPlatform CPLC, one per line. */
 void cplc_print(FILE *f, const uint8_t *cplc, size_t len, const char *indent);
 
+/*
+ * The options that belong to commands, one bit each in a mask (1UL << OPT_*).
+ * --ctl, --dev-dir, --help and --version go with every command.
+ */
+enum ctl_opt {
+	OPT_ALL, OPT_JSON, OPT_RAW, OPT_WARM, OPT_CLEAR, OPT_SYSFS,
+	/* secelctl gp */
+	OPT_KEYS, OPT_KEY_FILE, OPT_KVN, OPT_LEVEL, OPT_AID, OPT_PARAMS,
+	OPT_ISD, OPT_BLOCK, OPT_REPLACE, OPT_BASIC, OPT_RELATED, OPT_SECURE,
+	OPT_TYPE, OPT_MODULE, OPT_LF_VERSION, OPT_CODE_SIZE,
+	OPT_COUNT
+};
+
+/* The long name of each, without the dashes. */
+extern const char *const ctl_opt_names[OPT_COUNT];
+
+/*
+ * Whether the command in @args (@n words: "apdu SE HEX", "gp SE delete
+ * AID", "gp mkload FILE", ...) takes every option in @given.  Returns 0,
+ * or -1 with "COMMAND does not take --OPTION" (or why it takes it only
+ * with another) in @msg.  An unknown command passes: its own check says
+ * what is wrong with it.
+ */
+int opts_check(unsigned long given, char *const *args, int n, char *msg,
+	       size_t room);
+
 /* gp-cmd.c: secelctl gp */
 struct gp_opts {
 	const char *keys;	/* --keys KVN:KEY|KVN:ENC:MAC:DEK */

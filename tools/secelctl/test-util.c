@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /* secelctl - host unit test of the helpers */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "se.h"
 #include "secelctl.h"
 
 static int failed, passed;
@@ -73,11 +75,136 @@ static void test_cplc(void)
 	free(out);
 }
 
+#define B(o)	(1UL << OPT_##o)
+
+/* opts_check() on a command line given as words */
+static int check(unsigned long given, const char *line, char *msg)
+{
+	char buf[256], *args[16], *save = NULL, *w;
+	int n = 0;
+
+	snprintf(buf, sizeof(buf), "%s", line);
+	for (w = strtok_r(buf, " ", &save); w && n < 16;
+	     w = strtok_r(NULL, " ", &save))
+		args[n++] = w;
+	msg[0] = '\0';
+	return opts_check(given, args, n, msg, SE_MSG_MAX);
+}
+
+static void test_opts_taken(void)
+{
+	char msg[SE_MSG_MAX];
+
+	CHECK(!check(0, "list", msg));
+	CHECK(!check(B(ALL) | B(JSON) | B(SYSFS), "list", msg));
+	CHECK(!check(B(JSON) | B(SYSFS), "info VSE1", msg));
+	CHECK(!check(B(CLEAR), "designate", msg));
+	CHECK(!check(B(RAW), "apdu VSE1 00A40400", msg));
+	CHECK(!check(B(RAW), "channel VSE1 F0534543454C01 8010000000", msg));
+	CHECK(!check(B(WARM), "reset VSE1", msg));
+	CHECK(!check(B(KEYS) | B(LEVEL) | B(ISD) | B(BASIC) | B(JSON),
+		     "gp VSE1 list", msg));
+	CHECK(!check(B(KEYS) | B(SECURE), "gp VSE1 info", msg));
+	CHECK(!check(B(ISD) | B(BASIC), "gp VSE1 info", msg));
+	CHECK(!check(B(AID) | B(PARAMS) | B(BLOCK) | B(KEY_FILE) | B(KVN),
+		     "gp VSE1 install purse.slf", msg));
+	CHECK(!check(B(RELATED), "gp VSE1 delete A000000553454301", msg));
+	CHECK(!check(B(REPLACE), "gp VSE1 put-key 31:00", msg));
+	CHECK(!check(B(TYPE) | B(AID) | B(MODULE) | B(LF_VERSION) |
+		     B(CODE_SIZE), "gp mkload f.slf", msg));
+	/* unknown commands are the dispatcher's to report */
+	CHECK(!check(B(WARM), "frob", msg));
+	CHECK(!check(B(WARM), "gp VSE1 frob", msg));
+}
+
+static void test_opts_refused(void)
+{
+	char msg[SE_MSG_MAX];
+
+	CHECK(check(B(WARM), "apdu VSE1 00A40400", msg) &&
+	      !strcmp(msg, "apdu does not take --warm"));
+	CHECK(check(B(JSON), "add VSE1", msg) &&
+	      !strcmp(msg, "add does not take --json"));
+	CHECK(check(B(SYSFS), "apdu VSE1 00A40400", msg) &&
+	      !strcmp(msg, "apdu does not take --sysfs"));
+	CHECK(check(B(CLEAR), "reset VSE1", msg) &&
+	      !strcmp(msg, "reset does not take --clear"));
+	/* gp options outside gp, and across gp's subcommands */
+	CHECK(check(B(RELATED), "apdu VSE1 00A40400", msg) &&
+	      !strcmp(msg, "apdu does not take --related"));
+	CHECK(check(B(KEYS), "list", msg) &&
+	      !strcmp(msg, "list does not take --keys"));
+	CHECK(check(B(RELATED), "gp VSE1 list", msg) &&
+	      !strcmp(msg, "gp list does not take --related"));
+	CHECK(check(B(AID), "gp VSE1 delete A000000553454301", msg) &&
+	      !strcmp(msg, "gp delete does not take --aid"));
+	CHECK(check(B(REPLACE), "gp VSE1 install f.slf", msg) &&
+	      !strcmp(msg, "gp install does not take --replace"));
+	CHECK(check(B(JSON), "gp VSE1 lock A00000055345430101", msg) &&
+	      !strcmp(msg, "gp lock does not take --json"));
+	CHECK(check(B(KEYS), "gp mkload f.slf", msg) &&
+	      !strcmp(msg, "gp mkload does not take --keys"));
+	CHECK(check(B(WARM), "gp VSE1 put-key 31:00", msg) &&
+	      !strcmp(msg, "gp put-key does not take --warm"));
+	/* keys without --secure would be ignored by gp info */
+	CHECK(check(B(KEYS), "gp VSE1 info", msg) &&
+	      !strcmp(msg, "gp info takes --keys only with --secure"));
+	/* the first option refused is named */
+	CHECK(check(B(RAW) | B(WARM) | B(JSON), "list", msg) &&
+	      !strcmp(msg, "list does not take --raw"));
+}
+
+static bool has(const char *s, const char *part)
+{
+	return strstr(s, part) != NULL;
+}
+
+static void test_why(void)
+{
+	/* EPERM: the capability, the kernel's MANAGE CHANNEL, private items */
+	CHECK(has(se_why(SE_OP_CONFIG, EPERM), "CAP_SYS_ADMIN"));
+	CHECK(has(se_why(SE_OP_RESET, EPERM), "CAP_SYS_ADMIN"));
+	CHECK(has(se_why(SE_OP_ITEM, EPERM), "private"));
+	CHECK(has(se_why(SE_OP_TRANSMIT, EPERM), "MANAGE CHANNEL"));
+	CHECK(!has(se_why(SE_OP_TRANSMIT, EPERM), "CAP_SYS_ADMIN"));
+	/* EACCES is the node's mode, not a capability */
+	CHECK(has(se_why(SE_OP_OPEN, EACCES), "mode"));
+	CHECK(!has(se_why(SE_OP_OPEN, EACCES), "CAP_SYS_ADMIN"));
+	/* EBUSY: no channel left on OPEN_CHANNEL, a verification elsewhere */
+	CHECK(has(se_why(SE_OP_OPEN_CHANNEL, EBUSY), "no logical channel left"));
+	CHECK(has(se_why(SE_OP_CONFIG, EBUSY), "verification"));
+	CHECK(!has(se_why(SE_OP_CONFIG, EBUSY), "channel"));
+	CHECK(has(se_why(SE_OP_INQUIRE, EBUSY), "verification"));
+	/* EMFILE: this file's own limit, not the card's */
+	CHECK(has(se_why(SE_OP_OPEN_CHANNEL, EMFILE), "max_file_channels"));
+	CHECK(has(se_why(SE_OP_TRANSMIT, ENOLINK), "not listed"));
+	CHECK(has(se_why(SE_OP_TRANSMIT, ENODEV), "gone"));
+	CHECK(has(se_why(SE_OP_CONFIG, ENODEV), "index"));
+	CHECK(has(se_why(SE_OP_CONFIG, ENOENT), "not listed"));
+	CHECK(has(se_why(SE_OP_OPEN_CHANNEL, ENOENT), "AID"));
+	CHECK(has(se_why(SE_OP_TRANSMIT, ETIMEDOUT), "did not answer"));
+	CHECK(has(se_why(SE_OP_CONFIG, EPROTO), "rejected"));
+	CHECK(!has(se_why(SE_OP_TRANSMIT, EPROTO), "verification"));
+	CHECK(has(se_why(SE_OP_RESET, EPROTO), "ATR"));
+	CHECK(has(se_why(SE_OP_TRANSMIT, ENXIO), "this file"));
+	/* se_hint() does not know the operation: it names every cause */
+	CHECK(has(se_hint(EBUSY), "no logical channel left") &&
+	      has(se_hint(EBUSY), "verification"));
+	CHECK(has(se_hint(EPERM), "CAP_SYS_ADMIN") &&
+	      has(se_hint(EPERM), "MANAGE CHANNEL"));
+	/* one line each */
+	CHECK(!has(se_why(SE_OP_TRANSMIT, EMSGSIZE), "\n"));
+	CHECK(!strcmp(se_why(SE_OP_INFO, ENOTTY), strerror(ENOTTY)));
+}
+
 int main(void)
 {
 	test_hex();
 	test_json();
 	test_cplc();
+	test_opts_taken();
+	test_opts_refused();
+	test_why();
 	printf("secelctl unit test: %d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }

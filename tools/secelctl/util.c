@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
-/* secelctl - hex parsing, JSON strings, CPLC decoding */
+/* secelctl - hex parsing, JSON strings, CPLC decoding, option checking */
 #include <ctype.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "secelctl.h"
@@ -113,4 +114,91 @@ void cplc_print(FILE *f, const uint8_t *cplc, size_t len, const char *indent)
 		fprintf(f, "\n");
 		off += cplc_fields[i].len;
 	}
+}
+
+const char *const ctl_opt_names[OPT_COUNT] = {
+	[OPT_ALL] = "all", [OPT_JSON] = "json", [OPT_RAW] = "raw",
+	[OPT_WARM] = "warm", [OPT_CLEAR] = "clear", [OPT_SYSFS] = "sysfs",
+	[OPT_KEYS] = "keys", [OPT_KEY_FILE] = "key-file", [OPT_KVN] = "kvn",
+	[OPT_LEVEL] = "level", [OPT_AID] = "aid", [OPT_PARAMS] = "params",
+	[OPT_ISD] = "isd", [OPT_BLOCK] = "block", [OPT_REPLACE] = "replace",
+	[OPT_BASIC] = "basic", [OPT_RELATED] = "related",
+	[OPT_SECURE] = "secure", [OPT_TYPE] = "type", [OPT_MODULE] = "module",
+	[OPT_LF_VERSION] = "lf-version", [OPT_CODE_SIZE] = "code-size",
+};
+
+#define O(x)		(1UL << OPT_##x)
+/* what a gp session on an SE is opened with */
+#define GP_SESSION	(O(KEYS) | O(KEY_FILE) | O(KVN) | O(LEVEL) | O(ISD) | \
+			 O(BASIC))
+/* what only the secure channel uses: gp info needs --secure for them */
+#define GP_KEYS		(O(KEYS) | O(KEY_FILE) | O(KVN) | O(LEVEL))
+
+static const struct {
+	const char *cmd, *sub;	/* sub: of gp */
+	unsigned long opts;
+} cmd_opts[] = {
+	{ "list", NULL, O(ALL) | O(JSON) | O(SYSFS) },
+	{ "info", NULL, O(JSON) | O(SYSFS) },
+	{ "add", NULL, 0 },
+	{ "verify", NULL, 0 },
+	{ "inquire", NULL, 0 },
+	{ "delete", NULL, 0 },
+	{ "designate", NULL, O(CLEAR) },
+	{ "apdu", NULL, O(RAW) },
+	{ "channel", NULL, O(RAW) },
+	{ "reset", NULL, O(WARM) },
+	{ "version", NULL, 0 },
+	{ "gp", "list", GP_SESSION | O(JSON) },
+	{ "gp", "info", GP_SESSION | O(SECURE) },
+	{ "gp", "install", GP_SESSION | O(AID) | O(PARAMS) | O(BLOCK) },
+	{ "gp", "delete", GP_SESSION | O(RELATED) },
+	{ "gp", "lock", GP_SESSION },
+	{ "gp", "unlock", GP_SESSION },
+	{ "gp", "put-key", GP_SESSION | O(REPLACE) },
+	{ "gp", "mkload", O(TYPE) | O(AID) | O(MODULE) | O(LF_VERSION) |
+			  O(CODE_SIZE) },
+};
+
+static const char *first_opt(unsigned long mask)
+{
+	unsigned int i;
+
+	for (i = 0; i < OPT_COUNT; i++)
+		if (mask & (1UL << i))
+			return ctl_opt_names[i];
+	return "?";
+}
+
+int opts_check(unsigned long given, char *const *args, int n, char *msg,
+	       size_t room)
+{
+	const char *cmd = n > 0 ? args[0] : "", *sub = NULL;
+	unsigned long bad;
+	size_t i;
+
+	if (!strcmp(cmd, "gp"))
+		sub = n > 1 && !strcmp(args[1], "mkload") ? "mkload" :
+		      n > 2 ? args[2] : "";
+	for (i = 0; i < sizeof(cmd_opts) / sizeof(cmd_opts[0]); i++) {
+		if (strcmp(cmd, cmd_opts[i].cmd) ||
+		    (sub && strcmp(sub, cmd_opts[i].sub)))
+			continue;
+		bad = given & ~cmd_opts[i].opts;
+		if (bad) {
+			snprintf(msg, room, "%s%s%s does not take --%s", cmd,
+				 sub ? " " : "", sub ? sub : "",
+				 first_opt(bad));
+			return -1;
+		}
+		/* the keys open a secure channel, which gp info opens on ask */
+		if (sub && !strcmp(sub, "info") && (given & GP_KEYS) &&
+		    !(given & O(SECURE))) {
+			snprintf(msg, room, "gp info takes --%s only with "
+				 "--secure", first_opt(given & GP_KEYS));
+			return -1;
+		}
+		return 0;
+	}
+	return 0;
 }
