@@ -479,16 +479,26 @@ TEST(uevent_on_rejection)
 	vse_card_free(c);
 }
 
-TEST(name_prefix_case_sensitive)
+/*
+ * Names are numbered per prefix without regard to case, so that VSE1 and
+ * vse1 never stand side by side (in udev links on a case-insensitive
+ * file system, in a user's reading); each SE keeps its own spelling.
+ */
+TEST(name_prefix_numbered_case_insensitively)
 {
 	struct vse_card_opts lo = { .prefix = "qcase" }, up = { .prefix = "Qcase" };
 	struct vse_card *a = new_card(_metadata, &lo);
 	struct vse_card *b = new_card(_metadata, &up);
+	struct vse_card *c;
 
 	expect_sysfs(_metadata, a->index, "name", "qcase1");
-	expect_sysfs(_metadata, b->index, "name", "Qcase1");
+	expect_sysfs(_metadata, b->index, "name", "Qcase2");
+	/* the lowest free number, whatever case took it */
 	vse_card_free(a);
+	c = new_card(_metadata, &up);
+	expect_sysfs(_metadata, c->index, "name", "Qcase1");
 	vse_card_free(b);
+	vse_card_free(c);
 }
 
 TEST(name_prefix_seven_letters)
