@@ -15,12 +15,18 @@ CTL=${SECELCTL:-$root/tools/secelctl/secelctl}
 . "$here/secel_lib.sh"
 secel_tmp secel-gp
 
+# checks of scp03_ref.py, the independent SCP03 host (Python), each a test
+REF_TESTS="basic_channel logical_channel further_channel"
+REF=$here/scp03_ref.py
+PY=/usr/bin/python3
+
 TESTS="gp_info gp_list_fresh gp_mkload gp_install_purse gp_purse_channel
 gp_purse_basic gp_install_datastore gp_datastore_pin_blocks gp_wrong_keys
 gp_levels gp_list_json gp_ext_auth_tampered gp_lock gp_delete gp_session_beside_basic
 gp_install_refused_cleans_up gp_install_too_long
 gp_card_restart_keeps_apps gp_load_broken_by_card_exit gp_install_killed
-gp_state_file_locked gp_put_key gp_card_without_channels"
+gp_state_file_locked gp_put_key gp_card_without_channels
+$REF_TESTS"
 
 num=0
 echo "TAP version 13"
@@ -513,6 +519,27 @@ else
 	else
 		ok $t
 	fi
+	stop_vcard "$PID"
+fi
+
+# The card against a host that shares no code with libsecelgp: a mistake
+# made the same way on both sides of secel shows here.
+if ! "$PY" -c 'import cryptography' 2> /dev/null; then
+	for c in $REF_TESTS; do
+		fail "ref_$c" "$PY has no python3-cryptography (tools/testing/install-deps)"
+	done
+elif ! start_vcard ref --name GPR --state "$tmp/ref.state"; then
+	for c in $REF_TESTS; do
+		fail "ref_$c" "card did not start"
+	done
+else
+	for c in $REF_TESTS; do
+		if bounded "$PY" "$REF" card /dev/secel"$IDX" "$c" 2> "$tmp/e"; then
+			ok "ref_$c"
+		else
+			fail "ref_$c" "$(cat "$tmp/e")"
+		fi
+	done
 	stop_vcard "$PID"
 fi
 
