@@ -174,6 +174,20 @@ static uint8_t gp_cla_no_sm(uint8_t cla)
 	return (cla & 0x40) ? (cla & ~0x20) : (cla & ~0x0c);
 }
 
+/*
+ * The class byte a C-MAC covers (Amendment D 6.2.4): the one of the
+ * basic channel, with the secure-messaging indication, whatever channel
+ * the command came on.  A further interindustry class byte (channels
+ * 4-19) becomes the first interindustry one it stands for: b8 and the
+ * chaining bit kept, SM indication b3.
+ */
+static uint8_t gp_cla_mac(uint8_t cla)
+{
+	if (cla & 0x40)
+		return (cla & 0x80) | (cla & 0x10) | 0x04;
+	return (cla & ~0x03) | 0x04;
+}
+
 static int scp03_derive(struct scp03 *s, const struct gp_keyset *ks,
 			const uint8_t host_chal[SCP03_CHALLENGE],
 			const uint8_t card_chal[SCP03_CHALLENGE])
@@ -376,10 +390,12 @@ int scp03_ext_auth(struct scp03 *s, uint8_t level, unsigned int channel,
 
 	if (!scp03_level_ok(level))
 		return -EINVAL;
+	/* the channel must be one the class byte can code */
 	cla = gp_cla_channel(0x84, channel);
 	if (cla < 0)
 		return cla;
-	apdu[0] = cla;
+	/* Amendment D 6.2.4: MAC over the class byte of channel 0 */
+	apdu[0] = 0x84;
 	apdu[1] = 0x82;
 	apdu[2] = level;
 	apdu[3] = 0x00;
@@ -392,7 +408,6 @@ int scp03_ext_auth(struct scp03 *s, uint8_t level, unsigned int channel,
 	if (ret)
 		return ret;
 	memcpy(apdu + 5 + SCP03_CRYPTOGRAM, mac, SCP03_MAC);
-	apdu[0] = 0x84;		/* the core puts the channel in */
 	*apdu_len = 5 + SCP03_CRYPTOGRAM + SCP03_MAC;
 	s->level = level;
 	s->enc_ctr = 0;
@@ -443,9 +458,12 @@ int scp03_wrap(struct scp03 *s, const uint8_t *cmd, size_t len,
 	if (nc > scp03_data_room(s->level))
 		return -EMSGSIZE;
 	if (s->level & GP_SL_CMAC) {
+		/* refuse a channel the class byte cannot code; the MAC itself
+		 * is computed with channel 0 (Amendment D 6.2.4) */
 		cla = gp_cla_channel(cmd[0] | 0x04, channel);
 		if (cla < 0)
 			return cla;
+		cla = cmd[0] | 0x04;
 	}
 	memcpy(data, cmd + 5, nc);
 	/* the counter moves with every command, data or not */
@@ -468,7 +486,6 @@ int scp03_wrap(struct scp03 *s, const uint8_t *cmd, size_t len,
 		if (ret)
 			return ret;
 		memcpy(s->rmcv, s->mcv, SCP03_BLOCK);
-		out[0] = cmd[0] | 0x04;
 		memcpy(out + 5 + nc, mac, SCP03_MAC);
 		nc += SCP03_MAC;
 	} else {
@@ -585,7 +602,7 @@ int scp03_card_begin(struct scp03 *s, const struct gp_keyset *ks,
 int scp03_card_ext_auth(struct scp03 *s, const uint8_t *apdu, size_t len)
 {
 	uint8_t crypto[SCP03_CRYPTOGRAM], mac[SCP03_MAC];
-	uint8_t level;
+	uint8_t hdr[5 + SCP03_CRYPTOGRAM], level;
 	int ret;
 
 	if (len != 5 + SCP03_CRYPTOGRAM + SCP03_MAC || apdu[4] != 0x10 ||
@@ -604,7 +621,9 @@ int scp03_card_ext_auth(struct scp03 *s, const uint8_t *apdu, size_t len)
 	if (CRYPTO_memcmp(crypto, apdu + 5, SCP03_CRYPTOGRAM))
 		return -EACCES;
 	memset(s->mcv, 0, sizeof(s->mcv));
-	ret = scp03_chain_mac(s, apdu, 5 + SCP03_CRYPTOGRAM, mac);
+	memcpy(hdr, apdu, 5 + SCP03_CRYPTOGRAM);
+	hdr[0] = gp_cla_mac(apdu[0]);
+	ret = scp03_chain_mac(s, hdr, 5 + SCP03_CRYPTOGRAM, mac);
 	if (ret)
 		return ret;
 	if (CRYPTO_memcmp(mac, apdu + 5 + SCP03_CRYPTOGRAM, SCP03_MAC))
@@ -619,7 +638,7 @@ int scp03_card_unwrap(struct scp03 *s, uint8_t *apdu, size_t *len)
 {
 	uint8_t mac[SCP03_MAC], icv[SCP03_BLOCK];
 	size_t n = *len, hdr, nc, le_len;
-	uint8_t *data, le[2];
+	uint8_t *data, le[2], cla;
 	int ret;
 
 	if (!s->authenticated)
@@ -655,7 +674,11 @@ int scp03_card_unwrap(struct scp03 *s, uint8_t *apdu, size_t *len)
 		return -EBADMSG;
 	data = apdu + hdr;
 	nc -= SCP03_MAC;
+	/* MAC with the channel number zero; the class byte put back after */
+	cla = apdu[0];
+	apdu[0] = gp_cla_mac(cla);
 	ret = scp03_chain_mac(s, apdu, hdr + nc, mac);
+	apdu[0] = cla;
 	if (ret)
 		return ret;
 	if (CRYPTO_memcmp(mac, data + nc, SCP03_MAC))

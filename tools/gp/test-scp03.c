@@ -540,6 +540,59 @@ static void test_cla(void)
 	expect_int("channel 20", gp_cla_channel(0x80, 20), -EINVAL);
 }
 
+/*
+ * Amendment D 6.2.4: the C-MAC covers the class byte with the logical
+ * channel number zero.  A command wrapped for channel 1 or 5 is the one
+ * wrapped for the basic channel (pySim's vector), and the card takes it
+ * with the channel coded in, EXTERNAL AUTHENTICATE included.
+ */
+static void test_channel_mac(void)
+{
+	static const unsigned int chans[] = { 1, 3, 5, 19 };
+	const struct pysim_vec *v = &pysim[0];	/* AES128_11 */
+	uint8_t iu_cmd[32], iu_rsp[64], rsp[64], ea[32], buf[64], want[64];
+	struct scp03 host, card;
+	struct gp_keyset ks;
+	size_t n, ea_len, rsp_len, want_len, i;
+	static const uint8_t div[10];
+	char name[64];
+
+	pysim_keyset(v->keylen, v->kvn, &ks);
+	unhex(v->iu_cmd, iu_cmd);
+	for (i = 0; i < sizeof(chans) / sizeof(chans[0]); i++) {
+		rsp_len = unhex(v->iu_rsp, iu_rsp);
+		scp03_host_begin(&host, &ks, iu_cmd + 5, iu_rsp, rsp_len,
+				 isdr_aid, sizeof(isdr_aid));
+		scp03_ext_auth(&host, 0x11, chans[i], ea, &ea_len);
+		want_len = unhex(v->ea_cmd, want);
+		snprintf(name, sizeof(name),
+			 "EXTERNAL AUTHENTICATE for channel %u is channel 0's",
+			 chans[i]);
+		expect_int(name, ea_len != want_len ||
+			   memcmp(ea, want, ea_len), 0);
+		scp03_card_begin(&card, &ks, iu_rsp[12], div, iu_cmd + 5,
+				 iu_rsp + 13, iu_rsp + SCP03_IU_RSP, rsp,
+				 &rsp_len);
+		ea[0] = gp_cla_channel(0x84, chans[i]);
+		snprintf(name, sizeof(name),
+			 "card takes EXTERNAL AUTHENTICATE on channel %u",
+			 chans[i]);
+		expect_int(name, scp03_card_ext_auth(&card, ea, ea_len), 0);
+		scp03_wrap(&host, (const uint8_t *)"\x80\xca\x00\x66\x00",
+			   5, chans[i], buf, &n);
+		snprintf(name, sizeof(name),
+			 "GET DATA wrapped for channel %u: class byte 84",
+			 chans[i]);
+		expect_int(name, buf[0], 0x84);
+		buf[0] = gp_cla_channel(0x84, chans[i]);
+		snprintf(name, sizeof(name),
+			 "card takes a C-MAC over channel 0 on channel %u",
+			 chans[i]);
+		expect_int(name, scp03_card_unwrap(&card, buf, &n) ||
+			   buf[0] != gp_cla_channel(0x80, chans[i]), 0);
+	}
+}
+
 int main(void)
 {
 	size_t i;
@@ -552,6 +605,7 @@ int main(void)
 	test_tamper();
 	test_unpad();
 	test_cla();
+	test_channel_mac();
 	printf("test-scp03: %d checks, %d failed\n", checks, failures);
 	return failures ? 1 : 0;
 }
