@@ -531,6 +531,174 @@ def further_channel(se):
             se.close_channel(ch)
 
 
+def _fresh_keyset(s, kvn, klen, replace=0):
+    """PUT KEY of a new key set @kvn of @klen-byte keys: table 7-10."""
+    keys = [bytes((kvn + i + j) & 0xff for j in range(klen)) for i in range(3)]
+    data = bytes([kvn])
+    for k in keys:
+        blk = s.host.encrypt_key(k)
+        if len(k) % 16 == 0:
+            blk = bytes([len(k)]) + blk
+        data += b"\x88" + lv(blk) + b"\x03" + kcv(k)
+    return keys, bytes([0x80, 0xD8, replace, 0x81, len(data)]) + data + b"\x00"
+
+
+@check
+def isd_fci_9f65(se):
+    """GPCS table 11-82: the ISD's FCI carries 9F65 in A5."""
+    data = Session.expect(se.transmit(h("00A4040008") + ISD_AID + b"\x00"),
+                          0x9000, "SELECT ISD")
+    a5 = tlv_find(tlv_find(data, 0x6F) or b"", 0xA5) or b""
+    m = tlv_find(a5, 0x9F65)
+    if not m or int.from_bytes(m, "big") < 255:
+        raise SCPError("no 9F65 of at least 255 in the FCI: %s" % data.hex())
+
+
+@check
+def get_data_c1(se):
+    """GET DATA C1, the sequence counter, and the next INITIALIZE UPDATE's
+    challenge predicted from it (pseudo-random mode)."""
+    Session.expect(se.transmit(h("00A4040008") + ISD_AID + b"\x00"), 0x9000,
+                   "SELECT ISD")
+    data = Session.expect(se.transmit(h("80CA00C100")), 0x9000, "GET DATA C1")
+    c1 = tlv_find(data, 0xC1)
+    if c1 is None or len(c1) != 3:
+        raise SCPError("GET DATA C1: %s" % data.hex())
+    s = Session(se, 0, level=0x01)
+    if int.from_bytes(s.host.seq, "big") != int.from_bytes(c1, "big") + 1:
+        raise SCPError("counter %s after C1 %s" % (s.host.seq.hex(), c1.hex()))
+    want = kdf(TEST_KEYS[0], CARD_CHALLENGE, s.host.seq + ISD_AID, 64)
+    if want != s.host.card_chal:
+        raise SCPError("card challenge not the predicted one")
+
+
+@check
+def ext_auth_p2(se):
+    """EXTERNAL AUTHENTICATE with P2 other than 00 is refused (6A86)."""
+    s = Session(se, 0, level=0x01, p2=0x01)
+    if s.ea_sw != 0x6A86:
+        raise SCPError("P2 01 answered %04X, want 6A86" % s.ea_sw)
+
+
+@check
+def put_key_wrong_kcv(se):
+    """PUT KEY with a wrong key check value: 6982 (GPCS 11.8.2.3)."""
+    s = Session(se, 0, level=0x03)
+    keys, apdu = _fresh_keyset(s, 0x35, 16)
+    apdu = bytearray(apdu)
+    apdu[5 + 1 + 2 + 1 + 16 + 1] ^= 0x01     # first key's KCV
+    s.cmd(bytes(apdu), 0x6982, "PUT KEY with a wrong KCV")
+
+
+@check
+def seq_per_keyset(se):
+    """One sequence counter per key set, zero for a new key set."""
+    s = Session(se, 0, level=0x03)
+    before = int.from_bytes(s.host.seq, "big")
+    keys, apdu = _fresh_keyset(s, 0x36, 16)
+    s.cmd(apdu, what="PUT KEY 36")
+    n = Session(se, 0, keys=keys, kvn=0x36, level=0x01)
+    if n.host.seq != b"\x00\x00\x01":
+        raise SCPError("new key set's first counter %s, want 000001" %
+                       n.host.seq.hex())
+    again = Session(se, 0, level=0x01)
+    if int.from_bytes(again.host.seq, "big") != before + 1:
+        raise SCPError("default key set's counter moved with another's")
+    # replacing the key set starts it again from zero
+    keys2 = [bytes(b ^ 0x5A for b in k) for k in keys]
+    data = bytes([0x36])
+    for k in keys2:
+        data += b"\x88" + lv(bytes([16]) + again.host.encrypt_key(k)) + \
+            b"\x03" + kcv(k)
+    again.cmd(bytes([0x80, 0xD8, 0x36, 0x81, len(data)]) + data + b"\x00",
+              what="PUT KEY replacing 36")
+    r = Session(se, 0, keys=keys2, kvn=0x36, level=0x01)
+    if r.host.seq != b"\x00\x00\x01":
+        raise SCPError("replaced key set's counter %s" % r.host.seq.hex())
+
+
+@check
+def put_key_aes192(se):
+    """PUT KEY of an AES-192 key set (table 7-10: length byte, key padded
+    to whole blocks), then a session with it."""
+    s = Session(se, 0, level=0x03)
+    keys, apdu = _fresh_keyset(s, 0x37, 24)
+    s.cmd(apdu, what="PUT KEY AES-192")
+    Session(se, 0, keys=keys, kvn=0x37, level=0x33)
+
+
+def _install_purse(s, elf, mod, app, code=0):
+    lfd = b"\x4F" + lv(elf) + h("DF010101") + b"\xDF\x02" + \
+        lv(b"secel.purse") + h("CE020100") + b"\x84" + lv(mod)
+    if code:
+        lfd += h("DF0382") + code.to_bytes(2, "big") + bytes(code)
+    blob = b"\xC4" + (bytes([0x82]) + len(lfd).to_bytes(2, "big") if len(lfd) > 127
+                       else bytes([len(lfd)])) + lfd
+    s.cmd(h("80E60200") + lv(lv(elf) + b"\x00\x00\x00\x00") + b"\x00",
+          what="INSTALL for load")
+    size = 200
+    blocks = [blob[i:i + size] for i in range(0, len(blob), size)]
+    answers = []
+    for i, b in enumerate(blocks):
+        last = i == len(blocks) - 1
+        answers.append(s.cmd(bytes([0x80, 0xE8, 0x80 if last else 0, i]) +
+                             lv(b) + b"\x00", what="LOAD %d" % i))
+    params = b"\xC9" + lv(h("DF1010") + bytes(16) + h("DF110400001388"))
+    s.cmd(h("80E60C00") + lv(lv(elf) + lv(mod) + lv(app) + h("0100") +
+                             lv(params) + b"\x00") + b"\x00",
+          what="INSTALL for install")
+    return answers
+
+
+@check
+def load_block_answers(se):
+    """Every LOAD block is answered 00 (GPCS 11.6.3.1), not only the last."""
+    s = Session(se, 0, level=0x03)
+    answers = _install_purse(s, h("A0000005534543F1"), h("A0000005534543F101"),
+                             h("A0000005534543F101"), code=600)
+    if len(answers) < 3 or any(a != b"\x00" for a in answers):
+        raise SCPError("LOAD answers %s" % [a.hex() for a in answers])
+
+
+@check
+def set_status_app(se):
+    """SET STATUS takes the plain AID; locking a locked application (or
+    unlocking an unlocked one) is refused, 6985."""
+    app = h("A0000005534543F201")
+    s = Session(se, 0, level=0x03)
+    _install_purse(s, h("A0000005534543F2"), app, app)
+    s.cmd(h("80F04080") + lv(app), what="SET STATUS lock, plain AID")
+    st = s.cmd(h("80F24002") + lv(b"\x4F" + lv(app)) + b"\x00")
+    lc = tlv_find(tlv_find(st, 0xE3), 0x9F70)
+    if not lc or not lc[0] & 0x80:
+        raise SCPError("not locked: %s" % st.hex())
+    s.cmd(h("80F04080") + lv(app), 0x6985, "SET STATUS lock of a locked app")
+    s.cmd(h("80F04000") + lv(app), what="SET STATUS unlock")
+    s.cmd(h("80F04000") + lv(app), 0x6985, "SET STATUS unlock of an unlocked app")
+
+
+@check
+def card_lock(se):
+    """Card lock 80F0807F and back (80F0800F): locked, applications
+    cannot be selected; a transition to the current state is refused."""
+    s = Session(se, 0, level=0x03)
+    s.cmd("80F0807F", what="SET STATUS card lock")
+    try:
+        s.cmd("80F0807F", 0x6985, "card lock of a locked card")
+        r = se.transmit(h("00A4040007F0534543454C0100"))
+        if r[1] != 0x6A82:
+            raise SCPError("an application selected on a locked card: %04X" % r[1])
+        s = Session(se, 0, level=0x03)
+        isd = s.cmd("80F28002024F0000")
+        if tlv_find(tlv_find(isd, 0xE3), 0x9F70) != b"\x7F":
+            raise SCPError("ISD not CARD_LOCKED: %s" % isd.hex())
+    finally:
+        s = Session(se, 0, level=0x03)
+        s.cmd("80F0800F", what="SET STATUS card unlock")
+    Session.expect(se.transmit(h("00A4040007F0534543454C0100")), 0x9000,
+                   "SELECT after unlock")
+
+
 def main(argv):
     if len(argv) >= 2 and argv[1] == "vectors":
         return run_vectors()

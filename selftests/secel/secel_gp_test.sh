@@ -16,7 +16,9 @@ CTL=${SECELCTL:-$root/tools/secelctl/secelctl}
 secel_tmp secel-gp
 
 # checks of scp03_ref.py, the independent SCP03 host (Python), each a test
-REF_TESTS="basic_channel logical_channel further_channel"
+REF_TESTS="basic_channel logical_channel further_channel isd_fci_9f65
+get_data_c1 ext_auth_p2 put_key_wrong_kcv seq_per_keyset put_key_aes192
+load_block_answers set_status_app card_lock"
 REF=$here/scp03_ref.py
 PY=/usr/bin/python3
 

@@ -770,12 +770,14 @@ int gp_set_lock(struct gp_host *h, const uint8_t *aid, size_t len,
 	if (len < GP_AID_MIN || len > GP_AID_MAX)
 		return gp_fail(h, -EINVAL, "AID must be 5 to 16 bytes");
 	gp_hex(hex, sizeof(hex), aid, len);
+	/* GPCS 11.10.2.3: the AID plain in the data field, no 4F */
 	cmd[0] = 0x80;
 	cmd[1] = 0xf0;
 	cmd[2] = 0x40;
 	cmd[3] = lock ? 0x80 : 0x00;
-	cmd[4] = 2 + len;
-	n = 5 + gp_tlv_put(cmd + 5, 0x4f, aid, len);
+	cmd[4] = len;
+	memcpy(cmd + 5, aid, len);
+	n = 5 + len;
 	snprintf(what, sizeof(what), "SET STATUS %s %s",
 		 lock ? "lock" : "unlock", hex);
 	len = sizeof(rsp);
@@ -789,25 +791,36 @@ int gp_put_key(struct gp_host *h, uint8_t old, const struct gp_keyset *ks)
 	size_t n = 6, i, rn = sizeof(rsp);
 	int ret;
 
+	uint8_t clear[SCP03_KEY_MAX];
+	size_t blen = (ks->len + SCP03_BLOCK - 1) / SCP03_BLOCK * SCP03_BLOCK;
+
 	if (!h->secure || !h->scp.authenticated)
 		return gp_fail(h, -ENOTCONN, "PUT KEY needs a secure channel");
-	if (ks->len != h->scp.klen)
-		return gp_fail(h, -EINVAL, "new keys must be as long as the DEK (%zu bytes)",
-			       h->scp.klen);
+	if (ks->len != 16 && ks->len != 24 && ks->len != 32)
+		return gp_fail(h, -EINVAL, "new keys of %zu bytes: AES keys are 16, 24 or 32",
+			       ks->len);
 	if (!ks->kvn || ks->kvn > 0x7f)
 		return gp_fail(h, -EINVAL, "key version %02X out of 01..7F",
 			       ks->kvn);
 	cmd[5] = ks->kvn;
 	for (i = 0; i < 3; i++) {
-		cmd[n++] = 0x88;		/* AES */
-		cmd[n++] = 1 + ks->len;
+		/*
+		 * Amendment D 7.2.3, table 7-10: 88 (AES), length, the key's
+		 * length, the key encrypted under the DEK in whole blocks
+		 * (AES-192 padded with zeros to 32 bytes), 03 and the KCV.
+		 */
+		memset(clear, 0, sizeof(clear));
+		memcpy(clear, keys[i], ks->len);
+		cmd[n++] = 0x88;
+		cmd[n++] = 1 + blen;
 		cmd[n++] = ks->len;
-		ret = scp03_encrypt_key(&h->scp, keys[i], ks->len, cmd + n);
+		ret = scp03_encrypt_key(&h->scp, clear, blen, cmd + n);
+		memset(clear, 0, sizeof(clear));
 		if (!ret)
 			ret = gp_kcv(keys[i], ks->len, kcv[i]);
 		if (ret)
 			return gp_fail(h, ret, "cannot encrypt the new keys");
-		n += ks->len;
+		n += blen;
 		cmd[n++] = 3;
 		memcpy(cmd + n, kcv[i], 3);
 		n += 3;

@@ -33,6 +33,7 @@
 #define GP_LC_CARD_INITIALIZED	0x07
 #define GP_LC_CARD_SECURED	0x0f
 #define GP_LC_CARD_LOCKED	0x7f
+#define GP_LC_CARD_TERMINATED	0xff
 #define GP_LC_LOADED		0x01	/* executable load file */
 #define GP_LC_INSTALLED		0x03	/* application */
 #define GP_LC_SELECTABLE	0x07

@@ -7,7 +7,7 @@
  *
  *   secel-vcard-state 1
  *   card LIFECYCLE SEQUENCE
- *   keyset KVN ENC MAC DEK
+ *   keyset KVN ENC MAC DEK [SEQUENCE]
  *   loadfile AID VERSION TYPE MODULE
  *   purse AID LOADFILE LIFECYCLE KEY BALANCE MAXIMUM COUNTER
  *   datastore AID LOADFILE LIFECYCLE PIN TRIES TRIES-LEFT RECORD-SIZE REC...
@@ -73,10 +73,19 @@ static int vc_sync_dir(const char *path)
 
 static void vc_state_write(FILE *f, const struct vc_persist *st)
 {
+	uint32_t top = 0;
 	unsigned int i, r;
 
+	/*
+	 * Each key set has its own counter, at the end of its line; the
+	 * card line keeps the highest, so that an older secel-vcard, which
+	 * had one for all, never counts back to a value already used.
+	 */
+	for (i = 0; i < VC_KEYSETS; i++)
+		if (st->keys[i].kvn && st->keyseq[i] > top)
+			top = st->keyseq[i];
 	fprintf(f, VC_STATE_MAGIC "\ncard %02X %06X\n", st->card_lc,
-		(unsigned int)st->seq);
+		(unsigned int)top);
 	for (i = 0; i < VC_KEYSETS; i++) {
 		const struct gp_keyset *ks = &st->keys[i];
 
@@ -86,7 +95,7 @@ static void vc_state_write(FILE *f, const struct vc_persist *st)
 		put_hex(f, ks->enc, ks->len);
 		put_hex(f, ks->mac, ks->len);
 		put_hex(f, ks->dek, ks->len);
-		fputc('\n', f);
+		fprintf(f, " %06X\n", (unsigned int)st->keyseq[i]);
 	}
 	for (i = 0; i < VC_ELFS; i++) {
 		const struct vc_elf *e = &st->elf[i];
@@ -278,11 +287,14 @@ static int get_num(struct vc_parser *p, const char *what, int base,
 	return 0;
 }
 
-static int parse_keyset(struct vc_parser *p, struct vc_persist *st)
+/* @seq: the card line's counter, for a key set line without its own */
+static int parse_keyset(struct vc_parser *p, struct vc_persist *st,
+			unsigned long seq)
 {
 	struct gp_keyset ks = { 0 };
 	unsigned long kvn;
 	size_t l1, l2, l3;
+	char *w, *end;
 	unsigned int i;
 
 	if (get_num(p, "key version", 16, 0x7f, &kvn))
@@ -297,12 +309,24 @@ static int parse_keyset(struct vc_parser *p, struct vc_persist *st)
 		return bad(p, "keys not all 16, 24 or 32 bytes");
 	ks.kvn = kvn;
 	ks.len = l1;
+	/* the key set's own sequence counter, optional (older files) */
+	w = word(p);
+	if (w) {
+		errno = 0;
+		seq = strtoul(w, &end, 16);
+		if (*w == '-' || *w == '+' || *end || errno || end == w ||
+		    seq > 0xffffff)
+			return bad(p, "sequence counter '%s' out of range", w);
+		if (word(p))
+			return bad(p, "trailing fields");
+	}
 	for (i = 0; i < VC_KEYSETS; i++)
 		if (st->keys[i].kvn == kvn)
 			return bad(p, "key version %02lX twice", kvn);
 	for (i = 0; i < VC_KEYSETS; i++)
 		if (!st->keys[i].kvn) {
 			st->keys[i] = ks;
+			st->keyseq[i] = seq;
 			return 0;
 		}
 	return bad(p, "more than %d key sets", VC_KEYSETS);
@@ -425,7 +449,7 @@ int vc_state_parse(char *text, struct vc_persist *st, const char *path,
 {
 	struct vc_parser p = { .err = err, .err_len = err_len, .path = path };
 	char *line, *next, *kw;
-	unsigned long lc, seq;
+	unsigned long lc, seq = 0;
 	bool ended = false;
 	int ret = 0;
 
@@ -453,9 +477,8 @@ int vc_state_parse(char *text, struct vc_persist *st, const char *path,
 				    &seq))
 				return -EINVAL;
 			st->card_lc = lc;
-			st->seq = seq;
 		} else if (!strcmp(kw, "keyset")) {
-			ret = parse_keyset(&p, st);
+			ret = parse_keyset(&p, st, seq);
 		} else if (!strcmp(kw, "loadfile")) {
 			ret = parse_loadfile(&p, st);
 		} else if (!strcmp(kw, "purse")) {
@@ -474,7 +497,9 @@ int vc_state_parse(char *text, struct vc_persist *st, const char *path,
 		return bad(&p, "no 'end' line: the file is cut short");
 	if (st->card_lc != GP_LC_CARD_SECURED &&
 	    st->card_lc != GP_LC_CARD_INITIALIZED &&
-	    st->card_lc != GP_LC_CARD_OP_READY)
+	    st->card_lc != GP_LC_CARD_OP_READY &&
+	    st->card_lc != GP_LC_CARD_LOCKED &&
+	    st->card_lc != GP_LC_CARD_TERMINATED)
 		return bad(&p, "card life cycle %02X", st->card_lc);
 	if (!st->keys[0].kvn)
 		return bad(&p, "no key set");

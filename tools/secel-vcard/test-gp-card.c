@@ -673,7 +673,7 @@ static void test_put_key_and_state(void)
 	vc->state_path = "/proc/no-such-dir/state";
 	check(raw(vc, 0, "8050300008 0102030405060708 00", NULL, NULL) ==
 	      0x6581, "state not writable");
-	check(vc->st.seq == 0, "sequence counter not moved");
+	check(vc->st.keyseq[0] == 0, "sequence counter not moved");
 	vcard_free(vc);
 	unlink(path);
 }
@@ -910,8 +910,8 @@ static void test_save_fails(void)
 	      ret, h.err);
 	/* a new session cannot even begin: its counter is not saved */
 	ret = open_session(&h, 0x03);
-	check(ret == 0x6581 && !vc->chan[0].scp_begun && vc->st.seq ==
-	      before.seq, "INITIALIZE UPDATE: %d %s", ret, h.err);
+	check(ret == 0x6581 && !vc->chan[0].scp_begun && vc->st.keyseq[0] ==
+	      before.keyseq[0], "INITIALIZE UPDATE: %d %s", ret, h.err);
 	/* the right PIN: the try cannot be saved, so no comparison */
 	check(raw(vc, 1, "002000800431323334", NULL, NULL) == 0x6581,
 	      "VERIFY without saving the try");
