@@ -417,45 +417,72 @@ int scp03_ext_auth(struct scp03 *s, uint8_t level, unsigned int channel,
 
 size_t scp03_data_room(uint8_t level)
 {
-	if (level & GP_SL_CDEC)		/* padded to 240, and the MAC */
-		return 239;
+	return scp03_data_room_field(level, 255);
+}
+
+size_t scp03_data_room_field(uint8_t level, size_t field)
+{
+	if (field > 65535)
+		field = 65535;
+	if (field < SCP03_BLOCK + SCP03_MAC)
+		return 0;
+	if (level & GP_SL_CDEC)		/* whole blocks, one pad byte, MAC */
+		return (field - SCP03_MAC) / SCP03_BLOCK * SCP03_BLOCK - 1;
 	if (level & GP_SL_CMAC)
-		return 255 - SCP03_MAC;
-	return 255;
+		return field - SCP03_MAC;
+	return field;
 }
 
 int scp03_wrap(struct scp03 *s, const uint8_t *cmd, size_t len,
 	       unsigned int channel, uint8_t *out, size_t *out_len)
 {
-	uint8_t data[256 + SCP03_BLOCK], icv[SCP03_BLOCK], mac[SCP03_MAC];
-	size_t nc = 0, le_len = 0;
-	bool has_le = false;
-	uint8_t le = 0;
+	uint8_t data[65536 + SCP03_BLOCK];
+	uint8_t icv[SCP03_BLOCK], mac[SCP03_MAC], le[2];
+	size_t nc = 0, le_len = 0, hdr, body;
+	const uint8_t *in;
+	bool ext = false;
 	int cla = 0, ret;
 
 	if (!s->authenticated)
 		return -ENOTCONN;
 	if (len < 4 || (cmd[0] & 0x0c) || (cmd[0] & 0x40))
 		return -EINVAL;
+	/* ISO/IEC 7816-4 5.1: cases 1, 2S, 3S, 4S, 2E, 3E, 4E */
 	if (len == 5) {
-		has_le = true;
-		le = cmd[4];
-	} else if (len > 5) {
+		le[0] = cmd[4];
+		le_len = 1;
+	} else if (len == 7 && !cmd[4]) {
+		ext = true;
+		memcpy(le, cmd + 5, 2);
+		le_len = 2;
+	} else if (len > 5 && cmd[4]) {
 		nc = cmd[4];
-		if (!nc || (len != 5 + nc && len != 6 + nc))
+		if (len != 5 + nc && len != 6 + nc)
 			return -EINVAL;
 		if (len == 6 + nc) {
-			has_le = true;
-			le = cmd[len - 1];
+			le[0] = cmd[len - 1];
+			le_len = 1;
 		}
+	} else if (len > 7) {
+		ext = true;
+		nc = (cmd[5] << 8) | cmd[6];
+		if (!nc || (len != 7 + nc && len != 9 + nc))
+			return -EINVAL;
+		if (len == 9 + nc) {
+			memcpy(le, cmd + len - 2, 2);
+			le_len = 2;
+		}
+	} else if (len != 4) {
+		return -EINVAL;
 	}
+	in = cmd + (ext ? 7 : 5);
 	/*
 	 * Everything that can refuse the command comes before the counter
 	 * and the chaining value move: a refused command must leave the
 	 * session as it was, or every later command would be decrypted
 	 * with the wrong ICV by the card.
 	 */
-	if (nc > scp03_data_room(s->level))
+	if (nc > scp03_data_room_field(s->level, ext ? 65535 : 255))
 		return -EMSGSIZE;
 	if (s->level & GP_SL_CMAC) {
 		/* refuse a channel the class byte cannot code; the MAC itself
@@ -465,7 +492,7 @@ int scp03_wrap(struct scp03 *s, const uint8_t *cmd, size_t len,
 			return cla;
 		cla = cmd[0] | 0x04;
 	}
-	memcpy(data, cmd + 5, nc);
+	memcpy(data, in, nc);
 	/* the counter moves with every command, data or not */
 	s->enc_ctr++;
 	if ((s->level & GP_SL_CDEC) && nc) {
@@ -477,27 +504,34 @@ int scp03_wrap(struct scp03 *s, const uint8_t *cmd, size_t len,
 		if (ret)
 			return ret;
 	}
+	body = nc;
+	if (s->level & GP_SL_CMAC)
+		body += SCP03_MAC;
+	out[0] = (s->level & GP_SL_CMAC) ? cla : cmd[0];
+	memcpy(out + 1, cmd + 1, 3);
+	hdr = 4;
+	if (body && ext) {
+		out[4] = 0x00;
+		out[5] = body >> 8;
+		out[6] = body & 0xff;
+		hdr = 7;
+	} else if (body) {
+		out[4] = body;
+		hdr = 5;
+	}
+	memcpy(out + hdr, data, nc);
 	if (s->level & GP_SL_CMAC) {
-		out[0] = cla;
-		memcpy(out + 1, cmd + 1, 3);
-		out[4] = nc + SCP03_MAC;
-		memcpy(out + 5, data, nc);
-		ret = scp03_chain_mac(s, out, 5 + nc, mac);
+		ret = scp03_chain_mac(s, out, hdr + nc, mac);
 		if (ret)
 			return ret;
 		memcpy(s->rmcv, s->mcv, SCP03_BLOCK);
-		memcpy(out + 5 + nc, mac, SCP03_MAC);
-		nc += SCP03_MAC;
-	} else {
-		memcpy(out, cmd, 4);
-		out[4] = nc;
-		memcpy(out + 5, data, nc);
+		memcpy(out + hdr + nc, mac, SCP03_MAC);
 	}
-	if (has_le)
-		out[5 + nc] = le, le_len = 1;
-	*out_len = nc ? 5 + nc + le_len : 4 + le_len;
-	if (!nc && has_le)
-		out[4] = le;
+	/* Le as sent; an extended Le without data keeps its 00 */
+	if (le_len == 2 && !body)
+		out[hdr++] = 0x00;
+	memcpy(out + hdr + body, le, le_len);
+	*out_len = hdr + body + le_len;
 	return 0;
 }
 

@@ -119,14 +119,20 @@ int scp03_ext_auth(struct scp03 *s, uint8_t level, unsigned int channel,
 /* Command data bytes a protected short APDU carries at @level: the
  * padding and the MAC take the rest of 255. */
 size_t scp03_data_room(uint8_t level);
+/* The same for a command data field of at most @field bytes (a card's
+ * 9F65; extended-length APDUs above 255, at most 65535). */
+size_t scp03_data_room_field(uint8_t level, size_t field);
 /*
- * Protect a command APDU (short, basic-channel CLA) for @channel: the
+ * Protect a command APDU (short or extended, basic-channel CLA) for
+ * @channel: the
  * MAC covers the class byte with the secure-messaging bit set and the
  * logical channel number zero (Amendment D 6.2.4), as does the output;
  * the core codes the channel in when it sends it.  @out has room
- * for @len + 32 bytes.  -EMSGSIZE when the data is longer than
- * scp03_data_room(); a command refused with -EMSGSIZE or -EINVAL leaves
- * the session untouched (counter and chaining value).
+ * for @len + 32 bytes.  An extended command stays extended; a short one
+ * whose data is longer than scp03_data_room() gets -EMSGSIZE (with
+ * extended ones: more than 65535 bytes protected); a command refused
+ * with -EMSGSIZE or -EINVAL leaves the session untouched (counter and
+ * chaining value).
  */
 int scp03_wrap(struct scp03 *s, const uint8_t *cmd, size_t len,
 	       unsigned int channel, uint8_t *out, size_t *out_len);

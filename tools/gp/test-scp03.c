@@ -593,6 +593,49 @@ static void test_channel_mac(void)
 	}
 }
 
+/*
+ * An extended-length LOAD (issue 9 item 15) protected at level 03: it
+ * stays extended, the card takes it back to the same plain command, and
+ * the room for one is what 65535 bytes leave after padding and MAC.
+ */
+static void test_extended_wrap(void)
+{
+	const struct pysim_vec *v = &pysim[1];	/* AES128_03 */
+	static uint8_t cmd[7 + 4000 + 2], out[7 + 4000 + 64];
+	uint8_t iu_cmd[32], iu_rsp[64], rsp[64], ea[32];
+	struct scp03 host, card;
+	struct gp_keyset ks;
+	size_t n, ea_len, rsp_len, i;
+	static const uint8_t div[10];
+
+	expect_int("room, level 03, 65535", scp03_data_room_field(0x03, 65535),
+		   65519);
+	expect_int("room, level 01, 65535", scp03_data_room_field(0x01, 65535),
+		   65527);
+	expect_int("room, level 03, short", scp03_data_room(0x03), 239);
+	pysim_keyset(v->keylen, v->kvn, &ks);
+	unhex(v->iu_cmd, iu_cmd);
+	rsp_len = unhex(v->iu_rsp, iu_rsp);
+	scp03_host_begin(&host, &ks, iu_cmd + 5, iu_rsp, rsp_len, isdr_aid,
+			 sizeof(isdr_aid));
+	scp03_ext_auth(&host, 0x03, 0, ea, &ea_len);
+	scp03_card_begin(&card, &ks, iu_rsp[12], div, iu_cmd + 5, iu_rsp + 13,
+			 iu_rsp + SCP03_IU_RSP, rsp, &rsp_len);
+	scp03_card_ext_auth(&card, ea, ea_len);
+	memcpy(cmd, "\x80\xe8\x00\x00\x00\x0f\xa0", 7);
+	for (i = 0; i < 4000; i++)
+		cmd[7 + i] = i * 7;
+	cmd[7 + 4000] = 0x00;
+	cmd[7 + 4001] = 0x00;
+	expect_int("wrap extended LOAD", scp03_wrap(&host, cmd, sizeof(cmd), 0,
+						    out, &n), 0);
+	expect_int("extended Lc", out[4] == 0 && ((out[5] << 8) | out[6]) ==
+		   4000 / 16 * 16 + 16 + 8 && n == 7 + 4016 + 8 + 2, 1);
+	expect_int("card unwraps it", scp03_card_unwrap(&card, out, &n), 0);
+	expect_int("to the plain command", n == 7 + 4000 + 2 &&
+		   !memcmp(out + 7, cmd + 7, 4000), 1);
+}
+
 int main(void)
 {
 	size_t i;
@@ -606,6 +649,7 @@ int main(void)
 	test_unpad();
 	test_cla();
 	test_channel_mac();
+	test_extended_wrap();
 	printf("test-scp03: %d checks, %d failed\n", checks, failures);
 	return failures ? 1 : 0;
 }
