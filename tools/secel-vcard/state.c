@@ -6,8 +6,8 @@
  * A text file, one object per line, hex for bytes:
  *
  *   secel-vcard-state 1
- *   card LIFECYCLE SEQUENCE
- *   keyset KVN ENC MAC DEK [SEQUENCE]
+ *   card LIFECYCLE SEQUENCE [KVN:SEQUENCE...]
+ *   keyset KVN ENC MAC DEK
  *   loadfile AID VERSION TYPE MODULE
  *   purse AID LOADFILE LIFECYCLE KEY BALANCE MAXIMUM COUNTER
  *   datastore AID LOADFILE LIFECYCLE PIN TRIES TRIES-LEFT RECORD-SIZE REC...
@@ -77,15 +77,21 @@ static void vc_state_write(FILE *f, const struct vc_persist *st)
 	unsigned int i, r;
 
 	/*
-	 * Each key set has its own counter, at the end of its line; the
-	 * card line keeps the highest, so that an older secel-vcard, which
+	 * Each key set has its own counter, KVN:SEQUENCE on the card line
+	 * (what moves with every session stays on one line); SEQUENCE
+	 * before them is the highest, so that an older secel-vcard, which
 	 * had one for all, never counts back to a value already used.
 	 */
 	for (i = 0; i < VC_KEYSETS; i++)
 		if (st->keys[i].kvn && st->keyseq[i] > top)
 			top = st->keyseq[i];
-	fprintf(f, VC_STATE_MAGIC "\ncard %02X %06X\n", st->card_lc,
+	fprintf(f, VC_STATE_MAGIC "\ncard %02X %06X", st->card_lc,
 		(unsigned int)top);
+	for (i = 0; i < VC_KEYSETS; i++)
+		if (st->keys[i].kvn)
+			fprintf(f, " %02X:%06X", st->keys[i].kvn,
+				(unsigned int)st->keyseq[i]);
+	fputc('\n', f);
 	for (i = 0; i < VC_KEYSETS; i++) {
 		const struct gp_keyset *ks = &st->keys[i];
 
@@ -95,7 +101,7 @@ static void vc_state_write(FILE *f, const struct vc_persist *st)
 		put_hex(f, ks->enc, ks->len);
 		put_hex(f, ks->mac, ks->len);
 		put_hex(f, ks->dek, ks->len);
-		fprintf(f, " %06X\n", (unsigned int)st->keyseq[i]);
+		fputc('\n', f);
 	}
 	for (i = 0; i < VC_ELFS; i++) {
 		const struct vc_elf *e = &st->elf[i];
@@ -287,14 +293,11 @@ static int get_num(struct vc_parser *p, const char *what, int base,
 	return 0;
 }
 
-/* @seq: the card line's counter, for a key set line without its own */
-static int parse_keyset(struct vc_parser *p, struct vc_persist *st,
-			unsigned long seq)
+static int parse_keyset(struct vc_parser *p, struct vc_persist *st)
 {
 	struct gp_keyset ks = { 0 };
 	unsigned long kvn;
 	size_t l1, l2, l3;
-	char *w, *end;
 	unsigned int i;
 
 	if (get_num(p, "key version", 16, 0x7f, &kvn))
@@ -309,24 +312,12 @@ static int parse_keyset(struct vc_parser *p, struct vc_persist *st,
 		return bad(p, "keys not all 16, 24 or 32 bytes");
 	ks.kvn = kvn;
 	ks.len = l1;
-	/* the key set's own sequence counter, optional (older files) */
-	w = word(p);
-	if (w) {
-		errno = 0;
-		seq = strtoul(w, &end, 16);
-		if (*w == '-' || *w == '+' || *end || errno || end == w ||
-		    seq > 0xffffff)
-			return bad(p, "sequence counter '%s' out of range", w);
-		if (word(p))
-			return bad(p, "trailing fields");
-	}
 	for (i = 0; i < VC_KEYSETS; i++)
 		if (st->keys[i].kvn == kvn)
 			return bad(p, "key version %02lX twice", kvn);
 	for (i = 0; i < VC_KEYSETS; i++)
 		if (!st->keys[i].kvn) {
 			st->keys[i] = ks;
-			st->keyseq[i] = seq;
 			return 0;
 		}
 	return bad(p, "more than %d key sets", VC_KEYSETS);
@@ -449,7 +440,9 @@ int vc_state_parse(char *text, struct vc_persist *st, const char *path,
 {
 	struct vc_parser p = { .err = err, .err_len = err_len, .path = path };
 	char *line, *next, *kw;
-	unsigned long lc, seq = 0;
+	unsigned long lc, seq = 0, kseq[VC_KEYSETS], kkvn[VC_KEYSETS];
+	unsigned int nk = 0, i, j;
+	char *w, *end;
 	bool ended = false;
 	int ret = 0;
 
@@ -477,8 +470,26 @@ int vc_state_parse(char *text, struct vc_persist *st, const char *path,
 				    &seq))
 				return -EINVAL;
 			st->card_lc = lc;
+			/* KVN:SEQUENCE of each key set; none in older files */
+			while ((w = word(&p))) {
+				errno = 0;
+				if (nk == VC_KEYSETS)
+					return bad(&p, "more than %d key set counters",
+						   VC_KEYSETS);
+				kkvn[nk] = strtoul(w, &end, 16);
+				if (*end != ':' || end == w || !kkvn[nk] ||
+				    kkvn[nk] > 0x7f)
+					return bad(&p, "'%s' is not KVN:SEQUENCE", w);
+				w = end + 1;
+				kseq[nk] = strtoul(w, &end, 16);
+				if (*w == '-' || *w == '+' || *end || errno ||
+				    end == w || kseq[nk] > 0xffffff)
+					return bad(&p, "sequence counter '%s' out of range",
+						   w);
+				nk++;
+			}
 		} else if (!strcmp(kw, "keyset")) {
-			ret = parse_keyset(&p, st, seq);
+			ret = parse_keyset(&p, st);
 		} else if (!strcmp(kw, "loadfile")) {
 			ret = parse_loadfile(&p, st);
 		} else if (!strcmp(kw, "purse")) {
@@ -503,6 +514,13 @@ int vc_state_parse(char *text, struct vc_persist *st, const char *path,
 		return bad(&p, "card life cycle %02X", st->card_lc);
 	if (!st->keys[0].kvn)
 		return bad(&p, "no key set");
+	/* a key set without its own counter starts from the shared one */
+	for (i = 0; i < VC_KEYSETS; i++) {
+		st->keyseq[i] = st->keys[i].kvn ? seq : 0;
+		for (j = 0; j < nk; j++)
+			if (kkvn[j] == st->keys[i].kvn)
+				st->keyseq[i] = kseq[j];
+	}
 	return 0;
 }
 
