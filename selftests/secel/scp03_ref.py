@@ -209,6 +209,18 @@ class Host:
         return aes_cbc(self.dek, bytes(16), key)
 
 
+def kdf3(master, kdd, purpose):
+    """Key diversification KDF3 (GlobalPlatformPro's name): SP 800-108
+    counter mode, AES-CMAC, input i || 00 00 00 purpose 00 || KDD;
+    purpose 1 ENC, 2 MAC, 3 DEK; as long as the master key."""
+    out = b""
+    i = 1
+    while len(out) < len(master):
+        out += aes_cmac(master, bytes([i, 0, 0, 0, purpose, 0]) + kdd)
+        i += 1
+    return out[:len(master)]
+
+
 def kcv(key):
     return aes_block(key, b"\x01" * 16)[:3]
 
@@ -356,6 +368,11 @@ def run_vectors():
         print("FAIL a wrong card cryptogram was accepted")
     except SCPError:
         pass
+    # GlobalPlatformPro's KDF3 vector (library/src/test/java/pro/javacard/
+    # gp/TestSCP03.java, testKDF3)
+    check("KDF3 ENC", kdf3(h("8C72C72CF908411653018807950D82FBAD947562F0828A0B"
+                             "10B8B9606ABF3BCD"), h("D9B1DE5D0362DEDCE4FB"), 1),
+          "9AAC5D0B3601F89438A0D9D0B6B256CFB47E6462DFA5228D3420C4AC7C224781")
     # the key component block of table 7-10: length, then whole blocks
     host.dek = PYSIM_KEYS[0x31][2]
     blk = host.encrypt_key(bytes(range(24)))
@@ -711,6 +728,11 @@ def main(argv):
                 print("%s: %s: %s" % (os.path.basename(argv[0]), name, e),
                       file=sys.stderr)
                 return 1
+        return 0
+    if len(argv) == 4 and argv[1] == "kdf3":
+        # kdf3 MASTER KDD: the three diversified keys, ENC:MAC:DEK
+        m, kdd = h(argv[2]), h(argv[3])
+        print(":".join(kdf3(m, kdd, p).hex().upper() for p in (1, 2, 3)))
         return 0
     if len(argv) == 4 and argv[3] == "list":
         print("\n".join(sorted(CHECKS)))

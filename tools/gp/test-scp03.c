@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gp.h"
 #include "scp03.h"
 
 static int failures, checks;
@@ -636,6 +637,34 @@ static void test_extended_wrap(void)
 		   !memcmp(out + 7, cmd + 7, 4000), 1);
 }
 
+/*
+ * KDF3 key diversification: GlobalPlatformPro's vector (library/src/test/
+ * java/pro/javacard/gp/TestSCP03.java, testKDF3): AES-256 master key,
+ * diversification data D9B1DE5D0362DEDCE4FB, the ENC key.
+ */
+static void test_kdf3(void)
+{
+	struct gp_keyset master, out;
+	uint8_t kdd[10], want[32];
+
+	memset(&master, 0, sizeof(master));
+	master.kvn = 0x30;
+	master.len = 32;
+	unhex("8C72C72CF908411653018807950D82FBAD947562F0828A0B10B8B9606ABF3BCD",
+	      master.enc);
+	memcpy(master.mac, master.enc, 32);
+	memcpy(master.dek, master.enc, 32);
+	unhex("D9B1DE5D0362DEDCE4FB", kdd);
+	unhex("9AAC5D0B3601F89438A0D9D0B6B256CFB47E6462DFA5228D3420C4AC7C224781",
+	      want);
+	expect_int("KDF3", gp_kdf3(&master, kdd, &out), 0);
+	expect_int("KDF3 ENC is GlobalPlatformPro's", memcmp(out.enc, want, 32),
+		   0);
+	expect_int("KDF3 MAC differs from ENC", !memcmp(out.mac, out.enc, 32),
+		   0);
+	expect_int("KDF3 keeps the key version", out.kvn, 0x30);
+}
+
 int main(void)
 {
 	size_t i;
@@ -650,6 +679,7 @@ int main(void)
 	test_cla();
 	test_channel_mac();
 	test_extended_wrap();
+	test_kdf3();
 	printf("test-scp03: %d checks, %d failed\n", checks, failures);
 	return failures ? 1 : 0;
 }

@@ -555,8 +555,14 @@ static uint16_t vc_install_app(struct vcard *vc, const struct vc_apdu *a)
 	if (mod_len != vc->st.elf[elf].module_len ||
 	    memcmp(mod, vc->st.elf[elf].module, mod_len))
 		return SW_REF_NOT_FOUND;
-	if (privs[0])
-		return SW_WRONG_DATA;	/* no privileges for native apps */
+	/*
+	 * Privileges (GPCS table 11-7) are recorded and listed by GET
+	 * STATUS; native applications use none of them, and default
+	 * selection stays with the ISD.  Security domain privileges make
+	 * no sense for them: refused.
+	 */
+	if (privs[0] & 0x80)
+		return SW_WRONG_DATA;
 	if (vc_aid_taken(vc, aid, aid_len, true))
 		return SW_COND_NOT_SATISFIED;
 	/* parameters: C9 with the application's own, possibly empty */
@@ -580,6 +586,7 @@ static uint16_t vc_install_app(struct vcard *vc, const struct vc_apdu *a)
 	tmp.aid_len = aid_len;
 	tmp.elf = elf;
 	tmp.lifecycle = a->p1 == 0x04 ? GP_LC_INSTALLED : GP_LC_SELECTABLE;
+	memcpy(tmp.privs, privs, privs_len);
 	*in = tmp;
 	return SW_OK;
 }
@@ -617,6 +624,36 @@ static uint16_t vc_install(struct vcard *vc, struct vc_chan *ch,
 	return sw;
 }
 
+/*
+ * DELETE of a key set: D2 01 KVN (GPCS 11.2.2.3; no D0: the whole key
+ * set).  The last key set stays: without it the card could never be
+ * managed again.
+ */
+static uint16_t vc_delete_key(struct vcard *vc, const struct vc_apdu *a,
+			      struct vc_out *out)
+{
+	struct gp_tlv t;
+	unsigned int i, left = 0;
+	int k;
+
+	if (gp_tlv_find(a->data, a->nc, 0xd2, &t) != 1 || t.len != 1 ||
+	    gp_tlv_find(a->data, a->nc, 0xd0, &t) == 1)
+		return SW_WRONG_DATA;
+	gp_tlv_find(a->data, a->nc, 0xd2, &t);
+	k = t.val[0] ? vc_keyset_index(vc, t.val[0]) : -1;
+	if (k < 0)
+		return SW_REF_NOT_FOUND;
+	for (i = 0; i < VC_KEYSETS; i++)
+		left += !!vc->st.keys[i].kvn;
+	if (left < 2)
+		return SW_COND_NOT_SATISFIED;
+	memset(&vc->st.keys[k], 0, sizeof(vc->st.keys[k]));
+	vc->st.keyseq[k] = 0;
+	out->buf[0] = 0x00;
+	out->len = 1;
+	return SW_OK;
+}
+
 /* 80 E4 00 P2 Lc 4F len AID: P2 00 the object, 80 with related objects */
 static uint16_t vc_delete(struct vcard *vc, const struct vc_apdu *a,
 			  struct vc_out *out)
@@ -626,6 +663,8 @@ static uint16_t vc_delete(struct vcard *vc, const struct vc_apdu *a,
 
 	if (a->p1 || (a->p2 != 0x00 && a->p2 != 0x80))
 		return SW_WRONG_P1P2;
+	if (a->apdu_case >= 3 && a->nc && a->data[0] == 0xd2)
+		return a->p2 ? SW_WRONG_P1P2 : vc_delete_key(vc, a, out);
 	if (a->apdu_case < 3 || gp_tlv_find(a->data, a->nc, 0x4f, &t) != 1 ||
 	    t.len < VC_AID_MIN || t.len > VC_AID_MAX)
 		return SW_WRONG_DATA;

@@ -115,6 +115,7 @@ uint16_t vc_get_data(struct vcard *vc, const struct vc_apdu *a,
 {
 	const struct vc_item *item;
 	unsigned int tag = (a->p1 << 8) | a->p2;
+	unsigned int i;
 
 	if (a->apdu_case > 2)
 		return SW_WRONG_LENGTH;
@@ -141,13 +142,15 @@ uint16_t vc_get_data(struct vcard *vc, const struct vc_apdu *a,
 		/* the sequence counter of the default (first) key set, as
 		 * its last INITIALIZE UPDATE used it: the next one uses the
 		 * next value (pseudo-random card challenge, Amendment D) */
-		if (!vc->st.keys[0].kvn)
+		for (i = 0; i < VC_KEYSETS && !vc->st.keys[i].kvn; i++)
+			;
+		if (i == VC_KEYSETS)
 			return SW_REF_NOT_FOUND;
 		out->buf[0] = 0xc1;
 		out->buf[1] = 3;
-		out->buf[2] = vc->st.keyseq[0] >> 16;
-		out->buf[3] = vc->st.keyseq[0] >> 8;
-		out->buf[4] = vc->st.keyseq[0];
+		out->buf[2] = vc->st.keyseq[i] >> 16;
+		out->buf[3] = vc->st.keyseq[i] >> 8;
+		out->buf[4] = vc->st.keyseq[i];
 		out->len = 5;
 		return SW_OK;
 	default:
