@@ -273,18 +273,32 @@ static uint16_t gp_sw(const uint8_t *rsp, size_t len)
 static void gp_drop(struct gp_host *h)
 {
 	memset(&h->scp, 0, sizeof(h->scp));
+	memset(&h->scp2, 0, sizeof(h->scp2));
 	h->secure = false;
 	h->dropped = true;
 }
 
+/* the session's security level, whichever protocol */
+static uint8_t gp_level(const struct gp_host *h)
+{
+	if (!h->secure)
+		return 0;
+	return h->scp02 ? h->scp2.level : h->scp.level;
+}
+
 size_t gp_data_room(const struct gp_host *h)
 {
+	if (h->secure && h->scp02)
+		return scp02_data_room(h->scp2.level);
 	return h->secure ? scp03_data_room(h->scp.level) : 255;
 }
 
 size_t gp_data_room_ext(const struct gp_host *h)
 {
 	size_t field = h->max_data > 255 ? h->max_data : 255;
+
+	if (h->secure && h->scp02)	/* short APDUs only */
+		return gp_data_room(h);
 
 	if (field > 65535)
 		field = 65535;
@@ -311,7 +325,7 @@ int gp_send(struct gp_host *h, const uint8_t *cmd, size_t len,
 {
 	uint8_t wrapped[SCP03_BLOCK + 65544], ins = len >= 2 ? cmd[1] : 0;
 	size_t n = 258, nc = len > 5 ? cmd[4] : 0;
-	uint8_t level = h->scp.level;
+	uint8_t level = gp_level(h);
 	int ret;
 
 	if (len < 4)
@@ -320,13 +334,16 @@ int gp_send(struct gp_host *h, const uint8_t *cmd, size_t len,
 		return gp_fail(h, -ENOTCONN, "APDU %02X %02X not sent: the secure channel session ended on an earlier error",
 			       cmd[0], ins);
 	if (h->secure) {
-		ret = scp03_wrap(&h->scp, cmd, len, h->channel, wrapped, &len);
+		if (h->scp02)
+			ret = scp02_wrap(&h->scp2, cmd, len, wrapped, &len);
+		else
+			ret = scp03_wrap(&h->scp, cmd, len, h->channel,
+					 wrapped, &len);
 		if (ret)
 			gp_drop(h);
 		if (ret == -EMSGSIZE)
 			return gp_fail(h, ret, "APDU %02X %02X too long: %zu data bytes, at most %zu fit a protected short APDU at security level %02X; secure channel session closed",
-				       cmd[0], ins, nc,
-				       scp03_data_room(level), level);
+				       cmd[0], ins, nc, gp_data_room(h), level);
 		if (ret)
 			return gp_fail(h, ret, "cannot protect APDU %02X %02X (%s); secure channel session closed",
 				       cmd[0], ins, strerror(-ret));
@@ -345,7 +362,7 @@ int gp_send(struct gp_host *h, const uint8_t *cmd, size_t len,
 			       cmd[0], ins,
 			       h->dropped ? "; secure channel session closed" : "");
 	}
-	if (h->secure) {
+	if (h->secure && !h->scp02) {
 		ret = scp03_unwrap(&h->scp, rsp, &n);
 		if (ret) {
 			gp_drop(h);
@@ -418,6 +435,46 @@ int gp_kdf3(const struct gp_keyset *master, const uint8_t kdd[10],
 	return 0;
 }
 
+/* The card answered INITIALIZE UPDATE for SCP02: the rest of the open. */
+static int gp_open_scp02(struct gp_host *h, const struct gp_keyset *ks,
+			 uint8_t level, const uint8_t chal[8],
+			 const uint8_t *rsp, size_t n)
+{
+	uint8_t cmd[32], ans[300];
+	size_t len;
+	int ret;
+
+	if (ks->kvn && rsp[10] != ks->kvn)
+		return gp_fail(h, -EKEYREJECTED, "card answered with key version %02X, not %02X",
+			       rsp[10], ks->kvn);
+	if (h->diversify)
+		return gp_fail(h, -EOPNOTSUPP, "the card speaks SCP02: KDF3 diversification is for SCP03 keys");
+	ret = scp02_host_begin(&h->scp2, ks, chal, rsp, n);
+	if (ret == -EINVAL)
+		return gp_fail(h, ret, "the card speaks SCP02: its keys are 16-byte 3DES keys, not %zu bytes",
+			       ks->len);
+	if (ret == -EBADMSG)
+		return gp_fail(h, ret, "card cryptogram does not verify: wrong keys for key version %02X (SCP02)",
+			       rsp[10]);
+	if (ret)
+		return gp_fail(h, ret, "SCP02 key derivation failed");
+	ret = scp02_ext_auth(&h->scp2, level, cmd, &len);
+	if (ret) {
+		memset(&h->scp2, 0, sizeof(h->scp2));
+		return gp_fail(h, ret, "security level %02X: SCP02 here offers 01 and 03",
+			       level);
+	}
+	n = sizeof(ans);
+	ret = gp_cmd(h, "EXTERNAL AUTHENTICATE (SCP02)", cmd, len, ans, &n);
+	if (ret) {
+		memset(&h->scp2, 0, sizeof(h->scp2));
+		return ret;
+	}
+	h->scp02 = true;
+	h->secure = true;
+	return 0;
+}
+
 int gp_open_sd(struct gp_host *h, const struct gp_keyset *ks, uint8_t level,
 	       const uint8_t *sd_aid, size_t sd_aid_len)
 {
@@ -429,6 +486,8 @@ int gp_open_sd(struct gp_host *h, const struct gp_keyset *ks, uint8_t level,
 
 	/* INITIALIZE UPDATE ends whatever session the card had here */
 	memset(&h->scp, 0, sizeof(h->scp));
+	memset(&h->scp2, 0, sizeof(h->scp2));
+	h->scp02 = false;
 	h->secure = false;
 	h->dropped = false;
 	gp_hex(aid, sizeof(aid), sd_aid, sd_aid_len);
@@ -447,6 +506,8 @@ int gp_open_sd(struct gp_host *h, const struct gp_keyset *ks, uint8_t level,
 			       ks->kvn);
 	if (ret)
 		return ret;
+	if (n == SCP02_IU_RSP && rsp[11] == 0x02)
+		return gp_open_scp02(h, ks, level, chal, rsp, n);
 	if (h->diversify == GP_DIV_KDF3 && n >= 10) {
 		ret = gp_kdf3(ks, rsp, &div);
 		if (ret)
@@ -841,7 +902,7 @@ int gp_install_ex(struct gp_host *h, uint8_t p1, const uint8_t *elf,
 	if (want > room)
 		return gp_fail(h, -EMSGSIZE, "%s too long: %zu data bytes with %zu bytes of parameters, at most %zu fit one APDU at security level %02X",
 			       what, want, params_len, room,
-			       h->secure ? h->scp.level : 0);
+			       gp_level(h));
 	if (privs_len != 1 && privs_len != 3)
 		return gp_fail(h, -EINVAL, "%s: privileges are 1 or 3 bytes",
 			       what);
@@ -962,7 +1023,7 @@ int gp_put_key(struct gp_host *h, uint8_t old, const struct gp_keyset *ks)
 	size_t blen = (ks->len + SCP03_BLOCK - 1) / SCP03_BLOCK * SCP03_BLOCK;
 
 	if (!h->secure || !h->scp.authenticated)
-		return gp_fail(h, -ENOTCONN, "PUT KEY needs a secure channel");
+		return gp_fail(h, -ENOTCONN, "PUT KEY needs an SCP03 secure channel");
 	if (ks->len != 16 && ks->len != 24 && ks->len != 32)
 		return gp_fail(h, -EINVAL, "new keys of %zu bytes: AES keys are 16, 24 or 32",
 			       ks->len);

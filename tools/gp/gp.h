@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "scp02.h"
 #include "scp03.h"
 
 #define GP_AID_MIN		5
@@ -99,6 +100,10 @@ struct gp_host {
 	void *ctx;
 	unsigned int channel;
 	struct scp03 scp;
+	/* an SCP02 card (its INITIALIZE UPDATE answer says 02): scp2 is
+	 * the session, scp02 set; levels 01 and 03, no PUT KEY */
+	struct scp02 scp2;
+	bool scp02;
 	bool secure;
 	/* the session ended on an error (protection, transport, the card's
 	 * 6982): nothing more is sent, protected or not, until gp_open() */

@@ -665,6 +665,60 @@ static void test_kdf3(void)
 	expect_int("KDF3 keeps the key version", out.kvn, 0x30);
 }
 
+/*
+ * SCP02, host side, against pySim's SCP02_Test and SCP02_Auth_Test
+ * (tests/unittests/test_globalplatform.py): 3DES keys 10 01 02.. (ENC),
+ * 10 11 02.. (MAC), 10 21 02.. (DEK); one session, level 01, C-MAC with
+ * ICV encryption over four APDU cases.
+ */
+static void test_scp02(void)
+{
+	static const char *const wrapped[4] = {
+		"84F220020814DB34FA4341DCA8",
+		"84CA00660855ED7C5FF069512B00",
+		"84F22002124F0212345C054F9F70C58FC1B380C4228AF8",
+		"84F280020A4F003B95F09317DE6A4E00",
+	};
+	static const char *const plain[4] = {
+		"80F22002", "80ca006600", "80F220020a4f0212345c054f9f70c5",
+		"80f28002024f0000",
+	};
+	uint8_t chal[8], rsp[32], apdu[64], out[64], want[64];
+	struct gp_keyset ks;
+	struct scp02 s;
+	size_t n, len, wn;
+	char name[48];
+	int i;
+
+	memset(&ks, 0, sizeof(ks));
+	ks.len = 16;
+	unhex("100102030405060708090a0b0c0d0e0f", ks.enc);
+	unhex("101102030405060708090a0b0c0d0e0f", ks.mac);
+	unhex("102102030405060708090a0b0c0d0e0f", ks.dek);
+	unhex("40A62C37FA6304F8", chal);
+	n = unhex("00000000000000000000700200016B4524ABEE7CF32EA3838BC148F3",
+		  rsp);
+	rsp[27] ^= 0xff;
+	expect_int("SCP02: a wrong card cryptogram",
+		   scp02_host_begin(&s, &ks, chal, rsp, n), -EBADMSG);
+	rsp[27] ^= 0xff;
+	expect_int("SCP02: card cryptogram", scp02_host_begin(&s, &ks, chal,
+							      rsp, n), 0);
+	expect_int("SCP02: EXTERNAL AUTHENTICATE",
+		   scp02_ext_auth(&s, 0x01, out, &len), 0);
+	wn = unhex("8482010010BA6961667737C5BCEBECE14C7D6A4376", want);
+	expect_int("SCP02: EXTERNAL AUTHENTICATE is pySim's",
+		   len != wn || memcmp(out, want, wn), 0);
+	for (i = 0; i < 4; i++) {
+		n = unhex(plain[i], apdu);
+		wn = unhex(wrapped[i], want);
+		snprintf(name, sizeof(name), "SCP02: case %d is pySim's", i + 1);
+		expect_int(name, scp02_wrap(&s, apdu, n, out, &len) ||
+			   len != wn || memcmp(out, want, wn), 0);
+	}
+	expect_int("SCP02: room at 03", scp02_data_room(0x03), 239);
+}
+
 int main(void)
 {
 	size_t i;
@@ -680,6 +734,7 @@ int main(void)
 	test_channel_mac();
 	test_extended_wrap();
 	test_kdf3();
+	test_scp02();
 	printf("test-scp03: %d checks, %d failed\n", checks, failures);
 	return failures ? 1 : 0;
 }
