@@ -236,15 +236,35 @@ TEST_F(scp, bare_command_refused)
 				   get_status, sizeof(get_status)));
 }
 
-TEST_F(scp, wrong_channel_mac_refused)
+/*
+ * Amendment D 6.2.4: the C-MAC covers the class byte with the logical
+ * channel number zero, so a command protected with "channel 0" in mind is
+ * the same command on the session's channel, and the card takes it.
+ */
+TEST_F(scp, channel_number_not_in_mac)
 {
-	struct gp_host other = self->h;
 	uint8_t w[64];
 	size_t wn;
 
-	/* a command protected for another channel: its CLA is in the MAC */
-	ASSERT_EQ(0, isd_channel(self->fd, &other));
 	ASSERT_EQ(0, scp03_wrap(&self->h.scp, get_status, sizeof(get_status),
+				0, w, &wn));
+	EXPECT_EQ(0x9000, send_raw(_metadata, self->fd, self->h.channel, w,
+				   wn));
+}
+
+/* What keeps channels apart is their sessions: another one's command is
+ * refused, and ends the session it was sent into. */
+TEST_F(scp, other_sessions_command_refused)
+{
+	struct gp_host other = self->h;
+	struct gp_keyset ks;
+	uint8_t w[64];
+	size_t wn;
+
+	ASSERT_EQ(0, isd_channel(self->fd, &other));
+	default_keys(&ks);
+	ASSERT_EQ(0, gp_open(&other, &ks, 0x03)) TH_LOG("%s", other.err);
+	ASSERT_EQ(0, scp03_wrap(&other.scp, get_status, sizeof(get_status),
 				other.channel, w, &wn));
 	EXPECT_EQ(0x6982, send_raw(_metadata, self->fd, self->h.channel, w,
 				   wn));

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/evp.h>
@@ -81,8 +82,13 @@ size_t gp_tlv_put(uint8_t *out, unsigned int tag, const uint8_t *val,
 	} else if (len < 0x100) {
 		out[n++] = 0x81;
 		out[n++] = len;
-	} else {
+	} else if (len < 0x10000) {
 		out[n++] = 0x82;
+		out[n++] = len >> 8;
+		out[n++] = len;
+	} else {
+		out[n++] = 0x83;
+		out[n++] = len >> 16;
 		out[n++] = len >> 8;
 		out[n++] = len;
 	}
@@ -102,7 +108,7 @@ int gp_lf_parse(const uint8_t *buf, size_t len, struct gp_loadfile *lf,
 	memset(lf, 0, sizeof(*lf));
 	*why = "malformed BER-TLV";
 	if (len > GP_LF_MAX) {
-		*why = "larger than 32768 bytes";
+		*why = "larger than 262144 bytes";
 		return -EBADMSG;
 	}
 	while ((ret = gp_tlv_next(buf, len, &off, &t)) > 0) {
@@ -221,6 +227,7 @@ const char *gp_lc_str(bool app, uint8_t lc)
 		case GP_LC_CARD_INITIALIZED: return "INITIALIZED";
 		case GP_LC_CARD_SECURED: return "SECURED";
 		case GP_LC_CARD_LOCKED: return "CARD_LOCKED";
+		case GP_LC_CARD_TERMINATED: return "TERMINATED";
 		}
 		return "?";
 	}
@@ -266,21 +273,59 @@ static uint16_t gp_sw(const uint8_t *rsp, size_t len)
 static void gp_drop(struct gp_host *h)
 {
 	memset(&h->scp, 0, sizeof(h->scp));
+	memset(&h->scp2, 0, sizeof(h->scp2));
 	h->secure = false;
 	h->dropped = true;
 }
 
+/* the session's security level, whichever protocol */
+static uint8_t gp_level(const struct gp_host *h)
+{
+	if (!h->secure)
+		return 0;
+	return h->scp02 ? h->scp2.level : h->scp.level;
+}
+
 size_t gp_data_room(const struct gp_host *h)
 {
+	if (h->secure && h->scp02)
+		return scp02_data_room(h->scp2.level);
 	return h->secure ? scp03_data_room(h->scp.level) : 255;
+}
+
+size_t gp_data_room_ext(const struct gp_host *h)
+{
+	size_t field = h->max_data > 255 ? h->max_data : 255;
+
+	if (h->secure && h->scp02)	/* short APDUs only */
+		return gp_data_room(h);
+
+	if (field > 65535)
+		field = 65535;
+	return h->secure ? scp03_data_room_field(h->scp.level, field) : field;
+}
+
+size_t gp_fci_max_data(const uint8_t *fci, size_t len)
+{
+	struct gp_tlv t, a5, m;
+	size_t v = 0, i;
+
+	if (gp_tlv_find(fci, len, 0x6f, &t) != 1 ||
+	    gp_tlv_find(t.val, t.len, 0xa5, &a5) != 1 ||
+	    gp_tlv_find(a5.val, a5.len, 0x9f65, &m) != 1 || !m.len ||
+	    m.len > 4)
+		return 255;
+	for (i = 0; i < m.len; i++)
+		v = (v << 8) | m.val[i];
+	return v;
 }
 
 int gp_send(struct gp_host *h, const uint8_t *cmd, size_t len,
 	    uint8_t *rsp, size_t *rsp_len)
 {
-	uint8_t wrapped[300], ins = len >= 2 ? cmd[1] : 0;
+	uint8_t wrapped[SCP03_BLOCK + 65544], ins = len >= 2 ? cmd[1] : 0;
 	size_t n = 258, nc = len > 5 ? cmd[4] : 0;
-	uint8_t level = h->scp.level;
+	uint8_t level = gp_level(h);
 	int ret;
 
 	if (len < 4)
@@ -289,13 +334,16 @@ int gp_send(struct gp_host *h, const uint8_t *cmd, size_t len,
 		return gp_fail(h, -ENOTCONN, "APDU %02X %02X not sent: the secure channel session ended on an earlier error",
 			       cmd[0], ins);
 	if (h->secure) {
-		ret = scp03_wrap(&h->scp, cmd, len, h->channel, wrapped, &len);
+		if (h->scp02)
+			ret = scp02_wrap(&h->scp2, cmd, len, wrapped, &len);
+		else
+			ret = scp03_wrap(&h->scp, cmd, len, h->channel,
+					 wrapped, &len);
 		if (ret)
 			gp_drop(h);
 		if (ret == -EMSGSIZE)
 			return gp_fail(h, ret, "APDU %02X %02X too long: %zu data bytes, at most %zu fit a protected short APDU at security level %02X; secure channel session closed",
-				       cmd[0], ins, nc,
-				       scp03_data_room(level), level);
+				       cmd[0], ins, nc, gp_data_room(h), level);
 		if (ret)
 			return gp_fail(h, ret, "cannot protect APDU %02X %02X (%s); secure channel session closed",
 				       cmd[0], ins, strerror(-ret));
@@ -314,7 +362,7 @@ int gp_send(struct gp_host *h, const uint8_t *cmd, size_t len,
 			       cmd[0], ins,
 			       h->dropped ? "; secure channel session closed" : "");
 	}
-	if (h->secure) {
+	if (h->secure && !h->scp02) {
 		ret = scp03_unwrap(&h->scp, rsp, &n);
 		if (ret) {
 			gp_drop(h);
@@ -353,9 +401,84 @@ static int gp_cmd(struct gp_host *h, const char *what, const uint8_t *cmd,
 	return 0;
 }
 
+int gp_kdf3(const struct gp_keyset *master, const uint8_t kdd[10],
+	    struct gp_keyset *out)
+{
+	const uint8_t *in[3] = { master->enc, master->mac, master->dek };
+	uint8_t msg[1 + 5 + 10], mac[SCP03_BLOCK];
+	uint8_t *keys[3];
+	size_t done, n;
+	unsigned int k;
+	int ret;
+
+	if (master->len != 16 && master->len != 24 && master->len != 32)
+		return -EINVAL;
+	*out = *master;
+	keys[0] = out->enc;
+	keys[1] = out->mac;
+	keys[2] = out->dek;
+	for (k = 0; k < 3; k++) {
+		memset(msg, 0, sizeof(msg));
+		msg[4] = k + 1;
+		memcpy(msg + 6, kdd, 10);
+		for (done = 0, msg[0] = 1; done < master->len; msg[0]++) {
+			ret = gp_aes_cmac(in[k], master->len, msg, sizeof(msg),
+					  mac);
+			if (ret)
+				return ret;
+			n = master->len - done < SCP03_BLOCK ?
+			    master->len - done : SCP03_BLOCK;
+			memcpy(keys[k] + done, mac, n);
+			done += n;
+		}
+	}
+	return 0;
+}
+
+/* The card answered INITIALIZE UPDATE for SCP02: the rest of the open. */
+static int gp_open_scp02(struct gp_host *h, const struct gp_keyset *ks,
+			 uint8_t level, const uint8_t chal[8],
+			 const uint8_t *rsp, size_t n)
+{
+	uint8_t cmd[32], ans[300];
+	size_t len;
+	int ret;
+
+	if (ks->kvn && rsp[10] != ks->kvn)
+		return gp_fail(h, -EKEYREJECTED, "card answered with key version %02X, not %02X",
+			       rsp[10], ks->kvn);
+	if (h->diversify)
+		return gp_fail(h, -EOPNOTSUPP, "the card speaks SCP02: KDF3 diversification is for SCP03 keys");
+	ret = scp02_host_begin(&h->scp2, ks, chal, rsp, n);
+	if (ret == -EINVAL)
+		return gp_fail(h, ret, "the card speaks SCP02: its keys are 16-byte 3DES keys, not %zu bytes",
+			       ks->len);
+	if (ret == -EBADMSG)
+		return gp_fail(h, ret, "card cryptogram does not verify: wrong keys for key version %02X (SCP02)",
+			       rsp[10]);
+	if (ret)
+		return gp_fail(h, ret, "SCP02 key derivation failed");
+	ret = scp02_ext_auth(&h->scp2, level, cmd, &len);
+	if (ret) {
+		memset(&h->scp2, 0, sizeof(h->scp2));
+		return gp_fail(h, ret, "security level %02X: SCP02 here offers 01 and 03",
+			       level);
+	}
+	n = sizeof(ans);
+	ret = gp_cmd(h, "EXTERNAL AUTHENTICATE (SCP02)", cmd, len, ans, &n);
+	if (ret) {
+		memset(&h->scp2, 0, sizeof(h->scp2));
+		return ret;
+	}
+	h->scp02 = true;
+	h->secure = true;
+	return 0;
+}
+
 int gp_open_sd(struct gp_host *h, const struct gp_keyset *ks, uint8_t level,
 	       const uint8_t *sd_aid, size_t sd_aid_len)
 {
+	struct gp_keyset div;
 	uint8_t cmd[32], rsp[300], chal[SCP03_CHALLENGE];
 	size_t n = sizeof(rsp), len;
 	char aid[40] = "";
@@ -363,6 +486,8 @@ int gp_open_sd(struct gp_host *h, const struct gp_keyset *ks, uint8_t level,
 
 	/* INITIALIZE UPDATE ends whatever session the card had here */
 	memset(&h->scp, 0, sizeof(h->scp));
+	memset(&h->scp2, 0, sizeof(h->scp2));
+	h->scp02 = false;
 	h->secure = false;
 	h->dropped = false;
 	gp_hex(aid, sizeof(aid), sd_aid, sd_aid_len);
@@ -381,6 +506,14 @@ int gp_open_sd(struct gp_host *h, const struct gp_keyset *ks, uint8_t level,
 			       ks->kvn);
 	if (ret)
 		return ret;
+	if (n == SCP02_IU_RSP && rsp[11] == 0x02)
+		return gp_open_scp02(h, ks, level, chal, rsp, n);
+	if (h->diversify == GP_DIV_KDF3 && n >= 10) {
+		ret = gp_kdf3(ks, rsp, &div);
+		if (ret)
+			return gp_fail(h, ret, "KDF3 diversification of the keys failed");
+		ks = &div;
+	}
 	ret = scp03_host_begin(&h->scp, ks, chal, rsp, n, sd_aid, sd_aid_len);
 	switch (ret) {
 	case 0:
@@ -605,49 +738,90 @@ int gp_apdu_install_load(const uint8_t *lf, size_t lf_len, uint8_t *out,
 int gp_load(struct gp_host *h, const uint8_t *lf, size_t lf_len,
 	    size_t block)
 {
-	uint8_t cmd[300], rsp[300], blob[GP_LF_MAX + 8];
-	size_t n, off, blob_len, max, take;
+	size_t n, off, blob_len, max, take, hdr, blocks;
+	uint8_t *cmd = NULL, *blob = NULL, rsp[300];
 	struct gp_loadfile info;
 	unsigned int nr = 0;
 	char aid[40] = "", what[48];
 	const char *why;
+	bool ext;
 	int ret;
 
 	if (gp_lf_parse(lf, lf_len, &info, &why))
 		return gp_fail(h, -EINVAL, "not a secel load file: %s", why);
 	gp_hex(aid, sizeof(aid), info.aid, info.aid_len);
-	if (gp_apdu_install_load(lf, lf_len, cmd, &n))
-		return gp_fail(h, -EIO, "SHA-256 of the load file failed");
+
+	/*
+	 * The blocks: at most 256 (P2 numbers them from 00), each the
+	 * largest the secure channel leaves room for in one APDU, extended
+	 * when the card's 9F65 allows it.  A load file that does not fit is
+	 * refused here, before the card has seen anything of it.
+	 */
+	max = gp_data_room_ext(h);
+	if (!block || block > max)
+		block = max;
+	ext = block > gp_data_room(h);
+	/* C4 and its length octets */
+	blob_len = lf_len + (lf_len < 0x80 ? 2 : lf_len < 0x100 ? 3 :
+			     lf_len < 0x10000 ? 4 : 5);
+	blocks = (blob_len + block - 1) / block;
+	if (blocks > 256)
+		return gp_fail(h, -EFBIG, "load file %s of %zu bytes needs %zu LOAD blocks of %zu bytes, at most 256 go (%s); nothing sent",
+			       aid, lf_len, blocks, block,
+			       h->max_data > 255 ?
+			       "the card's 9F65 limits the block" :
+			       "the card's FCI offers no extended-length APDUs (9F65)");
+	blob = malloc(blob_len);
+	cmd = malloc(9 + block);
+	if (!blob || !cmd) {
+		ret = gp_fail(h, -ENOMEM, "load file %s: out of memory", aid);
+		goto out;
+	}
+	blob_len = gp_tlv_put(blob, 0xc4, lf, lf_len);
+
+	if (gp_apdu_install_load(lf, lf_len, cmd, &n)) {
+		ret = gp_fail(h, -EIO, "SHA-256 of the load file failed");
+		goto out;
+	}
 	take = sizeof(rsp);
 	snprintf(what, sizeof(what), "INSTALL [for load] %s", aid);
 	ret = gp_cmd(h, what, cmd, n, rsp, &take);
 	if (ret)
-		return ret;
+		goto out;
 
 	/* LOAD: C4 and the load file, in blocks numbered from 0 */
-	blob_len = gp_tlv_put(blob, 0xc4, lf, lf_len);
-	max = gp_data_room(h);
-	if (!block || block > max)
-		block = max;
 	for (off = 0; off < blob_len; off += take, nr++) {
-		if (nr > 255)
-			return gp_fail(h, -EFBIG, "load file needs more than 256 LOAD blocks of %zu bytes",
-				       block);
 		take = blob_len - off < block ? blob_len - off : block;
 		cmd[0] = 0x80;
 		cmd[1] = 0xe8;
 		cmd[2] = off + take == blob_len ? 0x80 : 0x00;
 		cmd[3] = nr;
-		cmd[4] = take;
-		memcpy(cmd + 5, blob + off, take);
-		cmd[5 + take] = 0x00;
-		n = sizeof(rsp);
+		if (ext) {
+			cmd[4] = 0x00;
+			cmd[5] = take >> 8;
+			cmd[6] = take & 0xff;
+			hdr = 7;
+		} else {
+			cmd[4] = take;
+			hdr = 5;
+		}
+		memcpy(cmd + hdr, blob + off, take);
+		n = hdr + take;
+		cmd[n++] = 0x00;
+		if (ext)
+			cmd[n++] = 0x00;
+		take = sizeof(rsp);
 		snprintf(what, sizeof(what), "LOAD block %u of %s", nr, aid);
-		ret = gp_cmd(h, what, cmd, 6 + take, rsp, &n);
+		ret = gp_cmd(h, what, cmd, n, rsp, &take);
 		if (ret)
-			return ret;
+			goto out;
+		take = n - hdr - 1 - ext;
 	}
-	return 0;
+	ret = 0;
+out:
+	free(cmd);
+	free(blob);
+	return ret;
 }
 
 /* C9 and its length octets around @params_len bytes */
@@ -699,7 +873,18 @@ int gp_install(struct gp_host *h, const uint8_t *elf, size_t elf_len,
 	       const uint8_t *app, size_t app_len,
 	       const uint8_t *params, size_t params_len)
 {
-	uint8_t cmd[300], rsp[300];
+	static const uint8_t none[1];
+
+	return gp_install_ex(h, 0x0c, elf, elf_len, module, module_len, app,
+			     app_len, none, 1, params, params_len);
+}
+
+int gp_install_ex(struct gp_host *h, uint8_t p1, const uint8_t *elf,
+		  size_t elf_len, const uint8_t *module, size_t module_len,
+		  const uint8_t *app, size_t app_len, const uint8_t *privs,
+		  size_t privs_len, const uint8_t *params, size_t params_len)
+{
+	uint8_t cmd[300], rsp[300], tlv[260];
 	size_t n, tlen, want, room = gp_data_room(h);
 	char aid[40] = "", what[64];
 
@@ -717,11 +902,30 @@ int gp_install(struct gp_host *h, const uint8_t *elf, size_t elf_len,
 	if (want > room)
 		return gp_fail(h, -EMSGSIZE, "%s too long: %zu data bytes with %zu bytes of parameters, at most %zu fit one APDU at security level %02X",
 			       what, want, params_len, room,
-			       h->secure ? h->scp.level : 0);
-	if (gp_apdu_install(elf, elf_len, module, module_len, app, app_len,
-			    params, params_len, cmd, &n))
-		return gp_fail(h, -EINVAL, "%s: an AID longer than 16 bytes",
+			       gp_level(h));
+	if (privs_len != 1 && privs_len != 3)
+		return gp_fail(h, -EINVAL, "%s: privileges are 1 or 3 bytes",
 			       what);
+	if (p1 != 0x04 && p1 != 0x0c)
+		return gp_fail(h, -EINVAL, "%s: P1 %02X", what, p1);
+	if (want + privs_len - 1 > room)
+		return gp_fail(h, -EMSGSIZE, "%s too long with %zu bytes of privileges",
+			       what, privs_len);
+	/* load file, module, application, privileges, C9 params, token */
+	n = 5;
+	n += gp_lv(cmd + n, elf, elf_len);
+	n += gp_lv(cmd + n, module, module_len);
+	n += gp_lv(cmd + n, app, app_len);
+	n += gp_lv(cmd + n, privs, privs_len);
+	tlen = gp_tlv_put(tlv, 0xc9, params, params_len);
+	n += gp_lv(cmd + n, tlv, tlen);
+	n += gp_lv(cmd + n, NULL, 0);
+	cmd[0] = 0x80;
+	cmd[1] = 0xe6;
+	cmd[2] = p1;
+	cmd[3] = 0x00;
+	cmd[4] = n - 5;
+	cmd[n++] = 0x00;
 	tlen = sizeof(rsp);
 	/* the answer: nothing, or 00 (GP 11.5.3); neither is looked at */
 	return gp_cmd(h, what, cmd, n, rsp, &tlen);
@@ -743,6 +947,30 @@ int gp_apdu_delete(const uint8_t *aid, size_t len, bool related,
 	out[n++] = 0x00;
 	*out_len = n;
 	return 0;
+}
+
+int gp_set_card_status(struct gp_host *h, uint8_t lc)
+{
+	uint8_t cmd[4] = { 0x80, 0xf0, 0x80, lc }, rsp[300];
+	size_t n = sizeof(rsp);
+	char what[48];
+
+	snprintf(what, sizeof(what), "SET STATUS card %s (%02X)",
+		 gp_lc_str(false, lc), lc);
+	return gp_cmd(h, what, cmd, sizeof(cmd), rsp, &n);
+}
+
+int gp_delete_key(struct gp_host *h, uint8_t kvn)
+{
+	uint8_t cmd[9] = { 0x80, 0xe4, 0x00, 0x00, 0x03, 0xd2, 0x01, kvn,
+			   0x00 }, rsp[300];
+	size_t n = sizeof(rsp);
+	char what[48];
+
+	if (!kvn || kvn > 0x7f)
+		return gp_fail(h, -EINVAL, "key version %02X out of 01..7F", kvn);
+	snprintf(what, sizeof(what), "DELETE key version %02X", kvn);
+	return gp_cmd(h, what, cmd, sizeof(cmd), rsp, &n);
 }
 
 int gp_delete(struct gp_host *h, const uint8_t *aid, size_t len,
@@ -770,12 +998,14 @@ int gp_set_lock(struct gp_host *h, const uint8_t *aid, size_t len,
 	if (len < GP_AID_MIN || len > GP_AID_MAX)
 		return gp_fail(h, -EINVAL, "AID must be 5 to 16 bytes");
 	gp_hex(hex, sizeof(hex), aid, len);
+	/* GPCS 11.10.2.3: the AID plain in the data field, no 4F */
 	cmd[0] = 0x80;
 	cmd[1] = 0xf0;
 	cmd[2] = 0x40;
 	cmd[3] = lock ? 0x80 : 0x00;
-	cmd[4] = 2 + len;
-	n = 5 + gp_tlv_put(cmd + 5, 0x4f, aid, len);
+	cmd[4] = len;
+	memcpy(cmd + 5, aid, len);
+	n = 5 + len;
 	snprintf(what, sizeof(what), "SET STATUS %s %s",
 		 lock ? "lock" : "unlock", hex);
 	len = sizeof(rsp);
@@ -789,25 +1019,36 @@ int gp_put_key(struct gp_host *h, uint8_t old, const struct gp_keyset *ks)
 	size_t n = 6, i, rn = sizeof(rsp);
 	int ret;
 
+	uint8_t clear[SCP03_KEY_MAX];
+	size_t blen = (ks->len + SCP03_BLOCK - 1) / SCP03_BLOCK * SCP03_BLOCK;
+
 	if (!h->secure || !h->scp.authenticated)
-		return gp_fail(h, -ENOTCONN, "PUT KEY needs a secure channel");
-	if (ks->len != h->scp.klen)
-		return gp_fail(h, -EINVAL, "new keys must be as long as the DEK (%zu bytes)",
-			       h->scp.klen);
+		return gp_fail(h, -ENOTCONN, "PUT KEY needs an SCP03 secure channel");
+	if (ks->len != 16 && ks->len != 24 && ks->len != 32)
+		return gp_fail(h, -EINVAL, "new keys of %zu bytes: AES keys are 16, 24 or 32",
+			       ks->len);
 	if (!ks->kvn || ks->kvn > 0x7f)
 		return gp_fail(h, -EINVAL, "key version %02X out of 01..7F",
 			       ks->kvn);
 	cmd[5] = ks->kvn;
 	for (i = 0; i < 3; i++) {
-		cmd[n++] = 0x88;		/* AES */
-		cmd[n++] = 1 + ks->len;
+		/*
+		 * Amendment D 7.2.3, table 7-10: 88 (AES), length, the key's
+		 * length, the key encrypted under the DEK in whole blocks
+		 * (AES-192 padded with zeros to 32 bytes), 03 and the KCV.
+		 */
+		memset(clear, 0, sizeof(clear));
+		memcpy(clear, keys[i], ks->len);
+		cmd[n++] = 0x88;
+		cmd[n++] = 1 + blen;
 		cmd[n++] = ks->len;
-		ret = scp03_encrypt_key(&h->scp, keys[i], ks->len, cmd + n);
+		ret = scp03_encrypt_key(&h->scp, clear, blen, cmd + n);
+		memset(clear, 0, sizeof(clear));
 		if (!ret)
 			ret = gp_kcv(keys[i], ks->len, kcv[i]);
 		if (ret)
 			return gp_fail(h, ret, "cannot encrypt the new keys");
-		n += ks->len;
+		n += blen;
 		cmd[n++] = 3;
 		memcpy(cmd + n, kcv[i], 3);
 		n += 3;

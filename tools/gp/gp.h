@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "scp02.h"
 #include "scp03.h"
 
 #define GP_AID_MIN		5
@@ -33,6 +34,7 @@
 #define GP_LC_CARD_INITIALIZED	0x07
 #define GP_LC_CARD_SECURED	0x0f
 #define GP_LC_CARD_LOCKED	0x7f
+#define GP_LC_CARD_TERMINATED	0xff
 #define GP_LC_LOADED		0x01	/* executable load file */
 #define GP_LC_INSTALLED		0x03	/* application */
 #define GP_LC_SELECTABLE	0x07
@@ -69,7 +71,7 @@ size_t gp_tlv_put(uint8_t *out, unsigned int tag, const uint8_t *val,
  */
 #define GP_LF_FORMAT		0x01
 #define GP_LF_TYPE_MAX		32
-#define GP_LF_MAX		32768
+#define GP_LF_MAX		262144	/* 256 extended LOAD blocks of 1 KiB */
 
 struct gp_loadfile {
 	uint8_t aid[GP_AID_MAX];
@@ -98,12 +100,40 @@ struct gp_host {
 	void *ctx;
 	unsigned int channel;
 	struct scp03 scp;
+	/* an SCP02 card (its INITIALIZE UPDATE answer says 02): scp2 is
+	 * the session, scp02 set; levels 01 and 03, no PUT KEY */
+	struct scp02 scp2;
+	bool scp02;
 	bool secure;
 	/* the session ended on an error (protection, transport, the card's
 	 * 6982): nothing more is sent, protected or not, until gp_open() */
 	bool dropped;
+	/* the longest command data field the card takes (9F65 of the
+	 * security domain's FCI, see gp_fci_max_data()) when the transport
+	 * carries extended-length APDUs; 0 or up to 255: short APDUs only */
+	size_t max_data;
+	/* GP_DIV_*: the keys given to gp_open_sd() are master keys, the
+	 * card's are derived from them and its key diversification data */
+	int diversify;
 	char err[256];
 };
+
+#define GP_DIV_NONE		0
+#define GP_DIV_KDF3		1	/* SCP03 keys, GlobalPlatformPro's KDF3 */
+
+/*
+ * KDF3 diversification of AES keys (as GlobalPlatformPro names it): each
+ * key is NIST SP 800-108 counter mode with AES-CMAC under the master key,
+ * input counter || 00 00 00 k 00 || key diversification data (k: 1 ENC,
+ * 2 MAC, 3 DEK), as long as the master key.  @kdd: the first 10 bytes of
+ * the INITIALIZE UPDATE answer.
+ */
+int gp_kdf3(const struct gp_keyset *master, const uint8_t kdd[10],
+	    struct gp_keyset *out);
+
+/* 9F65 in a SELECT answer 6F { A5 { 9F65 } } (data, no SW): the value,
+ * or 255 when there is none. */
+size_t gp_fci_max_data(const uint8_t *fci, size_t len);
 
 /* One GET STATUS entry */
 struct gp_status {
@@ -141,6 +171,8 @@ int gp_open_sd(struct gp_host *h, const struct gp_keyset *ks, uint8_t level,
 int gp_open(struct gp_host *h, const struct gp_keyset *ks, uint8_t level);
 /* Command data bytes one APDU can carry: 255, less under a session. */
 size_t gp_data_room(const struct gp_host *h);
+/* The same with extended-length APDUs when @h->max_data allows them. */
+size_t gp_data_room_ext(const struct gp_host *h);
 int gp_get_status(struct gp_host *h, uint8_t p1, struct gp_status *st,
 		  size_t room, size_t *count);
 int gp_get_data(struct gp_host *h, unsigned int tag, uint8_t *out,
@@ -148,8 +180,10 @@ int gp_get_data(struct gp_host *h, unsigned int tag, uint8_t *out,
 /*
  * INSTALL [for load] and LOAD in blocks (gp_load), INSTALL [for install
  * and make selectable] of @module as @app with @params, the value of C9
- * (gp_install).  @block: LOAD block size (0: the largest that fits a
- * short APDU).  The card's answer to INSTALL may be empty or the one
+ * (gp_install).  @block: LOAD block size (0: the largest that fits one
+ * APDU, extended when @h->max_data allows it); a load file that needs
+ * more than 256 blocks is refused before INSTALL [for load] (-EFBIG).
+ * The card's answer to INSTALL may be empty or the one
  * byte 00 of GlobalPlatform 11.5.3; both are taken.  An INSTALL that
  * would not fit one APDU under the session is refused before anything is
  * sent (-EMSGSIZE): gp_install_data_len() tells beforehand.
@@ -164,6 +198,17 @@ int gp_install(struct gp_host *h, const uint8_t *elf, size_t elf_len,
 	       const uint8_t *params, size_t params_len);
 int gp_delete(struct gp_host *h, const uint8_t *aid, size_t len,
 	      bool related);
+/* INSTALL with @p1 04 ([for install]) or 0C (and make selectable) and
+ * @privs (1 or 3 bytes, GPCS table 11-7; 04 in the first: default
+ * selected). */
+int gp_install_ex(struct gp_host *h, uint8_t p1, const uint8_t *elf,
+		  size_t elf_len, const uint8_t *module, size_t module_len,
+		  const uint8_t *app, size_t app_len, const uint8_t *privs,
+		  size_t privs_len, const uint8_t *params, size_t params_len);
+/* SET STATUS of the card (P1 80): 7F lock, 0F unlock, FF terminate. */
+int gp_set_card_status(struct gp_host *h, uint8_t lc);
+/* DELETE of key version @kvn (D2, GPCS 11.2.2.3). */
+int gp_delete_key(struct gp_host *h, uint8_t kvn);
 
 /*
  * The same commands built, not sent, for a host that batches them (a

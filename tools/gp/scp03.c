@@ -174,6 +174,20 @@ static uint8_t gp_cla_no_sm(uint8_t cla)
 	return (cla & 0x40) ? (cla & ~0x20) : (cla & ~0x0c);
 }
 
+/*
+ * The class byte a C-MAC covers (Amendment D 6.2.4): the one of the
+ * basic channel, with the secure-messaging indication, whatever channel
+ * the command came on.  A further interindustry class byte (channels
+ * 4-19) becomes the first interindustry one it stands for: b8 and the
+ * chaining bit kept, SM indication b3.
+ */
+static uint8_t gp_cla_mac(uint8_t cla)
+{
+	if (cla & 0x40)
+		return (cla & 0x80) | (cla & 0x10) | 0x04;
+	return (cla & ~0x03) | 0x04;
+}
+
 static int scp03_derive(struct scp03 *s, const struct gp_keyset *ks,
 			const uint8_t host_chal[SCP03_CHALLENGE],
 			const uint8_t card_chal[SCP03_CHALLENGE])
@@ -376,10 +390,12 @@ int scp03_ext_auth(struct scp03 *s, uint8_t level, unsigned int channel,
 
 	if (!scp03_level_ok(level))
 		return -EINVAL;
+	/* the channel must be one the class byte can code */
 	cla = gp_cla_channel(0x84, channel);
 	if (cla < 0)
 		return cla;
-	apdu[0] = cla;
+	/* Amendment D 6.2.4: MAC over the class byte of channel 0 */
+	apdu[0] = 0x84;
 	apdu[1] = 0x82;
 	apdu[2] = level;
 	apdu[3] = 0x00;
@@ -392,7 +408,6 @@ int scp03_ext_auth(struct scp03 *s, uint8_t level, unsigned int channel,
 	if (ret)
 		return ret;
 	memcpy(apdu + 5 + SCP03_CRYPTOGRAM, mac, SCP03_MAC);
-	apdu[0] = 0x84;		/* the core puts the channel in */
 	*apdu_len = 5 + SCP03_CRYPTOGRAM + SCP03_MAC;
 	s->level = level;
 	s->enc_ctr = 0;
@@ -402,52 +417,82 @@ int scp03_ext_auth(struct scp03 *s, uint8_t level, unsigned int channel,
 
 size_t scp03_data_room(uint8_t level)
 {
-	if (level & GP_SL_CDEC)		/* padded to 240, and the MAC */
-		return 239;
+	return scp03_data_room_field(level, 255);
+}
+
+size_t scp03_data_room_field(uint8_t level, size_t field)
+{
+	if (field > 65535)
+		field = 65535;
+	if (field < SCP03_BLOCK + SCP03_MAC)
+		return 0;
+	if (level & GP_SL_CDEC)		/* whole blocks, one pad byte, MAC */
+		return (field - SCP03_MAC) / SCP03_BLOCK * SCP03_BLOCK - 1;
 	if (level & GP_SL_CMAC)
-		return 255 - SCP03_MAC;
-	return 255;
+		return field - SCP03_MAC;
+	return field;
 }
 
 int scp03_wrap(struct scp03 *s, const uint8_t *cmd, size_t len,
 	       unsigned int channel, uint8_t *out, size_t *out_len)
 {
-	uint8_t data[256 + SCP03_BLOCK], icv[SCP03_BLOCK], mac[SCP03_MAC];
-	size_t nc = 0, le_len = 0;
-	bool has_le = false;
-	uint8_t le = 0;
+	uint8_t data[65536 + SCP03_BLOCK];
+	uint8_t icv[SCP03_BLOCK], mac[SCP03_MAC], le[2];
+	size_t nc = 0, le_len = 0, hdr, body;
+	const uint8_t *in;
+	bool ext = false;
 	int cla = 0, ret;
 
 	if (!s->authenticated)
 		return -ENOTCONN;
 	if (len < 4 || (cmd[0] & 0x0c) || (cmd[0] & 0x40))
 		return -EINVAL;
+	/* ISO/IEC 7816-4 5.1: cases 1, 2S, 3S, 4S, 2E, 3E, 4E */
 	if (len == 5) {
-		has_le = true;
-		le = cmd[4];
-	} else if (len > 5) {
+		le[0] = cmd[4];
+		le_len = 1;
+	} else if (len == 7 && !cmd[4]) {
+		ext = true;
+		memcpy(le, cmd + 5, 2);
+		le_len = 2;
+	} else if (len > 5 && cmd[4]) {
 		nc = cmd[4];
-		if (!nc || (len != 5 + nc && len != 6 + nc))
+		if (len != 5 + nc && len != 6 + nc)
 			return -EINVAL;
 		if (len == 6 + nc) {
-			has_le = true;
-			le = cmd[len - 1];
+			le[0] = cmd[len - 1];
+			le_len = 1;
 		}
+	} else if (len > 7) {
+		ext = true;
+		nc = (cmd[5] << 8) | cmd[6];
+		if (!nc || (len != 7 + nc && len != 9 + nc))
+			return -EINVAL;
+		if (len == 9 + nc) {
+			memcpy(le, cmd + len - 2, 2);
+			le_len = 2;
+		}
+	} else if (len != 4) {
+		return -EINVAL;
 	}
+	in = cmd + (ext ? 7 : 5);
 	/*
 	 * Everything that can refuse the command comes before the counter
 	 * and the chaining value move: a refused command must leave the
 	 * session as it was, or every later command would be decrypted
 	 * with the wrong ICV by the card.
 	 */
-	if (nc > scp03_data_room(s->level))
+	if (nc > scp03_data_room_field(s->level, ext ? 65535 : 255))
 		return -EMSGSIZE;
 	if (s->level & GP_SL_CMAC) {
+		/* refuse a channel the class byte cannot code; the MAC itself
+		 * is computed with channel 0 (Amendment D 6.2.4) */
 		cla = gp_cla_channel(cmd[0] | 0x04, channel);
 		if (cla < 0)
 			return cla;
+		cla = cmd[0] | 0x04;
 	}
-	memcpy(data, cmd + 5, nc);
+	memcpy(data, in, nc);
 	/* the counter moves with every command, data or not */
 	s->enc_ctr++;
 	if ((s->level & GP_SL_CDEC) && nc) {
@@ -459,28 +504,34 @@ int scp03_wrap(struct scp03 *s, const uint8_t *cmd, size_t len,
 		if (ret)
 			return ret;
 	}
+	body = nc;
+	if (s->level & GP_SL_CMAC)
+		body += SCP03_MAC;
+	out[0] = (s->level & GP_SL_CMAC) ? cla : cmd[0];
+	memcpy(out + 1, cmd + 1, 3);
+	hdr = 4;
+	if (body && ext) {
+		out[4] = 0x00;
+		out[5] = body >> 8;
+		out[6] = body & 0xff;
+		hdr = 7;
+	} else if (body) {
+		out[4] = body;
+		hdr = 5;
+	}
+	memcpy(out + hdr, data, nc);
 	if (s->level & GP_SL_CMAC) {
-		out[0] = cla;
-		memcpy(out + 1, cmd + 1, 3);
-		out[4] = nc + SCP03_MAC;
-		memcpy(out + 5, data, nc);
-		ret = scp03_chain_mac(s, out, 5 + nc, mac);
+		ret = scp03_chain_mac(s, out, hdr + nc, mac);
 		if (ret)
 			return ret;
 		memcpy(s->rmcv, s->mcv, SCP03_BLOCK);
-		out[0] = cmd[0] | 0x04;
-		memcpy(out + 5 + nc, mac, SCP03_MAC);
-		nc += SCP03_MAC;
-	} else {
-		memcpy(out, cmd, 4);
-		out[4] = nc;
-		memcpy(out + 5, data, nc);
+		memcpy(out + hdr + nc, mac, SCP03_MAC);
 	}
-	if (has_le)
-		out[5 + nc] = le, le_len = 1;
-	*out_len = nc ? 5 + nc + le_len : 4 + le_len;
-	if (!nc && has_le)
-		out[4] = le;
+	/* Le as sent; an extended Le without data keeps its 00 */
+	if (le_len == 2 && !body)
+		out[hdr++] = 0x00;
+	memcpy(out + hdr + body, le, le_len);
+	*out_len = hdr + body + le_len;
 	return 0;
 }
 
@@ -585,7 +636,7 @@ int scp03_card_begin(struct scp03 *s, const struct gp_keyset *ks,
 int scp03_card_ext_auth(struct scp03 *s, const uint8_t *apdu, size_t len)
 {
 	uint8_t crypto[SCP03_CRYPTOGRAM], mac[SCP03_MAC];
-	uint8_t level;
+	uint8_t hdr[5 + SCP03_CRYPTOGRAM], level;
 	int ret;
 
 	if (len != 5 + SCP03_CRYPTOGRAM + SCP03_MAC || apdu[4] != 0x10 ||
@@ -604,7 +655,9 @@ int scp03_card_ext_auth(struct scp03 *s, const uint8_t *apdu, size_t len)
 	if (CRYPTO_memcmp(crypto, apdu + 5, SCP03_CRYPTOGRAM))
 		return -EACCES;
 	memset(s->mcv, 0, sizeof(s->mcv));
-	ret = scp03_chain_mac(s, apdu, 5 + SCP03_CRYPTOGRAM, mac);
+	memcpy(hdr, apdu, 5 + SCP03_CRYPTOGRAM);
+	hdr[0] = gp_cla_mac(apdu[0]);
+	ret = scp03_chain_mac(s, hdr, 5 + SCP03_CRYPTOGRAM, mac);
 	if (ret)
 		return ret;
 	if (CRYPTO_memcmp(mac, apdu + 5 + SCP03_CRYPTOGRAM, SCP03_MAC))
@@ -619,7 +672,7 @@ int scp03_card_unwrap(struct scp03 *s, uint8_t *apdu, size_t *len)
 {
 	uint8_t mac[SCP03_MAC], icv[SCP03_BLOCK];
 	size_t n = *len, hdr, nc, le_len;
-	uint8_t *data, le[2];
+	uint8_t *data, le[2], cla;
 	int ret;
 
 	if (!s->authenticated)
@@ -655,7 +708,11 @@ int scp03_card_unwrap(struct scp03 *s, uint8_t *apdu, size_t *len)
 		return -EBADMSG;
 	data = apdu + hdr;
 	nc -= SCP03_MAC;
+	/* MAC with the channel number zero; the class byte put back after */
+	cla = apdu[0];
+	apdu[0] = gp_cla_mac(cla);
 	ret = scp03_chain_mac(s, apdu, hdr + nc, mac);
+	apdu[0] = cla;
 	if (ret)
 		return ret;
 	if (CRYPTO_memcmp(mac, data + nc, SCP03_MAC))

@@ -111,19 +111,28 @@ int scp03_host_begin(struct scp03 *s, const struct gp_keyset *ks,
 		     const uint8_t host_chal[SCP03_CHALLENGE],
 		     const uint8_t *iu_rsp, size_t iu_len,
 		     const uint8_t *sd_aid, size_t sd_aid_len);
-/* EXTERNAL AUTHENTICATE with @level, class byte for @channel; 21 bytes */
+/* EXTERNAL AUTHENTICATE with @level for @channel (0-19); 21 bytes with
+ * the basic-channel class byte 84: the MAC covers it with channel 0, and
+ * the core codes the channel in (Amendment D 6.2.4). */
 int scp03_ext_auth(struct scp03 *s, uint8_t level, unsigned int channel,
 		   uint8_t *apdu, size_t *apdu_len);
 /* Command data bytes a protected short APDU carries at @level: the
  * padding and the MAC take the rest of 255. */
 size_t scp03_data_room(uint8_t level);
+/* The same for a command data field of at most @field bytes (a card's
+ * 9F65; extended-length APDUs above 255, at most 65535). */
+size_t scp03_data_room_field(uint8_t level, size_t field);
 /*
- * Protect a command APDU (short, basic-channel CLA) for @channel: the
- * MAC covers the class byte the core will send on that channel, the
- * output keeps the basic-channel CLA with the SM bit set.  @out has room
- * for @len + 32 bytes.  -EMSGSIZE when the data is longer than
- * scp03_data_room(); a command refused with -EMSGSIZE or -EINVAL leaves
- * the session untouched (counter and chaining value).
+ * Protect a command APDU (short or extended, basic-channel CLA) for
+ * @channel: the
+ * MAC covers the class byte with the secure-messaging bit set and the
+ * logical channel number zero (Amendment D 6.2.4), as does the output;
+ * the core codes the channel in when it sends it.  @out has room
+ * for @len + 32 bytes.  An extended command stays extended; a short one
+ * whose data is longer than scp03_data_room() gets -EMSGSIZE (with
+ * extended ones: more than 65535 bytes protected); a command refused
+ * with -EMSGSIZE or -EINVAL leaves the session untouched (counter and
+ * chaining value).
  */
 int scp03_wrap(struct scp03 *s, const uint8_t *cmd, size_t len,
 	       unsigned int channel, uint8_t *out, size_t *out_len);
@@ -150,7 +159,8 @@ int scp03_card_begin(struct scp03 *s, const struct gp_keyset *ks,
 int scp03_card_ext_auth(struct scp03 *s, const uint8_t *apdu, size_t len);
 /*
  * Check and strip a protected command in place: @apdu is the command as
- * received (CLA with SM bit), its MAC is checked and removed and its data
+ * received (CLA with SM bit and any channel), its MAC is checked over the
+ * class byte with channel number zero, and removed, and its data
  * decrypted; the result has Lc/Le re-encoded (short or extended as sent).
  */
 int scp03_card_unwrap(struct scp03 *s, uint8_t *apdu, size_t *len);

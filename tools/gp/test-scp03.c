@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gp.h"
 #include "scp03.h"
 
 static int failures, checks;
@@ -540,6 +541,184 @@ static void test_cla(void)
 	expect_int("channel 20", gp_cla_channel(0x80, 20), -EINVAL);
 }
 
+/*
+ * Amendment D 6.2.4: the C-MAC covers the class byte with the logical
+ * channel number zero.  A command wrapped for channel 1 or 5 is the one
+ * wrapped for the basic channel (pySim's vector), and the card takes it
+ * with the channel coded in, EXTERNAL AUTHENTICATE included.
+ */
+static void test_channel_mac(void)
+{
+	static const unsigned int chans[] = { 1, 3, 5, 19 };
+	const struct pysim_vec *v = &pysim[0];	/* AES128_11 */
+	uint8_t iu_cmd[32], iu_rsp[64], rsp[64], ea[32], buf[64], want[64];
+	struct scp03 host, card;
+	struct gp_keyset ks;
+	size_t n, ea_len, rsp_len, want_len, i;
+	static const uint8_t div[10];
+	char name[64];
+
+	pysim_keyset(v->keylen, v->kvn, &ks);
+	unhex(v->iu_cmd, iu_cmd);
+	for (i = 0; i < sizeof(chans) / sizeof(chans[0]); i++) {
+		rsp_len = unhex(v->iu_rsp, iu_rsp);
+		scp03_host_begin(&host, &ks, iu_cmd + 5, iu_rsp, rsp_len,
+				 isdr_aid, sizeof(isdr_aid));
+		scp03_ext_auth(&host, 0x11, chans[i], ea, &ea_len);
+		want_len = unhex(v->ea_cmd, want);
+		snprintf(name, sizeof(name),
+			 "EXTERNAL AUTHENTICATE for channel %u is channel 0's",
+			 chans[i]);
+		expect_int(name, ea_len != want_len ||
+			   memcmp(ea, want, ea_len), 0);
+		scp03_card_begin(&card, &ks, iu_rsp[12], div, iu_cmd + 5,
+				 iu_rsp + 13, iu_rsp + SCP03_IU_RSP, rsp,
+				 &rsp_len);
+		ea[0] = gp_cla_channel(0x84, chans[i]);
+		snprintf(name, sizeof(name),
+			 "card takes EXTERNAL AUTHENTICATE on channel %u",
+			 chans[i]);
+		expect_int(name, scp03_card_ext_auth(&card, ea, ea_len), 0);
+		scp03_wrap(&host, (const uint8_t *)"\x80\xca\x00\x66\x00",
+			   5, chans[i], buf, &n);
+		snprintf(name, sizeof(name),
+			 "GET DATA wrapped for channel %u: class byte 84",
+			 chans[i]);
+		expect_int(name, buf[0], 0x84);
+		buf[0] = gp_cla_channel(0x84, chans[i]);
+		snprintf(name, sizeof(name),
+			 "card takes a C-MAC over channel 0 on channel %u",
+			 chans[i]);
+		expect_int(name, scp03_card_unwrap(&card, buf, &n) ||
+			   buf[0] != gp_cla_channel(0x80, chans[i]), 0);
+	}
+}
+
+/*
+ * An extended-length LOAD (issue 9 item 15) protected at level 03: it
+ * stays extended, the card takes it back to the same plain command, and
+ * the room for one is what 65535 bytes leave after padding and MAC.
+ */
+static void test_extended_wrap(void)
+{
+	const struct pysim_vec *v = &pysim[1];	/* AES128_03 */
+	static uint8_t cmd[7 + 4000 + 2], out[7 + 4000 + 64];
+	uint8_t iu_cmd[32], iu_rsp[64], rsp[64], ea[32];
+	struct scp03 host, card;
+	struct gp_keyset ks;
+	size_t n, ea_len, rsp_len, i;
+	static const uint8_t div[10];
+
+	expect_int("room, level 03, 65535", scp03_data_room_field(0x03, 65535),
+		   65519);
+	expect_int("room, level 01, 65535", scp03_data_room_field(0x01, 65535),
+		   65527);
+	expect_int("room, level 03, short", scp03_data_room(0x03), 239);
+	pysim_keyset(v->keylen, v->kvn, &ks);
+	unhex(v->iu_cmd, iu_cmd);
+	rsp_len = unhex(v->iu_rsp, iu_rsp);
+	scp03_host_begin(&host, &ks, iu_cmd + 5, iu_rsp, rsp_len, isdr_aid,
+			 sizeof(isdr_aid));
+	scp03_ext_auth(&host, 0x03, 0, ea, &ea_len);
+	scp03_card_begin(&card, &ks, iu_rsp[12], div, iu_cmd + 5, iu_rsp + 13,
+			 iu_rsp + SCP03_IU_RSP, rsp, &rsp_len);
+	scp03_card_ext_auth(&card, ea, ea_len);
+	memcpy(cmd, "\x80\xe8\x00\x00\x00\x0f\xa0", 7);
+	for (i = 0; i < 4000; i++)
+		cmd[7 + i] = i * 7;
+	cmd[7 + 4000] = 0x00;
+	cmd[7 + 4001] = 0x00;
+	expect_int("wrap extended LOAD", scp03_wrap(&host, cmd, sizeof(cmd), 0,
+						    out, &n), 0);
+	expect_int("extended Lc", out[4] == 0 && ((out[5] << 8) | out[6]) ==
+		   4000 / 16 * 16 + 16 + 8 && n == 7 + 4016 + 8 + 2, 1);
+	expect_int("card unwraps it", scp03_card_unwrap(&card, out, &n), 0);
+	expect_int("to the plain command", n == 7 + 4000 + 2 &&
+		   !memcmp(out + 7, cmd + 7, 4000), 1);
+}
+
+/*
+ * KDF3 key diversification: GlobalPlatformPro's vector (library/src/test/
+ * java/pro/javacard/gp/TestSCP03.java, testKDF3): AES-256 master key,
+ * diversification data D9B1DE5D0362DEDCE4FB, the ENC key.
+ */
+static void test_kdf3(void)
+{
+	struct gp_keyset master, out;
+	uint8_t kdd[10], want[32];
+
+	memset(&master, 0, sizeof(master));
+	master.kvn = 0x30;
+	master.len = 32;
+	unhex("8C72C72CF908411653018807950D82FBAD947562F0828A0B10B8B9606ABF3BCD",
+	      master.enc);
+	memcpy(master.mac, master.enc, 32);
+	memcpy(master.dek, master.enc, 32);
+	unhex("D9B1DE5D0362DEDCE4FB", kdd);
+	unhex("9AAC5D0B3601F89438A0D9D0B6B256CFB47E6462DFA5228D3420C4AC7C224781",
+	      want);
+	expect_int("KDF3", gp_kdf3(&master, kdd, &out), 0);
+	expect_int("KDF3 ENC is GlobalPlatformPro's", memcmp(out.enc, want, 32),
+		   0);
+	expect_int("KDF3 MAC differs from ENC", !memcmp(out.mac, out.enc, 32),
+		   0);
+	expect_int("KDF3 keeps the key version", out.kvn, 0x30);
+}
+
+/*
+ * SCP02, host side, against pySim's SCP02_Test and SCP02_Auth_Test
+ * (tests/unittests/test_globalplatform.py): 3DES keys 10 01 02.. (ENC),
+ * 10 11 02.. (MAC), 10 21 02.. (DEK); one session, level 01, C-MAC with
+ * ICV encryption over four APDU cases.
+ */
+static void test_scp02(void)
+{
+	static const char *const wrapped[4] = {
+		"84F220020814DB34FA4341DCA8",
+		"84CA00660855ED7C5FF069512B00",
+		"84F22002124F0212345C054F9F70C58FC1B380C4228AF8",
+		"84F280020A4F003B95F09317DE6A4E00",
+	};
+	static const char *const plain[4] = {
+		"80F22002", "80ca006600", "80F220020a4f0212345c054f9f70c5",
+		"80f28002024f0000",
+	};
+	uint8_t chal[8], rsp[32], apdu[64], out[64], want[64];
+	struct gp_keyset ks;
+	struct scp02 s;
+	size_t n, len, wn;
+	char name[48];
+	int i;
+
+	memset(&ks, 0, sizeof(ks));
+	ks.len = 16;
+	unhex("100102030405060708090a0b0c0d0e0f", ks.enc);
+	unhex("101102030405060708090a0b0c0d0e0f", ks.mac);
+	unhex("102102030405060708090a0b0c0d0e0f", ks.dek);
+	unhex("40A62C37FA6304F8", chal);
+	n = unhex("00000000000000000000700200016B4524ABEE7CF32EA3838BC148F3",
+		  rsp);
+	rsp[27] ^= 0xff;
+	expect_int("SCP02: a wrong card cryptogram",
+		   scp02_host_begin(&s, &ks, chal, rsp, n), -EBADMSG);
+	rsp[27] ^= 0xff;
+	expect_int("SCP02: card cryptogram", scp02_host_begin(&s, &ks, chal,
+							      rsp, n), 0);
+	expect_int("SCP02: EXTERNAL AUTHENTICATE",
+		   scp02_ext_auth(&s, 0x01, out, &len), 0);
+	wn = unhex("8482010010BA6961667737C5BCEBECE14C7D6A4376", want);
+	expect_int("SCP02: EXTERNAL AUTHENTICATE is pySim's",
+		   len != wn || memcmp(out, want, wn), 0);
+	for (i = 0; i < 4; i++) {
+		n = unhex(plain[i], apdu);
+		wn = unhex(wrapped[i], want);
+		snprintf(name, sizeof(name), "SCP02: case %d is pySim's", i + 1);
+		expect_int(name, scp02_wrap(&s, apdu, n, out, &len) ||
+			   len != wn || memcmp(out, want, wn), 0);
+	}
+	expect_int("SCP02: room at 03", scp02_data_room(0x03), 239);
+}
+
 int main(void)
 {
 	size_t i;
@@ -552,6 +731,10 @@ int main(void)
 	test_tamper();
 	test_unpad();
 	test_cla();
+	test_channel_mac();
+	test_extended_wrap();
+	test_kdf3();
+	test_scp02();
 	printf("test-scp03: %d checks, %d failed\n", checks, failures);
 	return failures ? 1 : 0;
 }

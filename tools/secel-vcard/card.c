@@ -338,6 +338,10 @@ static uint16_t vc_select(struct vcard *vc, struct vc_chan *ch,
 		app = vc_find_app(vc, a->data, a->nc, &inst);
 	if (!app)
 		return SW_NOT_FOUND;	/* the channel keeps its selection */
+	/* GPCS 5.1.1: a locked or terminated card selects only its ISD */
+	if (app != &vc_isd_app && (vc->st.card_lc == GP_LC_CARD_LOCKED ||
+				   vc->st.card_lc == GP_LC_CARD_TERMINATED))
+		return SW_NOT_FOUND;
 	/* a new selection ends the secure channel session and the PIN */
 	vc_gp_end_session(ch);
 	ch->app = app;

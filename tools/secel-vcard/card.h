@@ -214,8 +214,10 @@ struct vc_inst {
 
 struct vc_persist {
 	uint8_t card_lc;
-	uint32_t seq;			/* SCP03 sequence counter */
 	struct gp_keyset keys[VC_KEYSETS];	/* kvn 0: free */
+	/* SCP03 sequence counter of each key set (Amendment D: one per key
+	 * set, zero when the key set is created or replaced) */
+	uint32_t keyseq[VC_KEYSETS];
 	struct vc_elf elf[VC_ELFS];
 	struct vc_inst inst[VC_INSTANCES];
 };

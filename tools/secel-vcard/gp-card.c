@@ -152,6 +152,19 @@ size_t vc_key_info(const struct vcard *vc, uint8_t *out)
 	return vc_put_tlv(out, 0xe0, in, p - in);
 }
 
+static int vc_keyset_index(const struct vcard *vc, uint8_t kvn)
+{
+	unsigned int i;
+
+	for (i = 0; i < VC_KEYSETS; i++) {
+		if (!vc->st.keys[i].kvn)
+			continue;
+		if (!kvn || vc->st.keys[i].kvn == kvn)
+			return i;
+	}
+	return -1;
+}
+
 static struct gp_keyset *vc_keyset(struct vcard *vc, uint8_t kvn)
 {
 	unsigned int i;
@@ -172,22 +185,27 @@ static uint16_t vc_init_update(struct vcard *vc, struct vc_chan *ch,
 {
 	uint8_t seq[SCP03_SEQ], chal[SCP03_CHALLENGE], div[10];
 	const struct gp_keyset *ks;
+	uint32_t *ctr;
 	size_t n;
+	int k;
 
 	vc_gp_end_session(ch);
 	if (a->p2)
 		return SW_WRONG_P1P2;
 	if (a->apdu_case < 3 || a->nc != SCP03_CHALLENGE)
 		return SW_WRONG_LENGTH;
-	ks = vc_keyset(vc, a->p1);
-	if (!ks)
+	k = vc_keyset_index(vc, a->p1);
+	if (k < 0)
 		return SW_REF_NOT_FOUND;
-	if (vc->st.seq >= 0xffffff)
+	ks = &vc->st.keys[k];
+	/* Amendment D: one sequence counter per key set */
+	ctr = &vc->st.keyseq[k];
+	if (*ctr >= 0xffffff)
 		return SW_COND_NOT_SATISFIED;	/* counter used up */
-	vc->st.seq++;
-	seq[0] = vc->st.seq >> 16;
-	seq[1] = vc->st.seq >> 8;
-	seq[2] = vc->st.seq;
+	++*ctr;
+	seq[0] = *ctr >> 16;
+	seq[1] = *ctr >> 8;
+	seq[2] = *ctr;
 	/* key diversification data: the last 10 bytes of the CIN, if any */
 	memset(div, 0, sizeof(div));
 	n = vc->cfg.cin.len < 10 ? vc->cfg.cin.len : 10;
@@ -209,6 +227,11 @@ static uint16_t vc_ext_auth(struct vc_chan *ch, const struct vc_apdu *a)
 	if (!ch->scp_begun || ch->scp.authenticated) {
 		vc_gp_end_session(ch);
 		return SW_COND_NOT_SATISFIED;
+	}
+	/* Amendment D 7.1.2: P2 is 00, reference control parameter */
+	if (a->p2) {
+		vc_gp_end_session(ch);
+		return SW_WRONG_P1P2;
 	}
 	ret = scp03_card_ext_auth(&ch->scp, a->raw, a->raw_len);
 	if (ret) {
@@ -477,6 +500,9 @@ static uint16_t vc_load(struct vcard *vc, struct vc_chan *ch,
 			vc_load_abort(ch);
 			return SW_WRONG_P1P2;
 		}
+		/* GPCS 11.6.3.1: every block is answered 00, no receipt */
+		out->buf[0] = 0x00;
+		out->len = 1;
 		return SW_OK;
 	}
 	sw = vc_load_finish(vc, ld);
@@ -529,8 +555,14 @@ static uint16_t vc_install_app(struct vcard *vc, const struct vc_apdu *a)
 	if (mod_len != vc->st.elf[elf].module_len ||
 	    memcmp(mod, vc->st.elf[elf].module, mod_len))
 		return SW_REF_NOT_FOUND;
-	if (privs[0])
-		return SW_WRONG_DATA;	/* no privileges for native apps */
+	/*
+	 * Privileges (GPCS table 11-7) are recorded and listed by GET
+	 * STATUS; native applications use none of them, and default
+	 * selection stays with the ISD.  Security domain privileges make
+	 * no sense for them: refused.
+	 */
+	if (privs[0] & 0x80)
+		return SW_WRONG_DATA;
 	if (vc_aid_taken(vc, aid, aid_len, true))
 		return SW_COND_NOT_SATISFIED;
 	/* parameters: C9 with the application's own, possibly empty */
@@ -554,6 +586,7 @@ static uint16_t vc_install_app(struct vcard *vc, const struct vc_apdu *a)
 	tmp.aid_len = aid_len;
 	tmp.elf = elf;
 	tmp.lifecycle = a->p1 == 0x04 ? GP_LC_INSTALLED : GP_LC_SELECTABLE;
+	memcpy(tmp.privs, privs, privs_len);
 	*in = tmp;
 	return SW_OK;
 }
@@ -591,6 +624,36 @@ static uint16_t vc_install(struct vcard *vc, struct vc_chan *ch,
 	return sw;
 }
 
+/*
+ * DELETE of a key set: D2 01 KVN (GPCS 11.2.2.3; no D0: the whole key
+ * set).  The last key set stays: without it the card could never be
+ * managed again.
+ */
+static uint16_t vc_delete_key(struct vcard *vc, const struct vc_apdu *a,
+			      struct vc_out *out)
+{
+	struct gp_tlv t;
+	unsigned int i, left = 0;
+	int k;
+
+	if (gp_tlv_find(a->data, a->nc, 0xd2, &t) != 1 || t.len != 1 ||
+	    gp_tlv_find(a->data, a->nc, 0xd0, &t) == 1)
+		return SW_WRONG_DATA;
+	gp_tlv_find(a->data, a->nc, 0xd2, &t);
+	k = t.val[0] ? vc_keyset_index(vc, t.val[0]) : -1;
+	if (k < 0)
+		return SW_REF_NOT_FOUND;
+	for (i = 0; i < VC_KEYSETS; i++)
+		left += !!vc->st.keys[i].kvn;
+	if (left < 2)
+		return SW_COND_NOT_SATISFIED;
+	memset(&vc->st.keys[k], 0, sizeof(vc->st.keys[k]));
+	vc->st.keyseq[k] = 0;
+	out->buf[0] = 0x00;
+	out->len = 1;
+	return SW_OK;
+}
+
 /* 80 E4 00 P2 Lc 4F len AID: P2 00 the object, 80 with related objects */
 static uint16_t vc_delete(struct vcard *vc, const struct vc_apdu *a,
 			  struct vc_out *out)
@@ -600,6 +663,8 @@ static uint16_t vc_delete(struct vcard *vc, const struct vc_apdu *a,
 
 	if (a->p1 || (a->p2 != 0x00 && a->p2 != 0x80))
 		return SW_WRONG_P1P2;
+	if (a->apdu_case >= 3 && a->nc && a->data[0] == 0xd2)
+		return a->p2 ? SW_WRONG_P1P2 : vc_delete_key(vc, a, out);
 	if (a->apdu_case < 3 || gp_tlv_find(a->data, a->nc, 0x4f, &t) != 1 ||
 	    t.len < VC_AID_MIN || t.len > VC_AID_MAX)
 		return SW_WRONG_DATA;
@@ -646,14 +711,22 @@ static uint16_t vc_put_key(struct vcard *vc, struct vc_chan *ch,
 	static const uint8_t zero[SCP03_BLOCK];
 	struct gp_keyset ks, *slot = NULL;
 	uint8_t *keys[3] = { ks.enc, ks.mac, ks.dek }, kcv[3];
-	size_t klen = ch->scp.klen;
+	uint8_t clear[SCP03_KEY_MAX];
+	size_t klen, blen;
 	const uint8_t *p, *end;
 	unsigned int i;
 
 	if ((a->p2 & 0x7f) != 0x01 || a->p1 > 0x7f)
 		return SW_WRONG_P1P2;
 	/* cases 1 and 2 have no data: a->data is NULL, no pointer sums */
-	if (a->apdu_case < 3 || a->nc != 1 + 3 * (3 + klen + 4))
+	if (a->apdu_case < 3 || a->nc < 1 + 3)
+		return SW_WRONG_DATA;
+	/* the new keys' length, from the first key's length byte */
+	klen = a->data[3];
+	if (klen != 16 && klen != 24 && klen != 32)
+		return SW_WRONG_DATA;
+	blen = (klen + SCP03_BLOCK - 1) / SCP03_BLOCK * SCP03_BLOCK;
+	if (a->nc != 1 + 3 * (3 + blen + 4))
 		return SW_WRONG_DATA;
 	p = a->data;
 	end = a->data + a->nc;
@@ -663,19 +736,27 @@ static uint16_t vc_put_key(struct vcard *vc, struct vc_chan *ch,
 	if (!ks.kvn || ks.kvn > 0x7f)
 		return SW_WRONG_DATA;
 	out->buf[0] = ks.kvn;
+	/*
+	 * Amendment D 7.2.3, table 7-10: 88 (AES), the length of what
+	 * follows, the key's length, the key encrypted under the DEK in
+	 * whole blocks (an AES-192 key padded to 32 bytes), 03 and the KCV.
+	 */
 	for (i = 0; i < 3; i++) {
-		if (p[0] != 0x88 || p[1] != 1 + klen || p[2] != klen ||
-		    p[3 + klen] != 3)
+		if (p[0] != 0x88 || p[1] != 1 + blen || p[2] != klen ||
+		    p[3 + blen] != 3)
 			return SW_WRONG_DATA;
-		if (gp_aes_cbc(ch->scp.dek, klen, false, zero, p + 3, klen,
-			       keys[i]) ||
-		    gp_kcv(keys[i], klen, kcv))
+		if (gp_aes_cbc(ch->scp.dek, ch->scp.klen, false, zero, p + 3,
+			       blen, clear) ||
+		    gp_kcv(clear, klen, kcv))
 			return SW_MEMORY_FAILURE;
-		if (memcmp(kcv, p + 4 + klen, 3))
-			return SW_WRONG_DATA;
+		memcpy(keys[i], clear, klen);
+		/* GPCS 11.8.2.3: a key check value that does not match */
+		if (memcmp(kcv, p + 4 + blen, 3))
+			return SW_SECURITY;
 		memcpy(out->buf + 1 + 3 * i, kcv, 3);
-		p += 4 + klen + 3;
+		p += 4 + blen + 3;
 	}
+	memset(clear, 0, sizeof(clear));
 	if (p != end)
 		return SW_WRONG_DATA;
 	if (a->p1) {
@@ -697,29 +778,56 @@ static uint16_t vc_put_key(struct vcard *vc, struct vc_chan *ch,
 			return SW_NO_SPACE;
 	}
 	*slot = ks;
+	/* a key set created or replaced counts its sessions from zero */
+	vc->st.keyseq[slot - vc->st.keys] = 0;
 	out->len = 10;
 	return SW_OK;
 }
 
 /*
- * 80 F0 40 P2 Lc 4F len AID: SET STATUS of an application; P2 b8 set
- * locks it (life cycle b8), clear unlocks it.  A locked application cannot
- * be selected; one selected somewhere is not locked under its users.
+ * SET STATUS (GPCS 11.10): 80 F0 P1 P2 [Lc AID], the AID plain.
+ *  P1 40: an application; P2 80 locks it (life cycle b8), 00 unlocks it.
+ *    A locked application cannot be selected; one selected somewhere is
+ *    not locked under its users.
+ *  P1 80: the card (the ISD's AID or no data); P2 the new life cycle:
+ *    7F CARD_LOCKED (only the ISD selectable), 0F back to SECURED from
+ *    CARD_LOCKED, FF TERMINATED (only GET DATA answered, for good).
+ * A transition to the state the object is in is refused (6985).
  */
 static uint16_t vc_set_status(struct vcard *vc, const struct vc_apdu *a)
 {
+	uint8_t lc = vc->st.card_lc;
 	struct vc_inst *in;
-	struct gp_tlv t;
 	int i;
 
+	if (a->p1 == 0x80) {
+		if (a->apdu_case >= 3 &&
+		    (a->nc != vc->cfg.isd_aid_len ||
+		     memcmp(a->data, vc->cfg.isd_aid, a->nc)))
+			return SW_REF_NOT_FOUND;
+		if (a->p2 == lc)
+			return SW_COND_NOT_SATISFIED;
+		if (a->p2 == GP_LC_CARD_TERMINATED ||
+		    (a->p2 == GP_LC_CARD_LOCKED && lc == GP_LC_CARD_SECURED) ||
+		    (a->p2 == GP_LC_CARD_SECURED && lc == GP_LC_CARD_LOCKED)) {
+			vc->st.card_lc = a->p2;
+			return SW_OK;
+		}
+		if (a->p2 != GP_LC_CARD_LOCKED && a->p2 != GP_LC_CARD_SECURED &&
+		    a->p2 != GP_LC_CARD_INITIALIZED)
+			return SW_WRONG_P1P2;
+		return SW_COND_NOT_SATISFIED;	/* not from this state */
+	}
 	if (a->p1 != 0x40 || (a->p2 & 0x7f))
 		return SW_WRONG_P1P2;
-	if (a->apdu_case < 3 || gp_tlv_find(a->data, a->nc, 0x4f, &t) != 1)
+	if (a->apdu_case < 3 || a->nc < VC_AID_MIN || a->nc > VC_AID_MAX)
 		return SW_WRONG_DATA;
-	i = vc_find_instance(vc, t.val, t.len);
+	i = vc_find_instance(vc, a->data, a->nc);
 	if (i < 0)
 		return SW_REF_NOT_FOUND;
 	in = &vc->st.inst[i];
+	if (!!(a->p2 & 0x80) == !!(in->lifecycle & 0x80))
+		return SW_COND_NOT_SATISFIED;	/* already in that state */
 	if (a->p2 & 0x80) {
 		if (vc_inst_selected(vc, i))
 			return SW_COND_NOT_SATISFIED;
@@ -765,6 +873,9 @@ uint16_t vc_gp_process(struct vcard *vc, struct vc_chan *ch,
 	size_t n;
 	uint16_t sw;
 
+	/* a terminated card answers GET DATA and nothing else */
+	if (vc->st.card_lc == GP_LC_CARD_TERMINATED && a->ins != 0xca)
+		return SW_COND_NOT_SATISFIED;
 	/* INITIALIZE UPDATE always starts over */
 	if (a->proprietary && a->ins == 0x50 && !a->sm)
 		return vc_init_update(vc, ch, a, out);

@@ -82,17 +82,30 @@ void vc_isd_defaults(struct vc_config *cfg)
 	cfg->card_data.len = vc_put_tlv(cfg->card_data.val, 0x73, in, n);
 }
 
-/* 6F { 84 AID, A5 { card recognition data } } */
+/*
+ * 6F { 84 AID, A5 { 73 card recognition data, 9F65 maximum length of the
+ * data field of a command } } (GPCS table 11-82): 255 for short APDUs,
+ * 65535 when the card takes extended-length ones.
+ */
 static size_t vc_isd_fci(struct vcard *vc, struct vc_chan *ch,
 			 uint8_t *out)
 {
 	const struct vc_item *cd = &vc->cfg.card_data;
-	uint8_t in[2 * VC_ITEM_MAX];
-	size_t n;
+	uint8_t in[2 * VC_ITEM_MAX], a5[VC_ITEM_MAX + 8];
+	static const uint8_t max_ext[2] = { 0xff, 0xff }, max_short = 0xff;
+	size_t n, m = 0;
 
 	(void)ch;
+	if (cd->present) {
+		memcpy(a5, cd->val, cd->len);
+		m = cd->len;
+	}
+	if (vc->cfg.extended)
+		m += vc_put_tlv(a5 + m, 0x9f65, max_ext, 2);
+	else
+		m += vc_put_tlv(a5 + m, 0x9f65, &max_short, 1);
 	n = vc_put_tlv(in, 0x84, vc->cfg.isd_aid, vc->cfg.isd_aid_len);
-	n += vc_put_tlv(in + n, 0xa5, cd->val, cd->present ? cd->len : 0);
+	n += vc_put_tlv(in + n, 0xa5, a5, m);
 	return vc_put_tlv(out, 0x6f, in, n);
 }
 
@@ -102,6 +115,7 @@ uint16_t vc_get_data(struct vcard *vc, const struct vc_apdu *a,
 {
 	const struct vc_item *item;
 	unsigned int tag = (a->p1 << 8) | a->p2;
+	unsigned int i;
 
 	if (a->apdu_case > 2)
 		return SW_WRONG_LENGTH;
@@ -123,6 +137,21 @@ uint16_t vc_get_data(struct vcard *vc, const struct vc_apdu *a,
 	case 0x00e0:
 		/* key information template, built from the key sets */
 		out->len = vc_key_info(vc, out->buf);
+		return SW_OK;
+	case 0x00c1:
+		/* the sequence counter of the default (first) key set, as
+		 * its last INITIALIZE UPDATE used it: the next one uses the
+		 * next value (pseudo-random card challenge, Amendment D) */
+		for (i = 0; i < VC_KEYSETS && !vc->st.keys[i].kvn; i++)
+			;
+		if (i == VC_KEYSETS)
+			return SW_REF_NOT_FOUND;
+		out->buf[0] = 0xc1;
+		out->buf[1] = 3;
+		out->buf[2] = vc->st.keyseq[i] >> 16;
+		out->buf[3] = vc->st.keyseq[i] >> 8;
+		out->buf[4] = vc->st.keyseq[i];
+		out->len = 5;
 		return SW_OK;
 	default:
 		return SW_REF_NOT_FOUND;

@@ -6,7 +6,7 @@
  * A text file, one object per line, hex for bytes:
  *
  *   secel-vcard-state 1
- *   card LIFECYCLE SEQUENCE
+ *   card LIFECYCLE SEQUENCE [KVN:SEQUENCE...]
  *   keyset KVN ENC MAC DEK
  *   loadfile AID VERSION TYPE MODULE
  *   purse AID LOADFILE LIFECYCLE KEY BALANCE MAXIMUM COUNTER
@@ -73,10 +73,25 @@ static int vc_sync_dir(const char *path)
 
 static void vc_state_write(FILE *f, const struct vc_persist *st)
 {
+	uint32_t top = 0;
 	unsigned int i, r;
 
-	fprintf(f, VC_STATE_MAGIC "\ncard %02X %06X\n", st->card_lc,
-		(unsigned int)st->seq);
+	/*
+	 * Each key set has its own counter, KVN:SEQUENCE on the card line
+	 * (what moves with every session stays on one line); SEQUENCE
+	 * before them is the highest, so that an older secel-vcard, which
+	 * had one for all, never counts back to a value already used.
+	 */
+	for (i = 0; i < VC_KEYSETS; i++)
+		if (st->keys[i].kvn && st->keyseq[i] > top)
+			top = st->keyseq[i];
+	fprintf(f, VC_STATE_MAGIC "\ncard %02X %06X", st->card_lc,
+		(unsigned int)top);
+	for (i = 0; i < VC_KEYSETS; i++)
+		if (st->keys[i].kvn)
+			fprintf(f, " %02X:%06X", st->keys[i].kvn,
+				(unsigned int)st->keyseq[i]);
+	fputc('\n', f);
 	for (i = 0; i < VC_KEYSETS; i++) {
 		const struct gp_keyset *ks = &st->keys[i];
 
@@ -425,7 +440,9 @@ int vc_state_parse(char *text, struct vc_persist *st, const char *path,
 {
 	struct vc_parser p = { .err = err, .err_len = err_len, .path = path };
 	char *line, *next, *kw;
-	unsigned long lc, seq;
+	unsigned long lc, seq = 0, kseq[VC_KEYSETS], kkvn[VC_KEYSETS];
+	unsigned int nk = 0, i, j;
+	char *w, *end;
 	bool ended = false;
 	int ret = 0;
 
@@ -453,7 +470,24 @@ int vc_state_parse(char *text, struct vc_persist *st, const char *path,
 				    &seq))
 				return -EINVAL;
 			st->card_lc = lc;
-			st->seq = seq;
+			/* KVN:SEQUENCE of each key set; none in older files */
+			while ((w = word(&p))) {
+				errno = 0;
+				if (nk == VC_KEYSETS)
+					return bad(&p, "more than %d key set counters",
+						   VC_KEYSETS);
+				kkvn[nk] = strtoul(w, &end, 16);
+				if (*end != ':' || end == w || !kkvn[nk] ||
+				    kkvn[nk] > 0x7f)
+					return bad(&p, "'%s' is not KVN:SEQUENCE", w);
+				w = end + 1;
+				kseq[nk] = strtoul(w, &end, 16);
+				if (*w == '-' || *w == '+' || *end || errno ||
+				    end == w || kseq[nk] > 0xffffff)
+					return bad(&p, "sequence counter '%s' out of range",
+						   w);
+				nk++;
+			}
 		} else if (!strcmp(kw, "keyset")) {
 			ret = parse_keyset(&p, st);
 		} else if (!strcmp(kw, "loadfile")) {
@@ -474,10 +508,19 @@ int vc_state_parse(char *text, struct vc_persist *st, const char *path,
 		return bad(&p, "no 'end' line: the file is cut short");
 	if (st->card_lc != GP_LC_CARD_SECURED &&
 	    st->card_lc != GP_LC_CARD_INITIALIZED &&
-	    st->card_lc != GP_LC_CARD_OP_READY)
+	    st->card_lc != GP_LC_CARD_OP_READY &&
+	    st->card_lc != GP_LC_CARD_LOCKED &&
+	    st->card_lc != GP_LC_CARD_TERMINATED)
 		return bad(&p, "card life cycle %02X", st->card_lc);
 	if (!st->keys[0].kvn)
 		return bad(&p, "no key set");
+	/* a key set without its own counter starts from the shared one */
+	for (i = 0; i < VC_KEYSETS; i++) {
+		st->keyseq[i] = st->keys[i].kvn ? seq : 0;
+		for (j = 0; j < nk; j++)
+			if (kkvn[j] == st->keys[i].kvn)
+				st->keyseq[i] = kseq[j];
+	}
 	return 0;
 }
 

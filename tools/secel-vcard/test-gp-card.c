@@ -590,6 +590,8 @@ static void test_tamper(void)
 	vcard_free(vc);
 }
 
+#define KEYHEX "404142434445464748494A4B4C4D4E4F"
+
 static void test_put_key_and_state(void)
 {
 	char path[] = "/tmp/test-gp-card.XXXXXX", err[256];
@@ -641,9 +643,29 @@ static void test_put_key_and_state(void)
 	default_keys(&ks);
 	ret = gp_open(&h, &ks, 0x03);
 	check(ret == 0x6a88, "old keys gone: %d %s", ret, h.err);
+	check(vc->st.keyseq[0] == 0, "replaced key set's counter: %u",
+	      (unsigned int)vc->st.keyseq[0]);
 	ret = gp_open(&h, &nks, 0x03);
 	check(!ret, "new keys: %d %s", ret, h.err);
+	check(vc->st.keyseq[0] == 1, "its first session counts 1: %u",
+	      (unsigned int)vc->st.keyseq[0]);
 	check(count_status(&h, GP_STATUS_APPS) == 3, "apps kept");
+	{
+		/* per key set counters on the card line; an older file's
+		 * shared counter goes to every key set */
+		struct vc_persist ps;
+		char t1[] = "secel-vcard-state 1\ncard 0F 000020 31:000005\n"
+			"keyset 31 " KEYHEX " " KEYHEX " " KEYHEX "\n"
+			"keyset 32 " KEYHEX " " KEYHEX " " KEYHEX "\nend\n";
+		char t2[] = "secel-vcard-state 1\ncard 0F 000020 31:1000000\n"
+			"keyset 31 " KEYHEX " " KEYHEX " " KEYHEX "\nend\n";
+
+		check(!vc_state_parse(t1, &ps, "t1", err, sizeof(err)) &&
+		      ps.keyseq[0] == 5 && ps.keyseq[1] == 0x20,
+		      "per key set counters: %s", err);
+		check(vc_state_parse(t2, &ps, "t2", err, sizeof(err)) &&
+		      strstr(err, "out of range"), "counter too big: %s", err);
+	}
 	check(raw(vc, 0, "00A4040009A0000005534543010100", NULL, NULL) ==
 	      0x9000, "select purse after restart");
 	{
@@ -673,7 +695,7 @@ static void test_put_key_and_state(void)
 	vc->state_path = "/proc/no-such-dir/state";
 	check(raw(vc, 0, "8050300008 0102030405060708 00", NULL, NULL) ==
 	      0x6581, "state not writable");
-	check(vc->st.seq == 0, "sequence counter not moved");
+	check(vc->st.keyseq[0] == 0, "sequence counter not moved");
 	vcard_free(vc);
 	unlink(path);
 }
@@ -910,8 +932,8 @@ static void test_save_fails(void)
 	      ret, h.err);
 	/* a new session cannot even begin: its counter is not saved */
 	ret = open_session(&h, 0x03);
-	check(ret == 0x6581 && !vc->chan[0].scp_begun && vc->st.seq ==
-	      before.seq, "INITIALIZE UPDATE: %d %s", ret, h.err);
+	check(ret == 0x6581 && !vc->chan[0].scp_begun && vc->st.keyseq[0] ==
+	      before.keyseq[0], "INITIALIZE UPDATE: %d %s", ret, h.err);
 	/* the right PIN: the try cannot be saved, so no comparison */
 	check(raw(vc, 1, "002000800431323334", NULL, NULL) == 0x6581,
 	      "VERIFY without saving the try");

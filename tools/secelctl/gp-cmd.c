@@ -3,9 +3,15 @@
  * secelctl gp - GlobalPlatform card content management on an SE, over
  * SCP03 (libsecelgp), through /dev/secelN:
  *
- *   secelctl gp SE list | info | install FILE | delete AID | lock AID |
- *                  unlock AID | put-key KEYS
+ *   secelctl gp SE list | info | install FILE | load FILE |
+ *                  install-only ELF MODULE [APP] [privs=HEX] [default]
+ *                  [installed] | delete AID | delete-key KVN | lock AID |
+ *                  unlock AID | card-lock | card-unlock |
+ *                  card-terminate yes | put-key KEYS | apdu HEX...
  *   secelctl gp mkload --type T --aid AID --module AID [...] FILE
+ *
+ * SECELCTL_GP_TRACE=1 prints every APDU as it goes to and comes from the
+ * card (protected, as on the wire) on stderr.
  *
  * The session runs on a logical channel of its own (the ISD selected
  * there), so that other users of the basic channel neither disturb it
@@ -76,7 +82,10 @@ static size_t parse_hex_arg(const char *what, const char *s, uint8_t *buf,
 	return len;
 }
 
-/* "KVN:KEY" or "KVN:ENC:MAC:DEK" */
+/* the session's keys are KDF3 master keys ("kdf3:" or diversify = kdf3) */
+static bool keys_kdf3;
+
+/* "KVN:KEY" or "KVN:ENC:MAC:DEK", "kdf3:" before it for master keys */
 static void parse_keyspec(const char *what, const char *s,
 			  struct gp_keyset *ks)
 {
@@ -84,6 +93,12 @@ static void parse_keyspec(const char *what, const char *s,
 	unsigned long kvn;
 	size_t n = 0;
 
+	if (!strncmp(s, "kdf3:", 5)) {
+		if (strcmp(what, "--keys"))
+			gp_die("%s: kdf3: is for the session's keys only", what);
+		keys_kdf3 = true;
+		s += 5;
+	}
 	if (strlen(s) >= sizeof(buf))
 		gp_die("%s: too long", what);
 	strcpy(buf, s);
@@ -137,6 +152,13 @@ static void read_key_file(const char *path, struct gp_keyset *ks)
 		if (!val || strtok(NULL, " \t\r\n"))
 			gp_die("key file %s:%u: not 'name = value'", path,
 			       lineno);
+		if (!strcmp(name, "diversify")) {
+			if (strcmp(val, "kdf3") && strcmp(val, "none"))
+				gp_die("key file %s:%u: diversify '%s' is not kdf3 or none",
+				       path, lineno, val);
+			keys_kdf3 = !strcmp(val, "kdf3");
+			continue;
+		}
 		if (!strcmp(name, "kvn")) {
 			unsigned long v = strtoul(val, &p, 16);
 
@@ -210,6 +232,19 @@ static void die_after_load_init(void)
 		gp_die("SECELCTL_GP_DIE_AFTER_LOAD '%s': not a number from 1", v);
 }
 
+static bool gp_trace;
+
+static void trace(const char *dir, unsigned int channel, const uint8_t *p,
+		  size_t n)
+{
+	size_t i;
+
+	fprintf(stderr, "[%u] %s ", channel, dir);
+	for (i = 0; i < n; i++)
+		fprintf(stderr, "%02X", p[i]);
+	fputc('\n', stderr);
+}
+
 static int se_xfer(void *ctx, unsigned int channel, const uint8_t *cmd,
 		   size_t len, uint8_t *rsp, size_t *rsp_len)
 {
@@ -217,15 +252,23 @@ static int se_xfer(void *ctx, unsigned int channel, const uint8_t *cmd,
 	int fd = *(int *)ctx;
 	bool load = len >= 2 && (cmd[0] & 0x80) && cmd[1] == 0xe8;
 
+	if (gp_trace)
+		trace(">", channel, cmd, len);
+
 	memset(&tx, 0, sizeof(tx));
 	tx.cmd_ptr = (uintptr_t)cmd;
 	tx.cmd_len = len;
 	tx.rsp_ptr = (uintptr_t)rsp;
 	tx.rsp_len = *rsp_len;
 	tx.channel = channel;
-	if (ioctl(fd, SECEL_IOC_TRANSMIT, &tx))
+	if (ioctl(fd, SECEL_IOC_TRANSMIT, &tx)) {
+		if (gp_trace)
+			fprintf(stderr, "[%u] < %s\n", channel, strerror(errno));
 		return -errno;
+	}
 	*rsp_len = tx.rsp_len;
+	if (gp_trace)
+		trace("<", channel, rsp, *rsp_len);
 	/* the way a kill -9 would do it: no cleanup, the fd closed by exit */
 	if (load && die_after_load > 0 && !--die_after_load)
 		raise(SIGKILL);
@@ -247,8 +290,9 @@ static void session(struct gp_host *h, unsigned int idx, bool secure)
 {
 	static uint8_t rsp[SECEL_RESP_MAX];
 	struct secel_channel_open req;
+	struct secel_info info;
 	char path[64];
-	size_t n = sizeof(rsp);
+	size_t n = sizeof(rsp), fci_len = 0;
 	int ret;
 
 	snprintf(path, sizeof(path), "%s/secel%u", gp_opt.dev_dir, idx);
@@ -265,8 +309,10 @@ static void session(struct gp_host *h, unsigned int idx, bool secure)
 		req.aid_len = gp_opt.isd_len;
 		req.rsp_ptr = (uintptr_t)rsp;
 		req.rsp_len = sizeof(rsp);
-		if (!ioctl(se_fd, SECEL_IOC_OPEN_CHANNEL, &req))
+		if (!ioctl(se_fd, SECEL_IOC_OPEN_CHANNEL, &req)) {
 			h->channel = req.channel;
+			fci_len = req.rsp_len;
+		}
 		else if (errno == ENOENT)
 			gp_die("no security domain %s on the card",
 			       gp_opt.isd_hex);
@@ -288,10 +334,20 @@ static void session(struct gp_host *h, unsigned int idx, bool secure)
 		if (rsp[n - 2] != 0x90 || rsp[n - 1])
 			gp_die("SELECT %s: card answered %02X%02X",
 			       gp_opt.isd_hex, rsp[n - 2], rsp[n - 1]);
+		fci_len = n;
 	}
+	/*
+	 * Extended-length commands (LOAD) when the SD's FCI offers a 9F65
+	 * above 255 and the SE's transport carries them.
+	 */
+	memset(&info, 0, sizeof(info));
+	if (fci_len >= 2 && !ioctl(se_fd, SECEL_IOC_GET_INFO, &info) &&
+	    (info.flags & SECEL_INFO_EXTENDED_LENGTH))
+		h->max_data = gp_fci_max_data(rsp, fci_len - 2);
 	if (!secure)
 		return;
 	session_keys(&session_ks);
+	h->diversify = keys_kdf3 ? GP_DIV_KDF3 : GP_DIV_NONE;
 	ret = open_secure(h);
 	if (ret)
 		gp_die("secure channel: %s", h->err);
@@ -616,6 +672,121 @@ static int gp_put_key_cmd(struct gp_host *h, const char *spec)
 	return 0;
 }
 
+/* load FILE: INSTALL [for load] and LOAD, nothing installed */
+static int gp_load_cmd(struct gp_host *h, const char *path)
+{
+	struct gp_loadfile info;
+	const char *why;
+	uint8_t *lf;
+	size_t len;
+
+	lf = read_file(path, &len);
+	if (gp_lf_parse(lf, len, &info, &why))
+		gp_die("%s: not a secel load file: %s", path, why);
+	if (gp_load(h, lf, len, gp_opt.block))
+		gp_die("%s: %s", path, h->err);
+	printf("loaded ");
+	put_hex(stdout, info.aid, info.aid_len);
+	printf(" (%s %u.%u, %zu bytes)\n", info.type, info.version[0],
+	       info.version[1], len);
+	free(lf);
+	return 0;
+}
+
+/*
+ * install-only ELF MODULE [APP] [privs=HEX] [default] [installed]:
+ * INSTALL [for install (and make selectable)] from a load file already on
+ * the card.  "default" sets the Default Selected privilege (04 in the
+ * first byte, GPCS table 11-7); "installed" leaves it INSTALLED, not
+ * SELECTABLE.
+ */
+static int gp_install_only_cmd(struct gp_host *h, char **args, int n)
+{
+	uint8_t elf[GP_AID_MAX], mod[GP_AID_MAX], app[GP_AID_MAX];
+	uint8_t privs[3] = { 0 }, params[256];
+	size_t elf_len, mod_len, app_len, privs_len = 1, params_len = 0;
+	uint8_t p1 = 0x0c;
+	int i;
+
+	elf_len = parse_hex_arg("load file AID", args[0], elf, GP_AID_MIN,
+				GP_AID_MAX);
+	mod_len = parse_hex_arg("module AID", args[1], mod, GP_AID_MIN,
+				GP_AID_MAX);
+	memcpy(app, mod, mod_len);
+	app_len = mod_len;
+	for (i = 2; i < n; i++) {
+		if (!strncmp(args[i], "privs=", 6)) {
+			privs_len = parse_hex_arg("privs", args[i] + 6, privs,
+						  1, 3);
+			if (privs_len == 2)
+				gp_die("privs=%s: 1 or 3 bytes", args[i] + 6);
+		} else if (!strcmp(args[i], "default")) {
+			privs[0] |= 0x04;
+		} else if (!strcmp(args[i], "installed")) {
+			p1 = 0x04;
+		} else if (i == 2) {
+			app_len = parse_hex_arg("application AID", args[i],
+						app, GP_AID_MIN, GP_AID_MAX);
+		} else {
+			gp_die("install-only: unknown argument '%s'", args[i]);
+		}
+	}
+	if (gp_opt.params)
+		params_len = parse_hex_arg("--params", gp_opt.params, params,
+					   0, 200);
+	if (gp_install_ex(h, p1, elf, elf_len, mod, mod_len, app, app_len,
+			  privs, privs_len, params, params_len))
+		gp_die("%s", h->err);
+	printf("installed ");
+	put_hex(stdout, app, app_len);
+	printf(" from ");
+	put_hex(stdout, elf, elf_len);
+	printf(" (%s, privileges ", p1 == 0x04 ? "INSTALLED" : "SELECTABLE");
+	put_hex(stdout, privs, privs_len);
+	printf(")\n");
+	return 0;
+}
+
+static int gp_delete_key_cmd(struct gp_host *h, const char *hex)
+{
+	uint8_t kvn;
+
+	parse_hex_arg("key version", hex, &kvn, 1, 1);
+	if (gp_delete_key(h, kvn))
+		gp_die("%s", h->err);
+	printf("deleted key version %02X\n", kvn);
+	return 0;
+}
+
+static int gp_card_status_cmd(struct gp_host *h, uint8_t lc)
+{
+	if (gp_set_card_status(h, lc))
+		gp_die("%s", h->err);
+	printf("card %s\n", gp_lc_str(false, lc));
+	return 0;
+}
+
+/* apdu HEX...: commands sent through the secure channel, as they are */
+static int gp_apdu_cmd(struct gp_host *h, char **args, int n)
+{
+	static uint8_t cmd[SECEL_APDU_MAX], rsp[SECEL_RESP_MAX];
+	size_t len, rlen;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		len = parse_hex_arg("APDU", args[i], cmd, 4, 261);
+		rlen = sizeof(rsp);
+		if (gp_send(h, cmd, len, rsp, &rlen))
+			gp_die("%s", h->err);
+		if (rlen > 2)
+			put_hex(stdout, rsp, rlen - 2);
+		else
+			fputs("-", stdout);
+		printf("  %02X%02X\n", rsp[rlen - 2], rsp[rlen - 1]);
+	}
+	return 0;
+}
+
 /* secelctl gp mkload --type T --aid AID --module AID [--version M.N]
  * [--code-size N] FILE */
 static int gp_mkload(const char *path)
@@ -678,6 +849,8 @@ int cmd_gp(unsigned int (*resolve)(const char *), char **args, int n)
 		return -1;
 	se_arg = args[0];
 	die_after_load_init();
+	gp_trace = getenv("SECELCTL_GP_TRACE") &&
+		   strcmp(getenv("SECELCTL_GP_TRACE"), "0");
 	if (!gp_opt.isd_hex)
 		gp_opt.isd_hex = "A000000151000000";
 	gp_opt.isd_len = parse_hex_arg("--isd", gp_opt.isd_hex, gp_opt.isd,
@@ -701,6 +874,30 @@ int cmd_gp(unsigned int (*resolve)(const char *), char **args, int n)
 	} else if (!strcmp(args[1], "put-key") && n == 3) {
 		session(&h, resolve(args[0]), true);
 		ret = gp_put_key_cmd(&h, args[2]);
+	} else if (!strcmp(args[1], "load") && n == 3) {
+		session(&h, resolve(args[0]), true);
+		ret = gp_load_cmd(&h, args[2]);
+	} else if (!strcmp(args[1], "install-only") && n >= 4 && n <= 8) {
+		session(&h, resolve(args[0]), true);
+		ret = gp_install_only_cmd(&h, args + 2, n - 2);
+	} else if (!strcmp(args[1], "delete-key") && n == 3) {
+		session(&h, resolve(args[0]), true);
+		ret = gp_delete_key_cmd(&h, args[2]);
+	} else if (!strcmp(args[1], "card-lock") && n == 2) {
+		session(&h, resolve(args[0]), true);
+		ret = gp_card_status_cmd(&h, GP_LC_CARD_LOCKED);
+	} else if (!strcmp(args[1], "card-unlock") && n == 2) {
+		session(&h, resolve(args[0]), true);
+		ret = gp_card_status_cmd(&h, GP_LC_CARD_SECURED);
+	} else if (!strcmp(args[1], "card-terminate") && (n == 2 || n == 3)) {
+		/* for good: the word "yes" says the user means it */
+		if (n == 2 || strcmp(args[2], "yes"))
+			gp_die("card-terminate cannot be undone: say 'card-terminate yes'");
+		session(&h, resolve(args[0]), true);
+		ret = gp_card_status_cmd(&h, GP_LC_CARD_TERMINATED);
+	} else if (!strcmp(args[1], "apdu") && n >= 3) {
+		session(&h, resolve(args[0]), true);
+		ret = gp_apdu_cmd(&h, args + 2, n - 2);
 	} else {
 		return -1;
 	}
