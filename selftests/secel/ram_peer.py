@@ -224,6 +224,11 @@ class PeerTSM(http.server.BaseHTTPRequestHandler):
                 self.note("resumed")
         self.send_response(code)
         self.send_header("X-Admin-Protocol", PROTOCOL)
+        if self.mode == "drop" and not PeerTSM.dropped:
+            # the POST to be dropped comes on a new connection: on a
+            # reused one, libcurl would send it again itself, once
+            self.send_header("Connection", "close")
+            self.close_connection = True
         if nxt:
             self.send_header("X-Admin-Next-URI", nxt)
         if target:

@@ -226,7 +226,10 @@ for c in tsm other; do
 done
 
 started=1
-start_tsm good --keys "$tmp/keys" --records "$tmp/records" --service "$SVC" &&
+TOKEN=secel-tsm-test-token-0123456789
+echo "$TOKEN" > "$tmp/token"
+start_tsm good --keys "$tmp/keys" --records "$tmp/records" --service "$SVC" \
+	--cards-token "$tmp/token" &&
 start_tsm tls --keys "$tmp/keys" --records "$tmp/tls-records" \
 	--service "$SVC" --tls-cert "$tmp/tsm.crt" --tls-key "$tmp/tsm.key" &&
 start_tsm nocin --keys "$tmp/other-keys" --service "$SVC" &&
@@ -614,8 +617,13 @@ done
 rec=$tmp/records/card-$CIN
 if [ -n "$why" ]; then
 	fail $t "TSMs gone:$why"
-elif ! curl -s -o "$tmp/cards.json" "$(url good)/cards"; then
+elif ! curl -s -o "$tmp/cards.json" -H "Authorization: Bearer $TOKEN" \
+	"$(url good)/cards"; then
 	fail $t "GET /cards failed"
+# without the token: 401; a TSM without --cards-token has no /cards
+elif [ "$(curl -s -o /dev/null -w '%{http_code}' "$(url good)/cards")" != 401 ] ||
+     [ "$(curl -s -o /dev/null -w '%{http_code}' "$(url nocin)/cards")" != 404 ]; then
+	fail $t "GET /cards without the token is not refused"
 elif ! python3 -c '
 import json, sys
 d = json.load(open(sys.argv[1]))
