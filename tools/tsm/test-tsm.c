@@ -17,6 +17,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -1518,6 +1521,57 @@ static void relay_once(const char *url, const char *cacert, struct vcard *vc,
 	close_channel(vc, http_channel);
 }
 
+static unsigned int url_port(const char *url)
+{
+	const char *p = strrchr(url, ':');
+
+	return p ? (unsigned int)atoi(p + 1) : 0;
+}
+
+/*
+ * 130 connections from 127.0.0.1 that never send a request: how many the
+ * TSM keeps open (the rest it closes at once).
+ */
+static unsigned int slow_connections_held(const char *url, int *fds,
+					  unsigned int n)
+{
+	struct sockaddr_in sin;
+	unsigned int i, held = 0;
+	char c;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sin.sin_port = htons(url_port(url));
+	for (i = 0; i < n; i++) {
+		fds[i] = socket(AF_INET, SOCK_STREAM, 0);
+		if (fds[i] >= 0 && connect(fds[i], (struct sockaddr *)&sin,
+					   sizeof(sin))) {
+			close(fds[i]);
+			fds[i] = -1;
+		}
+	}
+	usleep(500000);
+	for (i = 0; i < n; i++) {
+		if (fds[i] < 0)
+			continue;
+		if (recv(fds[i], &c, 1, MSG_DONTWAIT | MSG_PEEK) < 0 &&
+		    (errno == EAGAIN || errno == EWOULDBLOCK))
+			held++;
+	}
+	return held;
+}
+
+/* Whether the TSM at @url completes a handshake at TLS version @v. */
+static bool tls_accepts(const char *url, const char *v)
+{
+	char cmd[256];
+
+	snprintf(cmd, sizeof(cmd), "timeout 10 openssl s_client -connect 127.0.0.1:%u -%s -cipher DEFAULT@SECLEVEL=0 < /dev/null > /dev/null 2>&1",
+		 url_port(url), v);
+	return system(cmd) == 0;
+}
+
 static void test_http(void)
 {
 	char ready[PATH_MAX], url[256], full[300], cert[PATH_MAX], key[PATH_MAX];
@@ -1546,6 +1600,24 @@ static void test_http(void)
 		relay_once(full, NULL, vc, out);
 		check(!out->ok && strstr(out->error, "HTTP 404: no service 'other' here"),
 		      "404: %s", out->error);
+
+		section = "connections per peer";
+		{
+			int fds[130];
+			unsigned int i, held;
+
+			held = slow_connections_held(url, fds, 130);
+			printf("test-tsm: 130 silent connections from 127.0.0.1: %u held open\n",
+			       held);
+			check(held >= 1 && held <= 8, "%u held", held);
+			for (i = 0; i < 130; i++)
+				if (fds[i] >= 0)
+					close(fds[i]);
+			usleep(200000);
+			snprintf(full, sizeof(full), "%s/ram/purse", url);
+			relay_once(full, NULL, vc, out);
+			check(out->ok, "a session after them: %s", out->error);
+		}
 		vcard_free(vc);
 		stop_tsm(pid);
 	}
@@ -1573,6 +1645,10 @@ static void test_http(void)
 		check(!out->ok && starts(out->error, "TSM https://") &&
 		      !strchr(out->error, '\n') && card_apps(vc) == 1,
 		      "without the CA: %s", out->error);
+		section = "TLS versions";
+		check(!tls_accepts(url, "tls1") && !tls_accepts(url, "tls1_1"),
+		      "TLS 1.0 or 1.1 accepted");
+		check(tls_accepts(url, "tls1_2"), "TLS 1.2 refused");
 		vcard_free(vc);
 		stop_tsm(pid);
 	}
