@@ -429,7 +429,7 @@ P=peer-drop
 if [ $rc != 0 ] || ! grep -Eq "^ok; 1 script, 1 APDU$" "$tmp/o"; then
 	fail $t "$(said); the peer: $(cat "$tmp/$P.plog")"
 elif ! plog_has $P "^dropped$" || ! plog_has $P "^resumed$" ||
-     ! plog_has $P "^POST /admin/2 len=13 status=ok resume=true" ||
+     ! plog_has $P "^POST /admin/2 len=19 status=ok resume=true" ||
      plog_has $P "^POST /admin len=0 .*resume=true"; then
 	fail $t "the peer saw: $(cat "$tmp/$P.plog")"
 else
