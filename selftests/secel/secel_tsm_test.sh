@@ -29,7 +29,7 @@ tsm_unknown_cin tsm_wrong_keys tsm_fault_tamper_mac tsm_fault_bad_script
 tsm_fault_wrong_cin tsm_fault_bad_params tsm_fault_drop_session
 tsm_peer_ends_with_204 tsm_peer_last_script_in_200 tsm_peer_resume
 tsm_peer_unknown_application tsm_agent_installs tsm_agent_resume
-tsm_agent_bodiless_status tsm_down tsm_card_killed_in_load tsm_no_designated_se tsm_records"
+tsm_agent_bodiless_status tsm_flood_one_cin tsm_down tsm_card_killed_in_load tsm_no_designated_se tsm_records"
 
 num=0
 echo "TAP version 13"
@@ -489,6 +489,30 @@ if [ $rc != 0 ] || ! has "^script 2: not run, unknown-application$" ||
 	fail $t "$(said)"
 else
 	ok_unless $t "$(still_consistent before)"
+fi
+
+# 65 first POSTs without a body for the card's CIN, from anyone who knows
+# it (all from 127.0.0.1 here): the card's own session still goes through
+# (before the bound: 64 sessions held, then 503 for the session timeout)
+t=tsm_flood_one_cin
+i=0
+: > "$tmp/codes"
+while [ $i -lt 65 ]; do
+	curl -s -o /dev/null -w '%{http_code}\n' -X POST \
+		-H 'X-Admin-Protocol: globalplatform-remote-admin/1.0' \
+		-H "X-Admin-From: //se-id/cin/$CIN;//aa-id/aid/A000000151/000000" \
+		"$(url good)/ram/purse" >> "$tmp/codes"
+	i=$((i + 1))
+done
+relay "$(url good)/ram/purse"
+if [ "$(grep -c '^200$' "$tmp/codes")" != 65 ]; then
+	fail $t "the flood: $(sort "$tmp/codes" | uniq -c | tr '\n' ' ')"
+elif [ $rc != 0 ] || ! out_is "$INSTALLED"; then
+	fail $t "after the flood: $(said)"
+else
+	why=$(purse_works)
+	[ -z "$why" ] && why=$(remove_purse)
+	ok_unless $t "$why"
 fi
 
 t=tsm_down
