@@ -1447,30 +1447,38 @@ static int make_room(struct tsm *t, const struct tsm_request *rq,
 		     struct tsm_reply *r)
 {
 	const char *peer = rq->peer ? rq->peer : "";
-	struct session *s;
-	unsigned int n;
+	struct session *by_peer, *by_cin;
+	unsigned int np, nc;
 
-	s = unproven(t, NULL, 0, peer, &n);
-	if (n >= t->cfg.max_per_peer) {
-		if (!s) {
-			reply_text(r, 503, "too many sessions (%u) from %.64s: try again later",
-				   n, peer[0] ? peer : "this peer");
-			return 1;
-		}
-		note(t, "session %.8s on %s gives way to a new one from %s (%u sessions from there)",
-		     s->id, s->cin_hex, peer, n);
-		session_unlink(t, s);
+	/* both bounds looked at before either session goes */
+	by_peer = unproven(t, NULL, 0, peer, &np);
+	by_cin = unproven(t, cin, cin_len, NULL, &nc);
+	if (np < t->cfg.max_per_peer)
+		by_peer = NULL;
+	else if (!by_peer) {
+		reply_text(r, 503, "too many sessions (%u) from %.64s: try again later",
+			   np, peer[0] ? peer : "this peer");
+		return 1;
 	}
-	s = unproven(t, cin, cin_len, NULL, &n);
-	if (n >= t->cfg.max_per_cin) {
-		if (!s) {
-			reply_text(r, 503, "too many sessions (%u) for CIN %s: try again later",
-				   n, cin_hex);
-			return 1;
-		}
+	if (nc < t->cfg.max_per_cin)
+		by_cin = NULL;
+	else if (!by_cin) {
+		reply_text(r, 503, "too many sessions (%u) for CIN %s: try again later",
+			   nc, cin_hex);
+		return 1;
+	}
+	if (by_peer) {
+		note(t, "session %.8s on %s gives way to a new one from %s (%u sessions from there)",
+		     by_peer->id, by_peer->cin_hex, peer, np);
+		/* it may be the CIN's too: then one goes for both */
+		if (by_cin == by_peer)
+			by_cin = NULL;
+		session_unlink(t, by_peer);
+	}
+	if (by_cin) {
 		note(t, "session %.8s on %s gives way to a new one (%u sessions for the CIN)",
-		     s->id, s->cin_hex, n);
-		session_unlink(t, s);
+		     by_cin->id, by_cin->cin_hex, nc);
+		session_unlink(t, by_cin);
 	}
 	return 0;
 }
