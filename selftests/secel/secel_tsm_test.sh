@@ -18,6 +18,7 @@ VCARD=${SECEL_VCARD:-$root/tools/secel-vcard/secel-vcard}
 CTL=${SECELCTL:-$root/tools/secelctl/secelctl}
 TSM=${SECEL_TSM:-$root/tools/tsm/secel-tsm}
 RELAY=${SECEL_RELAY:-$root/tools/relay/secel-relay}
+PY=/usr/bin/python3
 
 . "$here/secel_lib.sh"
 secel_tmp secel-tsm
@@ -25,8 +26,10 @@ tsms=""
 
 TESTS="tsm_install_http tsm_already_installed tsm_wrong_ca tsm_install_https
 tsm_unknown_cin tsm_wrong_keys tsm_fault_tamper_mac tsm_fault_bad_script
-tsm_fault_wrong_cin tsm_fault_bad_params tsm_fault_drop_session tsm_down
-tsm_card_killed_in_load tsm_no_designated_se tsm_records"
+tsm_fault_wrong_cin tsm_fault_bad_params tsm_fault_drop_session
+tsm_peer_ends_with_204 tsm_peer_last_script_in_200 tsm_peer_resume
+tsm_peer_unknown_application tsm_agent_installs tsm_agent_resume
+tsm_agent_bodiless_status tsm_flood_one_cin tsm_down tsm_card_killed_in_load tsm_no_designated_se tsm_records"
 
 num=0
 echo "TAP version 13"
@@ -70,6 +73,29 @@ start_tsm() {
 }
 
 url() { cat "$tmp/$1.url"; }
+
+# start_peer TAG MODE: ram_peer.py's admin server (selftests/secel), the
+# independent peer, leading the dialog MODE; what it saw in $tmp/TAG.plog
+start_peer() {
+	rm -f "$tmp/$1.url" "$tmp/$1.plog"
+	$PY "$here/ram_peer.py" tsm --ready "$tmp/$1.url" \
+		--log "$tmp/$1.plog" --mode "$2" \
+		> /dev/null 2> "$tmp/$1.log" < /dev/null &
+	pids="$pids $!"
+	WAIT_TENTHS=300 wait_for test -s "$tmp/$1.url" || {
+		echo "# ram_peer.py $2: did not start: $(cat "$tmp/$1.log")"
+		return 1
+	}
+}
+plog_has() { grep -q -- "$2" "$tmp/$1.plog"; }
+plog_count() { grep -c -- "$2" "$tmp/$1.plog"; }
+# agent ARGS...: ram_peer.py's admin agent on the card's basic channel
+agent() {
+	bounded $PY "$here/ram_peer.py" agent --dev "$CARD_DEV" \
+		--from "//se-id/cin/$CIN;//aa-id/aid/A000000151/000000" "$@" \
+		> "$tmp/o" 2> "$tmp/e"
+	rc=$?
+}
 
 # relay ARGS...: secel-relay on the designated SE; output in $tmp/o,
 # errors in $tmp/e, the exit status in $rc
@@ -182,6 +208,7 @@ STATE=$tmp/card.state
 start_vcard card --name TSMC --state "$STATE" ||
 	setup_failed "the card did not start"
 CARD_PID=$PID
+CARD_DEV=/dev/secel$IDX
 ctl designate "$NAME" || setup_failed "designate $NAME: $(cat "$tmp/e")"
 
 gp mkload --type secel.purse --aid $PURSE_ELF --module $PURSE_MOD \
@@ -199,7 +226,10 @@ for c in tsm other; do
 done
 
 started=1
-start_tsm good --keys "$tmp/keys" --records "$tmp/records" --service "$SVC" &&
+TOKEN=secel-tsm-test-token-0123456789
+echo "$TOKEN" > "$tmp/token"
+start_tsm good --keys "$tmp/keys" --records "$tmp/records" --service "$SVC" \
+	--cards-token "$tmp/token" &&
 start_tsm tls --keys "$tmp/keys" --records "$tmp/tls-records" \
 	--service "$SVC" --tls-cert "$tmp/tsm.crt" --tls-key "$tmp/tsm.key" &&
 start_tsm nocin --keys "$tmp/other-keys" --service "$SVC" &&
@@ -207,6 +237,9 @@ start_tsm badkeys --keys "$tmp/bad-keys" --service "$SVC" || started=0
 for f in tamper-mac bad-script wrong-cin bad-params drop-session; do
 	start_tsm "$f" --keys "$tmp/keys" --service "$SVC" --fault "$f" ||
 		started=0
+done
+for m in end204 standard drop unknown; do
+	start_peer "peer-$m" $m || started=0
 done
 [ $started = 1 ] || setup_failed "a TSM did not start"
 # the TSM that is down: it listened, it is gone
@@ -357,6 +390,131 @@ fault_case tsm_fault_bad_params bad-params \
 fault_case tsm_fault_drop_session drop-session \
 	"$S: HTTP 404: no such session"
 
+# secel-relay and the independent admin server (ram_peer.py): a standard
+# end, 204 without any header of secel's, is a success
+t=tsm_peer_ends_with_204
+relay "$(url peer-end204)/admin"
+if [ $rc != 0 ] || ! grep -Eq "^ok; 1 script, 1 APDU$" "$tmp/o" ||
+   [ -s "$tmp/e" ]; then
+	fail $t "$(said); the peer: $(cat "$tmp/peer-end204.plog")"
+elif ! plog_has peer-end204 "^R-APDU 4508${CIN}9000$" ||
+     [ "$(plog_count peer-end204 '^POST ')" != 2 ]; then
+	fail $t "the peer saw: $(cat "$tmp/peer-end204.plog")"
+else
+	ok $t
+fi
+
+# a 204 with a Next-URI goes on there with an empty POST; a 200 without
+# Next-URI carries the last script: it is run and not answered
+t=tsm_peer_last_script_in_200
+relay -v "$(url peer-standard)/admin"
+P=peer-standard
+if [ $rc != 0 ] || ! grep -Eq "^ok; 2 scripts, 2 APDUs$" "$tmp/o"; then
+	fail $t "$(said); the peer: $(cat "$tmp/$P.plog")"
+elif ! err_has "script 2 APDU 1 > 80CA9F7F00" ||
+     ! err_has "script 2 APDU 1 < 9F7F"; then
+	fail $t "the last script was not run: $(cat "$tmp/e")"
+elif [ "$(plog_count $P '^POST ')" != 3 ] || plog_has $P "^refused" ||
+     ! plog_has $P "^POST /admin/3 len=0 status=None"; then
+	fail $t "the peer saw: $(cat "$tmp/$P.plog")"
+else
+	ok $t
+fi
+
+# the connection that carried the answers to script 1 breaks: the relay
+# posts them again to the same URI with X-Admin-Resume: true
+t=tsm_peer_resume
+relay "$(url peer-drop)/admin"
+P=peer-drop
+if [ $rc != 0 ] || ! grep -Eq "^ok; 1 script, 1 APDU$" "$tmp/o"; then
+	fail $t "$(said); the peer: $(cat "$tmp/$P.plog")"
+elif ! plog_has $P "^dropped$" || ! plog_has $P "^resumed$" ||
+     ! plog_has $P "^POST /admin/2 len=19 status=ok resume=true" ||
+     plog_has $P "^POST /admin len=0 .*resume=true"; then
+	fail $t "the peer saw: $(cat "$tmp/$P.plog")"
+else
+	ok $t
+fi
+
+# the targeted application is not on the card: status unknown-application
+# and no body (Amendment B); the relay reports the session failed
+t=tsm_peer_unknown_application
+relay "$(url peer-unknown)/admin"
+P=peer-unknown
+if [ $rc != 1 ] || [ -s "$tmp/o" ] ||
+   ! err_one "^secel-relay: TSM $(url $P)/admin: script 1 not run: unknown-application \(X-Admin-Targeted-Application //aid/A000000151/0000FE\)$"; then
+	fail $t "$(said); the peer: $(cat "$tmp/$P.plog")"
+elif ! plog_has $P "^POST /admin/2 len=0 status=unknown-application .* ctype=None$" ||
+     ! plog_has $P "^status unknown-application$"; then
+	fail $t "the peer saw: $(cat "$tmp/$P.plog")"
+else
+	ok_unless $t "$(unchanged before)"
+fi
+
+# secel-tsm and the independent agent: the purse installed
+t=tsm_agent_installs
+agent --url "$(url good)/ram/purse"
+if [ $rc != 0 ] || ! has "result=$INSTALLED$" || ! has "^end$"; then
+	fail $t "$(said)"
+else
+	why=$(purse_works)
+	[ -z "$why" ] && why=$(remove_purse)
+	ok_unless $t "$why"
+fi
+snap before
+
+# the agent loses secel-tsm's answer and posts the same request again
+# with X-Admin-Resume: true: the TSM answers as it did, the install goes on
+t=tsm_agent_resume
+why=""
+for n in 2 3 4; do
+	agent --lose $n --url "$(url good)/ram/purse"
+	if [ $rc != 0 ] || ! has "result=$INSTALLED$" ||
+	   ! has "^lost the answer to POST $n "; then
+		why="lost answer $n: $(said)"
+		break
+	fi
+	why=$(purse_works)
+	[ -z "$why" ] && why=$(remove_purse)
+	[ -n "$why" ] && break
+done
+ok_unless $t "$why"
+
+# a status that is not ok comes without a body: secel-tsm ends the
+# session with an error, not a 400
+t=tsm_agent_bodiless_status
+agent --status 2:unknown-application --url "$(url good)/ram/purse"
+if [ $rc != 0 ] || ! has "^script 2: not run, unknown-application$" ||
+   ! has "HTTP 204 next=None result=error; the agent ran none of script 2 (unknown-application)$"; then
+	fail $t "$(said)"
+else
+	ok_unless $t "$(still_consistent before)"
+fi
+
+# 65 first POSTs without a body for the card's CIN, from anyone who knows
+# it (all from 127.0.0.1 here): the card's own session still goes through
+# (before the bound: 64 sessions held, then 503 for the session timeout)
+t=tsm_flood_one_cin
+i=0
+: > "$tmp/codes"
+while [ $i -lt 65 ]; do
+	curl -s -o /dev/null -w '%{http_code}\n' -X POST \
+		-H 'X-Admin-Protocol: globalplatform-remote-admin/1.0' \
+		-H "X-Admin-From: //se-id/cin/$CIN;//aa-id/aid/A000000151/000000" \
+		"$(url good)/ram/purse" >> "$tmp/codes"
+	i=$((i + 1))
+done
+relay "$(url good)/ram/purse"
+if [ "$(grep -c '^200$' "$tmp/codes")" != 65 ]; then
+	fail $t "the flood: $(sort "$tmp/codes" | uniq -c | tr '\n' ' ')"
+elif [ $rc != 0 ] || ! out_is "$INSTALLED"; then
+	fail $t "after the flood: $(said)"
+else
+	why=$(purse_works)
+	[ -z "$why" ] && why=$(remove_purse)
+	ok_unless $t "$why"
+fi
+
 t=tsm_down
 # refused at once: not after the --timeout of 120 s, nor much later than
 # a TSM that answers 403 at once (the SE's part is the same)
@@ -433,6 +591,7 @@ else
 		fail $t "the card did not restart: $(cat "$tmp/back.err")"
 	else
 		CARD_PID=$PID
+CARD_DEV=/dev/secel$IDX
 		if ! ctl designate "$NAME"; then
 			fail $t "designate $NAME: $(cat "$tmp/e")"
 		elif why=$(unchanged before); [ -n "$why" ]; then
@@ -482,8 +641,13 @@ done
 rec=$tmp/records/card-$CIN
 if [ -n "$why" ]; then
 	fail $t "TSMs gone:$why"
-elif ! curl -s -o "$tmp/cards.json" "$(url good)/cards"; then
+elif ! curl -s -o "$tmp/cards.json" -H "Authorization: Bearer $TOKEN" \
+	"$(url good)/cards"; then
 	fail $t "GET /cards failed"
+# without the token: 401; a TSM without --cards-token has no /cards
+elif [ "$(curl -s -o /dev/null -w '%{http_code}' "$(url good)/cards")" != 401 ] ||
+     [ "$(curl -s -o /dev/null -w '%{http_code}' "$(url nocin)/cards")" != 404 ]; then
+	fail $t "GET /cards without the token is not refused"
 elif ! python3 -c '
 import json, sys
 d = json.load(open(sys.argv[1]))

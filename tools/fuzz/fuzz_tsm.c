@@ -199,6 +199,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cfg.level = flags & 16 ? 0x33 : 0x03;
 	cfg.now = fake_now;
 	cfg.random = fake_random;
+	cfg.cards_token = "fuzz-cards-token-0123456789";
 	if (tsm_new(&cfg, &t, err, sizeof(err)))
 		abort();
 
@@ -239,6 +240,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memset(&rq, 0, sizeof(rq));
 		rq.method = "GET";
 		rq.path = "/cards";
+		rq.authorization = "Bearer fuzz-cards-token-0123456789";
 		tsm_handle(t, &rq, &r);
 		check_reply(&r);
 		tsm_reply_free(&r);

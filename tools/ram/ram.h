@@ -35,9 +35,11 @@
 #define RAM_H_NEXT_URI		"X-Admin-Next-URI"
 #define RAM_H_TARGET		"X-Admin-Targeted-Application"
 #define RAM_H_STATUS		"X-Admin-Script-Status"
-#define RAM_H_RESUME		"X-Admin-Resume"
+#define RAM_H_RESUME		"X-Admin-Resume"	/* "true": the same request again */
 /* secel's own: what the kernel acquired of the SE (relay -> TSM) and
- * the outcome of the session (TSM -> relay, with the last answer) */
+ * secel-tsm's verdict on the session (TSM -> relay, with the last
+ * answer; a standard server sends none, and the relay then judges by the
+ * scripts' statuses) */
 #define RAM_H_SE_INFO		"X-Secel-SE-Info"
 #define RAM_H_RESULT		"X-Secel-Result"
 

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 
@@ -46,6 +47,8 @@ struct session {
 	uint8_t selected[16];	/* on the channel; length 0: not known */
 	size_t selected_len;
 	unsigned int script_no;
+	/* the first script that did not run ok: "TSM <url>: script N ..." */
+	char not_ok[RELAY_LINE_MAX];
 	struct ram_script script;
 	struct ram_buf raw;	/* the R-APDUs of a script, one after another */
 	size_t raw_len[RAM_SCRIPT_APDUS];
@@ -266,14 +269,22 @@ static int add_header(struct curl_slist **h, const char *name,
 	return 0;
 }
 
-/* One POST to s->url: @status NULL for the first, without a body. */
-static int post(struct session *s, const struct ram_buf *body,
-		const char *status)
+/*
+ * One POST to s->url.  @status NULL: a POST that asks for a script (the
+ * first, and after a 204 with a Next-URI), with the SE's information and
+ * no body; "ok": the response script in @body; any other status: no body
+ * (Amendment B).  @resume: X-Admin-Resume, the same request again after
+ * the connection broke.  0 with s->a filled, -1 with the error set, or 1
+ * when the connection broke before an answer came (@curl_rc says how).
+ */
+static int post_once(struct session *s, const struct ram_buf *body,
+		     const char *status, bool resume)
 {
 	const struct relay_cfg *cfg = s->cfg;
 	struct answer *a = &s->a;
 	struct curl_slist *h = NULL;
-	size_t len = status ? body->len : 0;
+	bool has_body = status && !strcmp(status, RAM_ST_OK);
+	size_t len = has_body ? body->len : 0;
 	CURLcode rc;
 	int ret;
 
@@ -290,9 +301,11 @@ static int post(struct session *s, const struct ram_buf *body,
 		ret = add_header(&h, RAM_H_SE_INFO, cfg->se_info);
 	/* no body: no Content-Type (curl would say a form) */
 	if (!ret)
-		ret = add_header(&h, "Content-Type", status ? RAM_CT_RESPONSE : "");
+		ret = add_header(&h, "Content-Type", has_body ? RAM_CT_RESPONSE : "");
 	if (!ret && status)
 		ret = add_header(&h, RAM_H_STATUS, status);
+	if (!ret && resume)
+		ret = add_header(&h, RAM_H_RESUME, "true");
 	if (!ret)
 		ret = add_header(&h, "Accept", RAM_CT_SCRIPT);
 	if (!ret)
@@ -316,6 +329,8 @@ static int post(struct session *s, const struct ram_buf *body,
 			logf_(s, ">   %s: %s", RAM_H_STATUS, status);
 		else
 			logf_(s, ">   %s: %s", RAM_H_SE_INFO, cfg->se_info);
+		if (resume)
+			logf_(s, ">   %s: true", RAM_H_RESUME);
 	}
 	s->errbuf[0] = '\0';
 	rc = curl_easy_perform(s->curl);
@@ -325,9 +340,15 @@ static int post(struct session *s, const struct ram_buf *body,
 	if (a->too_big)
 		return fail(s, "TSM %s: answer longer than %d bytes (RAM_SCRIPT_MAX)",
 			    s->url, RAM_SCRIPT_MAX);
-	if (rc != CURLE_OK)
-		return fail(s, "TSM %s: %s", s->url,
-			    s->errbuf[0] ? s->errbuf : curl_easy_strerror(rc));
+	if (rc != CURLE_OK) {
+		fail(s, "TSM %s: %s", s->url,
+		     s->errbuf[0] ? s->errbuf : curl_easy_strerror(rc));
+		/* sent, perhaps, but no whole answer came back */
+		if (rc == CURLE_GOT_NOTHING || rc == CURLE_RECV_ERROR ||
+		    rc == CURLE_SEND_ERROR || rc == CURLE_PARTIAL_FILE)
+			return 1;
+		return -1;
+	}
 	curl_easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &a->code);
 	if (a->overlong)
 		return fail(s, "TSM %s: HTTP %ld: a header longer than %d bytes",
@@ -343,6 +364,31 @@ static int post(struct session *s, const struct ram_buf *body,
 			logf_(s, "<   %s: %s", RAM_H_RESULT, a->result);
 	}
 	return 0;
+}
+
+/*
+ * A POST, and the same again with X-Admin-Resume: true while the
+ * connection breaks before the answer (Amendment B: the agent navigates
+ * the last URI again; the server continues or starts over).
+ */
+static int post(struct session *s, const struct ram_buf *body,
+		const char *status)
+{
+	unsigned int i;
+	int ret;
+
+	for (i = 0;; i++) {
+		ret = post_once(s, body, status, i > 0);
+		if (ret <= 0)
+			return ret;
+		if (i >= RELAY_RESUMES || s->out->rounds >= s->cfg->max_rounds)
+			return -1;
+		logf_(s, "%s; posting again with %s: true", s->out->error,
+		      RAM_H_RESUME);
+		s->out->error[0] = '\0';
+		s->out->resumed++;
+		usleep(200000 * (i + 1));
+	}
 }
 
 /* "TSM <url>: HTTP <code>: <first line of the text body>" */
@@ -369,24 +415,31 @@ static int http_error(struct session *s)
 	return fail(s, "TSM %s: HTTP %ld", s->url, a->code);
 }
 
-/* The TSM ended the session: X-Secel-Result says how it went. */
+/*
+ * The TSM ended the session (no Next-URI).  Amendment B has no verdict
+ * of its own: the session went well when every script ran (status ok,
+ * parsed).  secel-tsm, which reads the answers itself, says how it went
+ * in X-Secel-Result; when that is there, it is the verdict.
+ */
 static int finish(struct session *s)
 {
+	struct relay_outcome *o = s->out;
 	struct answer *a = &s->a;
 	const char *v = a->result;
 
-	if (a->code == 200 && a->body.len)
-		logf_(s, "TSM %s: HTTP 200 without %s: the script in it is not run",
-		      s->url, RAM_H_NEXT_URI);
-	if (!a->has_result)
-		return fail(s, "TSM %s: HTTP %ld ended the session without %s",
-			    s->url, a->code, RAM_H_RESULT);
-	snprintf(s->out->result, sizeof(s->out->result), "%s", v);
-	if (!strncmp(v, "ok", 2) && (!v[2] || v[2] == ';' || v[2] == ' ')) {
-		s->out->ok = true;
-		return 0;
+	if (a->has_result) {
+		snprintf(o->result, sizeof(o->result), "%s", v);
+		if (strncmp(v, "ok", 2) || (v[2] && v[2] != ';' && v[2] != ' '))
+			return fail(s, "TSM %s: %s", s->url, v);
+	} else if (s->not_ok[0]) {
+		return fail(s, "%s", s->not_ok);
+	} else {
+		snprintf(o->result, sizeof(o->result), "ok; %u script%s, %lu APDU%s",
+			 o->scripts, o->scripts == 1 ? "" : "s", o->apdus,
+			 o->apdus == 1 ? "" : "s");
 	}
-	return fail(s, "TSM %s: %s", s->url, v);
+	o->ok = true;
+	return 0;
 }
 
 /* Send one APDU: 0 with *@rlen set, or -1 (the SE failed: stop). */
@@ -476,6 +529,10 @@ static int target(struct session *s, const char **status)
 	s->selected_len = 0;
 	*status = s->rsp[rlen - 2] == 0x69 && s->rsp[rlen - 1] == 0x82 ?
 		  RAM_ST_SECURITY : RAM_ST_UNKNOWN_APP;
+	if (!s->not_ok[0])
+		snprintf(s->not_ok, sizeof(s->not_ok), "TSM %.900s: script %u not run: %s (%s %.128s)",
+			 s->url, s->script_no, *status, RAM_H_TARGET,
+			 s->a.target);
 	if (s->cfg->verbose)
 		logf_(s, "  script %u: SELECT %s answered %02X%02X: %s",
 		      s->script_no, s->a.target, s->rsp[rlen - 2],
@@ -507,6 +564,9 @@ static int run_script(struct session *s, struct ram_buf *rsp,
 	if (ret == -EBADMSG) {
 		logf_(s, "TSM %s: script %u: %s; answered bad format %02X",
 		      s->url, s->script_no, err.why, err.bad_format);
+		if (!s->not_ok[0])
+			snprintf(s->not_ok, sizeof(s->not_ok), "TSM %.900s: script %u could not be parsed (%.128s)",
+				 s->url, s->script_no, err.why);
 		if (ram_response_bad_format(rsp, err.bad_format))
 			return fail(s, "out of memory");
 		return 0;
@@ -519,6 +579,8 @@ static int run_script(struct session *s, struct ram_buf *rsp,
 	ret = a->has_target ? target(s, status) : 0;
 	if (ret < 0)
 		return -1;
+	if (ret)
+		return 0;	/* not run: a status and no body */
 	s->raw.len = 0;
 	for (i = 0; !ret && i < s->script.n; i++) {
 		const struct ram_apdu *c = &s->script.apdu[i];
@@ -534,11 +596,10 @@ static int run_script(struct session *s, struct ram_buf *rsp,
 		s->raw_len[n++] = rlen;
 		goes_on = sw_goes_on(s->rsp, rlen);
 		track_select(s, c->data, c->len, goes_on);
-		if (!goes_on) {
-			if (s->rsp[rlen - 2] == 0x69 && s->rsp[rlen - 1] == 0x82)
-				*status = RAM_ST_SECURITY;
+		/* the script ran, even if the card refused a command: the
+		 * answer, 6982 too, goes back with status ok */
+		if (!goes_on)
 			break;
-		}
 	}
 
 	ret = ram_response_begin(rsp, indef, n);
@@ -614,18 +675,27 @@ static int loop(struct session *s)
 		ret = post(s, &rsp, status);
 		if (ret)
 			break;
-		if (s->a.code == 204 || (s->a.code == 200 && !s->a.has_next)) {
-			ret = finish(s);
-			break;
-		}
-		if (s->a.code != 200) {
+		if (s->a.code != 200 && s->a.code != 204) {
 			ret = http_error(s);
 			break;
 		}
-		if (s->out->rounds >= cfg->max_rounds) {
+		/* no Next-URI: the session ends (after the script in a 200) */
+		if (s->a.has_next && s->out->rounds >= cfg->max_rounds) {
 			ret = fail(s, "TSM %s: the session is not over after %u rounds (--max-rounds)",
 				   s->url, s->out->rounds);
 			break;
+		}
+		if (s->a.code == 204) {
+			/* no script; a Next-URI goes on with an empty POST */
+			if (!s->a.has_next) {
+				ret = finish(s);
+				break;
+			}
+			status = NULL;
+			ret = next_url(s);
+			if (ret)
+				break;
+			continue;
 		}
 		if (!is_script_type(s->a.ctype)) {
 			ret = fail(s, "TSM %s: HTTP 200 of type '%s', not %s",
@@ -633,6 +703,10 @@ static int loop(struct session *s)
 			break;
 		}
 		ret = run_script(s, &rsp, &status);
+		if (!ret && !s->a.has_next) {
+			ret = finish(s);
+			break;
+		}
 		if (!ret)
 			ret = next_url(s);
 		if (ret)

@@ -14,6 +14,7 @@
 
 #define RELAY_VERSION	"1.0"
 #define RELAY_LINE_MAX	2048
+#define RELAY_RESUMES	2	/* POSTs again after a broken connection */
 
 /* The SE's logical channel, as the loop sees it. */
 struct relay_card {
@@ -67,18 +68,22 @@ struct relay_cfg {
 };
 
 struct relay_outcome {
-	bool ok;			/* the TSM ended with "ok; ..." */
+	bool ok;			/* every script ran ok, and the
+					 * TSM did not say otherwise */
 	unsigned int rounds;		/* POSTs made */
+	unsigned int resumed;		/* of which with X-Admin-Resume */
 	unsigned int scripts;		/* command scripts received */
 	unsigned long apdus;		/* C-APDUs sent to the SE */
 	char url[RELAY_LINE_MAX];	/* the last URL posted to */
-	char result[RELAY_LINE_MAX];	/* X-Secel-Result, "" when none */
+	char result[RELAY_LINE_MAX];	/* X-Secel-Result, or "ok; N scripts,
+					 * M APDUs" without one */
 	char error[RELAY_LINE_MAX];	/* why the relay failed, "" if not */
 };
 
 /*
  * One session, from the first POST to the TSM's last answer.  Returns 0
- * when the TSM ended it with "X-Secel-Result: ok; ...", else 1 with
+ * when the TSM ended it (no Next-URI) and every script ran with status
+ * ok, unless an X-Secel-Result says "error; ...", else 1 with
  * @out->error set to one line ("TSM <url>: ...", "SE <name>: ...").
  * curl_global_init() must have been called.
  */

@@ -44,13 +44,15 @@ struct canned {
 	const char *next, *target, *result;
 	unsigned int delay_ms;
 	size_t big;		/* a body of this many bytes */
+	bool drop;		/* close the connection without an answer */
+	bool close;		/* Connection: close (the next POST on a new one) */
 };
 
 struct seen {
 	char path[512];
 	char protocol[128], from[512], se_info[2048], status[64], ctype[128];
-	char accept[128];
-	bool has_se_info, has_ctype, has_status;
+	char accept[128], resume[32];
+	bool has_se_info, has_ctype, has_status, has_resume;
 	uint8_t body[8192];
 	size_t body_len;
 };
@@ -109,6 +111,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c,
 		get_header(c, "Content-Type", r->ctype, sizeof(r->ctype),
 			   &r->has_ctype);
 		get_header(c, "Accept", r->accept, sizeof(r->accept), NULL);
+		get_header(c, RAM_H_RESUME, r->resume, sizeof(r->resume),
+			   &r->has_resume);
 		*con_cls = r;
 		return MHD_YES;
 	}
@@ -127,6 +131,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c,
 	a = &tsm.answer[i < tsm.n_answers ? i : tsm.n_answers - 1];
 	if (a->delay_ms)
 		usleep(a->delay_ms * 1000);
+	if (a->drop)
+		return MHD_NO;
 	if (a->big) {
 		big = malloc(a->big);
 		memset(big, 0x22, a->big);
@@ -148,6 +154,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c,
 		MHD_add_response_header(resp, RAM_H_TARGET, a->target);
 	if (a->result)
 		MHD_add_response_header(resp, RAM_H_RESULT, a->result);
+	if (a->close)
+		MHD_add_response_header(resp, "Connection", "close");
 	ret = MHD_queue_response(c, a->code, resp);
 	MHD_destroy_response(resp);
 	return ret;
@@ -574,15 +582,32 @@ static void test_target(void)
 	CHECK(!strcmp(tsm.seen[1].status, RAM_ST_OK), "ISD targeted: %s",
 	      tsm.seen[1].status);
 	CHECK(!strcmp(tsm.seen[2].status, RAM_ST_UNKNOWN_APP) &&
-	      body_is(2, "AF80 0000"),
-	      "6A82: unknown-application, no answers, the script's form: %s %s",
+	      !tsm.seen[2].body_len && !tsm.seen[2].has_ctype &&
+	      !tsm.seen[2].has_se_info,
+	      "6A82: unknown-application without a body: %s %s",
 	      tsm.seen[2].status, body_hex(2));
 	CHECK(!strcmp(tsm.seen[3].status, RAM_ST_OK) &&
 	      body_is(3, "AB 07 8001 01 2302 9000"), "selected and run: %s %s",
 	      tsm.seen[3].status, body_hex(3));
 	CHECK(!strcmp(tsm.seen[5].status, RAM_ST_SECURITY) &&
-	      body_is(5, "AB 03 8001 00"), "SELECT 6982: %s %s",
+	      !tsm.seen[5].body_len && !tsm.seen[5].has_ctype,
+	      "SELECT 6982: security-error without a body: %s %s",
 	      tsm.seen[5].status, body_hex(5));
+
+	/* without X-Secel-Result, a script not run fails the session */
+	tsm_reset();
+	card_reset(rules);
+	script(false, "1", "80CA004500", NULL)->target = "//aid/A000000151/000001";
+	end(204, NULL);
+	{
+		char want[256];
+
+		snprintf(want, sizeof(want), "TSM http://127.0.0.1:%u/ram/purse: script 1 not run: unknown-application (X-Admin-Targeted-Application //aid/A000000151/000001)",
+			 tsm.port);
+		CHECK(run(&out) == 1 && !strcmp(out.error, want),
+		      "a standard TSM, the application not there: %s",
+		      out.error);
+	}
 
 	/* a SELECT in a script changes what is selected */
 	tsm_reset();
@@ -617,9 +642,10 @@ static void test_security_error(void)
 	end(204, "error; the SCP03 session is gone");
 	CHECK(run(&out) == 1, "security error session ends in error");
 	CHECK(card.n == 2, "stops at 6982: %s", sent_list());
-	CHECK(!strcmp(tsm.seen[1].status, RAM_ST_SECURITY) &&
+	/* the script ran: the card's 6982 goes back with status ok */
+	CHECK(!strcmp(tsm.seen[1].status, RAM_ST_OK) &&
 	      body_is(1, "AB 0B 8001 02 2302 9000 2302 6982"),
-	      "security-error: %s %s", tsm.seen[1].status, body_hex(1));
+	      "6982 answered: %s %s", tsm.seen[1].status, body_hex(1));
 	CHECK(!strcmp(out.result, "error; the SCP03 session is gone"),
 	      "result: %s", out.result);
 	snprintf(url, sizeof(url), "TSM http://127.0.0.1:%u/ram/1: error; the SCP03 session is gone",
@@ -691,12 +717,21 @@ static void test_results(void)
 	      strstr(out.error, "/ram/purse: error; card 0102030405060708 unknown"),
 	      "error result: %s", out.error);
 
+	/* a standard TSM ends with 204 and nothing of secel's */
 	tsm_reset();
 	card_reset(NULL);
 	end(204, NULL);
-	CHECK(run(&out) == 1 && !out.result[0] &&
-	      strstr(out.error, "HTTP 204 ended the session without X-Secel-Result"),
-	      "no result: %s", out.error);
+	CHECK(run(&out) == 0 && out.ok &&
+	      !strcmp(out.result, "ok; 0 scripts, 0 APDUs"),
+	      "204 without X-Secel-Result: %s %s", out.result, out.error);
+
+	tsm_reset();
+	card_reset(NULL);
+	script(false, "n", "80CA004500", NULL);
+	end(204, NULL);
+	CHECK(run(&out) == 0 && out.ok &&
+	      !strcmp(out.result, "ok; 1 script, 1 APDU"),
+	      "a script, then 204: %s %s", out.result, out.error);
 
 	tsm_reset();
 	card_reset(NULL);
@@ -708,15 +743,73 @@ static void test_results(void)
 	end(204, "ok");
 	CHECK(run(&out) == 0 && out.ok, "bare ok");
 
-	/* 200 without a Next-URI ends the session too */
+	/* 200 without a Next-URI: the last script, run and not answered */
 	tsm_reset();
 	card_reset(NULL);
 	script(false, NULL, "80CA004500", NULL)->result = "ok; installed";
 	CHECK(run(&out) == 0 && !strcmp(out.result, "ok; installed") &&
-	      card.n == 0 && out.rounds == 1, "200 without Next-URI: %d %zu",
-	      out.ok, card.n);
-	CHECK(strstr(log_text, "the script in it is not run"),
-	      "says the script is not run: %s", log_text);
+	      card.n == 1 && out.rounds == 1 && tsm.n_seen == 1,
+	      "200 without Next-URI: %d %zu %zu", out.ok, card.n, tsm.n_seen);
+
+	/* 204 with a Next-URI goes on: an empty POST there */
+	tsm_reset();
+	card_reset(NULL);
+	script(false, "a", "80CA004500", NULL);
+	end(204, NULL)->next = "b";
+	script(true, NULL, "80CA9F7F00", NULL);
+	CHECK(run(&out) == 0 && out.ok && card.n == 2 && tsm.n_seen == 3 &&
+	      !strcmp(out.result, "ok; 2 scripts, 2 APDUs"),
+	      "204 with Next-URI, then the last script: %s %s %zu %zu",
+	      out.result, out.error, card.n, tsm.n_seen);
+	CHECK(tsm.n_seen == 3 && !strcmp(tsm.seen[2].path, "/ram/b") &&
+	      !tsm.seen[2].body_len && !tsm.seen[2].has_status &&
+	      !tsm.seen[2].has_ctype,
+	      "the POST after 204: %s, %zu bytes, status %s",
+	      tsm.seen[2].path, tsm.seen[2].body_len, tsm.seen[2].status);
+}
+
+/*
+ * The connection breaks before an answer: the same POST, resumed.  (On a
+ * reused connection libcurl itself sends a request again, once, when
+ * nothing at all came back; the answers before a drop close their
+ * connection so that the relay's own resume is what is tested.)
+ */
+static void test_resume(void)
+{
+	tsm_reset();
+	card_reset(NULL);
+	script(false, "a", "80CA004500", NULL)->close = true;
+	end(204, NULL)->drop = true;
+	end(204, NULL);
+	CHECK(run(&out) == 0 && out.ok && out.resumed == 1 && card.n == 1,
+	      "resumed once: %s, %u resumed, %zu APDUs", out.error, out.resumed,
+	      card.n);
+	CHECK(tsm.n_seen == 3 && !tsm.seen[1].has_resume &&
+	      !strcmp(tsm.seen[2].resume, "true") &&
+	      !strcmp(tsm.seen[2].path, tsm.seen[1].path) &&
+	      tsm.seen[2].body_len == tsm.seen[1].body_len &&
+	      !memcmp(tsm.seen[2].body, tsm.seen[1].body, tsm.seen[1].body_len) &&
+	      !strcmp(tsm.seen[2].status, RAM_ST_OK),
+	      "the same answers again with X-Admin-Resume: %zu '%s' %s",
+	      tsm.n_seen, tsm.seen[2].resume, body_hex(2));
+
+	/* the first POST too */
+	tsm_reset();
+	card_reset(NULL);
+	end(204, NULL)->drop = true;
+	end(204, NULL);
+	CHECK(run(&out) == 0 && tsm.n_seen == 2 && tsm.seen[1].has_resume &&
+	      tsm.seen[1].has_se_info && !tsm.seen[1].body_len,
+	      "first POST resumed: %s", out.error);
+
+	/* a TSM that keeps dropping: given up after RELAY_RESUMES */
+	tsm_reset();
+	card_reset(NULL);
+	end(204, NULL)->drop = true;
+	CHECK(run(&out) == 1 && tsm.n_seen == 1 + RELAY_RESUMES &&
+	      strstr(out.error, "/ram/purse: ") &&
+	      strstr(log_text, "posting again with X-Admin-Resume: true"),
+	      "gives up: %zu POSTs, %s", tsm.n_seen, out.error);
 }
 
 static void test_se_errors(void)
@@ -869,6 +962,7 @@ int main(void)
 	test_http_errors();
 	test_rounds();
 	test_results();
+	test_resume();
 	test_se_errors();
 	test_transport();
 	test_next_uri();

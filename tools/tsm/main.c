@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -26,6 +27,9 @@
 #define PROG		"secel-tsm"
 #define CONN_MAX	128	/* connections at once */
 #define CONN_TIMEOUT	30	/* seconds of silence on a connection */
+#define CONN_PER_PEER	8	/* default --max-connections-per-peer */
+/* GnuTLS: TLS 1.2 and 1.3 only, the rest of its usual choices */
+#define TLS_PRIORITIES	"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
 
 static volatile sig_atomic_t stop;
 static bool verbose;
@@ -58,7 +62,8 @@ static void usage(FILE *f)
 "The reference TSM of GlobalPlatform Amendment B (remote application\n"
 "management over HTTP): a device's secel-relay POSTs to /ram/NAME, and the\n"
 "TSM installs the service NAME on the device's SE over SCP03, in command\n"
-"scripts (Documentation/secel/tsm.rst).  GET /cards lists its records.\n"
+"scripts (Documentation/secel/tsm.rst).  GET /cards lists its records\n"
+"when --cards-token is given.\n"
 "\n"
 "Options:\n"
 "  --listen [ADDR:]PORT   where to listen (default 127.0.0.1:8080; [::1]:PORT\n"
@@ -74,7 +79,15 @@ static void usage(FILE *f)
 "  --block N              LOAD block size (default the largest that fits)\n"
 "  --session-timeout SEC  drop a session idle that long (default %d)\n"
 "  --max-sessions N       sessions at once (default %d)\n"
-"  --tls-cert FILE        serve HTTPS with this certificate (PEM) ...\n"
+"  --max-sessions-per-cin N, --max-sessions-per-peer N\n"
+"                         sessions of one CIN (default %d), from one address\n"
+"                         (default %d); at the bound a new one replaces the\n"
+"                         oldest whose card has not answered script 1 yet\n"
+"  --max-connections-per-peer N\n"
+"                         connections from one address (default %d)\n"
+"  --cards-token FILE     GET /cards with 'Authorization: Bearer TOKEN', the\n"
+"                         token the first line of FILE (default: no /cards)\n"
+"  --tls-cert FILE        serve HTTPS (TLS 1.2, 1.3) with this certificate ...\n"
 "  --tls-key FILE         ... and this key (PEM)\n"
 "  --ready-file FILE      write the base URL there once listening\n"
 "  --fault WHAT           test knob (repeatable): %s\n"
@@ -89,7 +102,8 @@ static void usage(FILE *f)
 "  " PROG " --keys keys --records /var/lib/secel-tsm \\\n"
 "          --service purse:purse.slf:A00000055345430101:DF110400001388 &\n"
 "  secel-relay http://127.0.0.1:8080/ram/purse\n",
-		TSM_TIMEOUT, TSM_SESSIONS_MAX, tsm_fault_names());
+		TSM_TIMEOUT, TSM_SESSIONS_MAX, TSM_PER_CIN_MAX,
+		TSM_PER_PEER_MAX, CONN_PER_PEER, tsm_fault_names());
 }
 
 static unsigned long num_arg(const char *opt, const char *s,
@@ -205,25 +219,33 @@ static enum MHD_Result queue(struct MHD_Connection *c,
 	return ret;
 }
 
-static void log_request(struct MHD_Connection *c, const char *method,
-			const char *url, const struct tsm_reply *r)
+/* The client's address as text, "?" when unknown. */
+static void peer_addr(struct MHD_Connection *c, char *addr, size_t room)
 {
 	const union MHD_ConnectionInfo *ci;
-	char addr[INET6_ADDRSTRLEN] = "?";
 
-	if (!verbose)
-		return;
+	snprintf(addr, room, "?");
 	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	if (ci && ci->client_addr) {
 		const struct sockaddr *sa = ci->client_addr;
 
 		if (sa->sa_family == AF_INET)
 			inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr,
-				  addr, sizeof(addr));
+				  addr, room);
 		else if (sa->sa_family == AF_INET6)
 			inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr,
-				  addr, sizeof(addr));
+				  addr, room);
 	}
+}
+
+static void log_request(struct MHD_Connection *c, const char *method,
+			const char *url, const struct tsm_reply *r)
+{
+	char addr[INET6_ADDRSTRLEN];
+
+	if (!verbose)
+		return;
+	peer_addr(c, addr, sizeof(addr));
 	fprintf(stderr, PROG ": %s %.16s %.80s: %s\n", addr, method, url,
 		r->log);
 }
@@ -238,6 +260,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 	struct tsm_request in;
 	struct tsm_reply r;
 	enum MHD_Result ret;
+	char addr[INET6_ADDRSTRLEN];
+	const char *resume;
 
 	(void)version;
 	if (!rq) {
@@ -283,6 +307,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 	in.from = hdr(c, RAM_H_FROM);
 	in.se_info = hdr(c, RAM_H_SE_INFO);
 	in.status = hdr(c, RAM_H_STATUS);
+	resume = hdr(c, RAM_H_RESUME);
+	in.resume = resume && !strcasecmp(resume, "true");
+	in.authorization = hdr(c, MHD_HTTP_HEADER_AUTHORIZATION);
+	peer_addr(c, addr, sizeof(addr));
+	in.peer = addr;
 	in.content_type = hdr(c, MHD_HTTP_HEADER_CONTENT_TYPE);
 	in.body = rq->body;
 	in.len = rq->too_big ? (size_t)TSM_BODY_MAX + 1 : rq->len;
@@ -339,8 +368,32 @@ static void write_ready(const char *path, const char *url)
 enum {
 	OPT_LISTEN = 256, OPT_KEYS, OPT_SERVICE, OPT_LEVEL, OPT_RECORDS,
 	OPT_BLOCK, OPT_TIMEOUT, OPT_MAX_SESSIONS, OPT_CERT, OPT_KEY,
-	OPT_READY, OPT_FAULT, OPT_VERSION,
+	OPT_READY, OPT_FAULT, OPT_VERSION, OPT_PER_CIN, OPT_PER_PEER,
+	OPT_CONN_PER_PEER, OPT_CARDS_TOKEN,
 };
+
+/* The first line of @path: the token GET /cards wants. */
+static char *read_token(const char *path)
+{
+	char line[512], *tok;
+	FILE *f = fopen(path, "re");
+	size_t n;
+
+	if (!f)
+		die("--cards-token %s: %s", path, strerror(errno));
+	if (!fgets(line, sizeof(line), f))
+		line[0] = '\0';
+	fclose(f);
+	n = strcspn(line, "\r\n");
+	line[n] = '\0';
+	if (n < 16)
+		die("--cards-token %s: the token is shorter than 16 characters",
+		    path);
+	tok = strdup(line);
+	if (!tok)
+		die("out of memory");
+	return tok;
+}
 
 int main(int argc, char **argv)
 {
@@ -353,6 +406,11 @@ int main(int argc, char **argv)
 		{ "block", required_argument, NULL, OPT_BLOCK },
 		{ "session-timeout", required_argument, NULL, OPT_TIMEOUT },
 		{ "max-sessions", required_argument, NULL, OPT_MAX_SESSIONS },
+		{ "max-sessions-per-cin", required_argument, NULL, OPT_PER_CIN },
+		{ "max-sessions-per-peer", required_argument, NULL, OPT_PER_PEER },
+		{ "max-connections-per-peer", required_argument, NULL,
+		  OPT_CONN_PER_PEER },
+		{ "cards-token", required_argument, NULL, OPT_CARDS_TOKEN },
 		{ "tls-cert", required_argument, NULL, OPT_CERT },
 		{ "tls-key", required_argument, NULL, OPT_KEY },
 		{ "ready-file", required_argument, NULL, OPT_READY },
@@ -377,6 +435,7 @@ int main(int argc, char **argv)
 	struct tsm *t;
 	size_t nkeys = 0, i;
 	unsigned long v;
+	unsigned int conn_per_peer = CONN_PER_PEER;
 	char *end;
 	int opt;
 
@@ -417,6 +476,21 @@ int main(int argc, char **argv)
 		case OPT_MAX_SESSIONS:
 			cfg.max_sessions = num_arg("--max-sessions", optarg, 1,
 						   4096);
+			break;
+		case OPT_PER_CIN:
+			cfg.max_per_cin = num_arg("--max-sessions-per-cin",
+						  optarg, 1, 4096);
+			break;
+		case OPT_PER_PEER:
+			cfg.max_per_peer = num_arg("--max-sessions-per-peer",
+						   optarg, 1, 4096);
+			break;
+		case OPT_CONN_PER_PEER:
+			conn_per_peer = num_arg("--max-connections-per-peer",
+						optarg, 1, CONN_MAX);
+			break;
+		case OPT_CARDS_TOKEN:
+			cfg.cards_token = read_token(optarg);
 			break;
 		case OPT_CERT:
 			cert_path = optarg;
@@ -485,9 +559,11 @@ int main(int argc, char **argv)
 			MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 			MHD_OPTION_CONNECTION_LIMIT, (unsigned int)CONN_MAX,
 			MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)CONN_TIMEOUT,
+			MHD_OPTION_PER_IP_CONNECTION_LIMIT, conn_per_peer,
 			MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
 			MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
 			MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int)1,
+			MHD_OPTION_HTTPS_PRIORITIES, TLS_PRIORITIES,
 			MHD_OPTION_HTTPS_MEM_CERT, cert,
 			MHD_OPTION_HTTPS_MEM_KEY, key,
 			MHD_OPTION_END);
@@ -496,6 +572,7 @@ int main(int argc, char **argv)
 			MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 			MHD_OPTION_CONNECTION_LIMIT, (unsigned int)CONN_MAX,
 			MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)CONN_TIMEOUT,
+			MHD_OPTION_PER_IP_CONNECTION_LIMIT, conn_per_peer,
 			MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
 			MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
 			MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int)1,

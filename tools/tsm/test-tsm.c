@@ -17,6 +17,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -299,6 +302,8 @@ static void add_keys(struct env *e, const char *cin, const char *spec)
 		abort();
 }
 
+#define CARDS_TOKEN	"test-tsm-cards-token-0123456789"
+
 static int env_start(struct env *e, uint8_t level, unsigned int faults,
 		     bool records)
 {
@@ -314,6 +319,7 @@ static int env_start(struct env *e, uint8_t level, unsigned int faults,
 	e->cfg.now = fake_now;
 	e->cfg.priv = e;
 	e->cfg.records = records ? e->records : NULL;
+	e->cfg.cards_token = CARDS_TOKEN;
 	ret = tsm_new(&e->cfg, &e->t, err, sizeof(err));
 	if (ret)
 		fprintf(stderr, "tsm_new: %s\n", err);
@@ -356,6 +362,7 @@ struct run {
 	int flip_rsp;			/* flip a byte of answer N (1-based) */
 	unsigned int flip_script;	/* ... of that script */
 	bool no_channel;		/* the basic channel */
+	bool lose_each;			/* every answer lost once: resumed */
 	/* out */
 	unsigned int code;		/* the last HTTP status */
 	char result[TSM_LINE_MAX];
@@ -377,6 +384,22 @@ static void post(struct env *e, const char *path, const char *from,
 	tsm_handle(e->t, &rq, r);
 	if (getenv("TEST_TSM_VERBOSE"))
 		fprintf(stderr, "  %s -> %s\n", path, r->log);
+}
+
+/* The same POST again with X-Admin-Resume: true, after a lost answer. */
+static void post_again(struct env *e, const char *path, const char *from,
+		       const char *status, const uint8_t *body, size_t len,
+		       struct tsm_reply *r)
+{
+	struct tsm_request rq = {
+		.method = "POST", .path = path, .protocol = RAM_PROTOCOL,
+		.from = from, .status = status,
+		.content_type = len ? RAM_CT_RESPONSE : NULL,
+		.body = body, .len = len, .resume = true,
+	};
+
+	tsm_reply_free(r);
+	tsm_handle(e->t, &rq, r);
 }
 
 static unsigned int open_channel(struct vcard *vc)
@@ -506,6 +529,9 @@ static int run(struct env *e, struct vcard *vc, struct run *rn)
 		tsm_reply_free(&r);
 		post(e, path, from, NULL, status, RAM_CT_RESPONSE, out.data,
 		     out.len, &r);
+		if (rn->lose_each)
+			post_again(e, path, from, status, out.data, out.len,
+				   &r);
 	}
 	tsm_reply_free(&r);
 	ram_buf_free(&out);
@@ -525,7 +551,8 @@ static const struct rec_card *env_card(struct env *e, const struct vcard *vc);
 
 static bool records_have(struct env *e, const char *what)
 {
-	struct tsm_request rq = { .method = "GET", .path = "/cards" };
+	struct tsm_request rq = { .method = "GET", .path = "/cards",
+				  .authorization = "Bearer " CARDS_TOKEN };
 	struct tsm_reply r;
 	bool found;
 
@@ -663,8 +690,10 @@ static void test_wrong_keys(void)
 	      !strcmp(rn.result, "error; card cryptogram does not verify (wrong keys for CIN 534543454C000001?)"),
 	      "%d %u %s", ret, rn.code, rn.result);
 	check(same_content(&before, &vc->st), "card changed");
-	check(records_have(&e, "card cryptogram does not verify"),
-	      "failure recorded");
+	/* the card did not prove its keys: nothing of it is recorded */
+	check(!records_have(&e, "card cryptogram does not verify") &&
+	      !records_have(&e, "534543454C000001"),
+	      "a card that did not authenticate recorded");
 	vcard_free(vc);
 
 	/* the '*' line's ENC key is wrong for another card: the challenge */
@@ -728,7 +757,8 @@ static void test_unknown_cin(void)
 	check(!ret && !strcmp(rn.result, "error; the card's CIN 534543454C000001 is not 0102030405060708, which X-Admin-From claimed"),
 	      "%d %s", ret, rn.result);
 	check(rn.scripts == 1 && card_elfs(vc) == 0, "went on");
-	check(records_have(&e, "which X-Admin-From claimed"), "not recorded");
+	check(!records_have(&e, "which X-Admin-From claimed"),
+	      "recorded before the card authenticated");
 	rn.from = NULL;
 	vcard_free(vc);
 	env_free(&e);
@@ -778,10 +808,15 @@ static void test_tamper_mac(void)
 	env_init(&e, "rmac", 0x33, 0);
 	vc = new_card(NULL, 0, NULL);
 	rn.flip_script = 2;
-	rn.flip_rsp = 2;	/* GET STATUS of the applications */
+	rn.flip_rsp = 3;	/* GET STATUS of the applications */
 	ret = run(&e, vc, &rn);
 	check(!ret && !strcmp(rn.result, "error; GET STATUS 40 (applications): the answer's R-MAC or encryption does not verify"),
 	      "%s", rn.result);
+	/* the CPLC is read under the session: altered, it is refused */
+	rn.flip_rsp = 2;
+	ret = run(&e, vc, &rn);
+	check(!ret && !strcmp(rn.result, "error; GET DATA 9F7F (CPLC): the answer's R-MAC or encryption does not verify"),
+	      "CPLC: %s", rn.result);
 	check(!card_elfs(vc), "installed anyway");
 	rn.flip_script = 3;
 	rn.flip_rsp = 1;	/* INSTALL [for load] */
@@ -928,7 +963,8 @@ static void test_scripts(void)
 	ret = run(&e, vc, &rn);
 	check(!ret && !strcmp(rn.result, "error; the relay could not parse script 1 (bad format 01)"),
 	      "%d %s", ret, rn.result);
-	check(records_have(&e, "could not parse script 1"), "not recorded");
+	check(!records_have(&e, "could not parse script 1"),
+	      "recorded before the card authenticated");
 	vcard_free(vc);
 	env_free(&e);
 
@@ -950,7 +986,8 @@ static void test_scripts(void)
 	vc = new_card(NULL, 0, NULL);
 	vc->cfg.cplc.present = false;
 	ret = run(&e, vc, &rn);
-	check(!ret && starts(rn.result, "ok; installed") && rn.scripts == 4,
+	/* GET DATA 9F7F refused stops script 2: a page more */
+	check(!ret && starts(rn.result, "ok; installed") && rn.scripts == 5,
 	      "%s, %u scripts", rn.result, rn.scripts);
 	vcard_free(vc);
 	env_free(&e);
@@ -1046,34 +1083,212 @@ static void test_http_errors(void)
 		      r.code);
 		tsm_reply_free(&r);
 	}
-	check(records_have(&e, "HTTP 400"), "400 not recorded");
+	/* all of them before the card authenticated: none recorded */
+	check(!records_have(&e, "HTTP 400") && !records_have(&e, "0102"),
+	      "recorded before the card authenticated");
 
-	/* bounded sessions; abandoned ones go */
+	/* bounded sessions (many peers, many CINs); abandoned ones go */
 	for (i = 0; i < TSM_SESSIONS_MAX; i++) {
-		post(&e, "/ram/purse", "//se-id/cin/0102" ISD_FROM, NULL, NULL,
-		     NULL, NULL, 0, &r);
+		char from[128], peer[32];
+
+		snprintf(from, sizeof(from), "//se-id/cin/%04X" ISD_FROM, i);
+		snprintf(peer, sizeof(peer), "10.0.%d.%d", i / 8, i % 8);
+		memset(&rq, 0, sizeof(rq));
+		rq.method = "POST";
+		rq.path = "/ram/purse";
+		rq.protocol = RAM_PROTOCOL;
+		rq.from = from;
+		rq.peer = peer;
+		tsm_handle(e.t, &rq, &r);
 		tsm_reply_free(&r);
 	}
 	check(tsm_nsessions(e.t) == TSM_SESSIONS_MAX, "%zu sessions",
 	      tsm_nsessions(e.t));
-	post(&e, "/ram/purse", "//se-id/cin/0102" ISD_FROM, NULL, NULL, NULL,
-	     NULL, 0, &r);
+	rq.from = "//se-id/cin/0102" ISD_FROM;
+	rq.peer = "10.1.0.1";
+	tsm_handle(e.t, &rq, &r);
 	check(r.code == 503, "one too many: %u", r.code);
 	tsm_reply_free(&r);
 	e.clock += TSM_TIMEOUT;
-	post(&e, "/ram/purse", "//se-id/cin/0102" ISD_FROM, NULL, NULL, NULL,
-	     NULL, 0, &r);
+	tsm_handle(e.t, &rq, &r);
 	check(r.code == 200 && tsm_nsessions(e.t) == 1, "after the timeout: %u %zu",
 	      r.code, tsm_nsessions(e.t));
 	tsm_reply_free(&r);
 	memset(&rq, 0, sizeof(rq));
 	rq.method = "GET";
 	rq.path = "/cards";
+	rq.authorization = "Bearer " CARDS_TOKEN;
 	tsm_handle(e.t, &rq, &r);
 	check(r.code == 200 && r.content_type &&
 	      !strcmp(r.content_type, "application/json") && r.len > 10 &&
 	      !memcmp(r.body, "{\"cards\": [", 11), "GET /cards: %u", r.code);
 	tsm_reply_free(&r);
+	env_free(&e);
+}
+
+/* GET /cards: behind a token, and not there at all without one */
+static void test_cards_access(void)
+{
+	struct tsm_request rq = { .method = "GET", .path = "/cards" };
+	struct tsm_reply r;
+	struct env e;
+
+	section = "GET /cards";
+	env_init(&e, "cards", 0x33, 0);
+	tsm_handle(e.t, &rq, &r);
+	check(r.code == 401, "without Authorization: %u", r.code);
+	tsm_reply_free(&r);
+	rq.authorization = "Bearer " CARDS_TOKEN "x";
+	tsm_handle(e.t, &rq, &r);
+	check(r.code == 401, "a wrong token: %u", r.code);
+	tsm_reply_free(&r);
+	rq.authorization = "Basic " CARDS_TOKEN;
+	tsm_handle(e.t, &rq, &r);
+	check(r.code == 401, "not Bearer: %u", r.code);
+	tsm_reply_free(&r);
+	rq.authorization = "bearer " CARDS_TOKEN;
+	tsm_handle(e.t, &rq, &r);
+	check(r.code == 200, "the token: %u", r.code);
+	tsm_reply_free(&r);
+	tsm_free(e.t);
+	e.cfg.cards_token = NULL;
+	if (tsm_new(&e.cfg, &e.t, NULL, 0))
+		abort();
+	tsm_handle(e.t, &rq, &r);
+	check(r.code == 404, "without --cards-token: %u", r.code);
+	tsm_reply_free(&r);
+	env_free(&e);
+}
+
+/* One first POST from @peer for @cin: the HTTP status. */
+static unsigned int begin_from(struct env *e, const char *cin,
+			       const char *peer, char *next, size_t room)
+{
+	char from[128];
+	struct tsm_request rq = {
+		.method = "POST", .path = "/ram/purse",
+		.protocol = RAM_PROTOCOL, .from = from, .peer = peer,
+	};
+	struct tsm_reply r;
+	unsigned int code;
+
+	snprintf(from, sizeof(from), "//se-id/cin/%s" ISD_FROM, cin);
+	tsm_handle(e->t, &rq, &r);
+	code = r.code;
+	if (next)
+		snprintf(next, room, "%s", r.next_uri);
+	tsm_reply_free(&r);
+	return code;
+}
+
+/*
+ * Whoever knows a CIN opens sessions without keys: 65 of them do not lock
+ * the card's own session out, and one peer holds a few at most.
+ */
+static void test_session_bounds(void)
+{
+	struct run rn = { .die_after_loads = -1 };
+	struct env e;
+	struct vcard *vc;
+	unsigned int i, ok = 0;
+	int ret;
+
+	section = "sessions per CIN";
+	env_init(&e, "bounds", 0x33, 0);
+	for (i = 0; i < 65; i++)
+		ok += begin_from(&e, "534543454C000001", "10.9.9.9", NULL, 0) ==
+		      200;
+	check(tsm_nsessions(e.t) == TSM_PER_CIN_MAX,
+	      "65 bodiless POSTs for one CIN hold %zu sessions", tsm_nsessions(e.t));
+	printf("test-tsm: 65 first POSTs for one CIN: %u answered, %zu sessions held\n",
+	       ok, tsm_nsessions(e.t));
+	/* the card's own session, from elsewhere, goes through */
+	vc = new_card(NULL, 0, NULL);
+	ret = run(&e, vc, &rn);
+	check(!ret && starts(rn.result, "ok; installed"), "after the flood: %s",
+	      rn.result);
+	check(begin_from(&e, "534543454C000001", "10.9.9.9", NULL, 0) == 200 &&
+	      begin_from(&e, "534543454C000001", "10.9.9.9", NULL, 0) == 200 &&
+	      tsm_nsessions(e.t) == TSM_PER_CIN_MAX, "flood again: %zu",
+	      tsm_nsessions(e.t));
+	vcard_free(vc);
+
+	section = "sessions per peer";
+	for (i = 0; i < 65; i++) {
+		char cin[8];
+
+		snprintf(cin, sizeof(cin), "%04X", i);
+		begin_from(&e, cin, "10.7.7.7", NULL, 0);
+	}
+	/* and the two left for the CIN above */
+	check(tsm_nsessions(e.t) == TSM_PER_PEER_MAX + TSM_PER_CIN_MAX,
+	      "65 sessions from one peer hold %zu", tsm_nsessions(e.t));
+	printf("test-tsm: 65 first POSTs from one peer, 65 CINs: %zu sessions held\n",
+	       tsm_nsessions(e.t));
+	env_free(&e);
+}
+
+/* X-Admin-Resume: the answer lost, the same request again */
+static void test_resume(void)
+{
+	struct run rn = { .die_after_loads = -1 };
+	struct tsm_request rq;
+	struct tsm_reply r, again;
+	char next[128];
+	struct env e;
+
+	section = "X-Admin-Resume";
+	env_init(&e, "resume", 0x33, 0);
+	check(begin_from(&e, "534543454C000001", "10.1.1.1", next,
+			 sizeof(next)) == 200, "begin");
+	/* a status that is not ok, without a body: the session ends well */
+	memset(&rq, 0, sizeof(rq));
+	rq.method = "POST";
+	rq.path = next;
+	rq.protocol = RAM_PROTOCOL;
+	rq.status = "unknown-application";
+	tsm_handle(e.t, &rq, &r);
+	check(r.code == 204 && !strcmp(r.result, "error; the agent ran none of script 1 (unknown-application)"),
+	      "bodiless status: %u %s", r.code, r.result);
+	tsm_reply_free(&r);
+	/* its 204 lost: the same request again gets the same answer */
+	rq.resume = true;
+	tsm_handle(e.t, &rq, &again);
+	check(again.code == 204 && !strcmp(again.result, "error; the agent ran none of script 1 (unknown-application)"),
+	      "the last answer again: %u %s", again.code, again.result);
+	tsm_reply_free(&again);
+	/* without X-Admin-Resume, or another request: no such session */
+	rq.resume = false;
+	tsm_handle(e.t, &rq, &again);
+	check(again.code == 404, "an ended session without resume: %u",
+	      again.code);
+	tsm_reply_free(&again);
+	rq.resume = true;
+	rq.status = "security-error";
+	tsm_handle(e.t, &rq, &again);
+	check(again.code == 404, "another request resumed: %u", again.code);
+	tsm_reply_free(&again);
+	/* after the session timeout, it is gone */
+	rq.status = "unknown-application";
+	e.clock += TSM_TIMEOUT;
+	tsm_expire(e.t);
+	tsm_handle(e.t, &rq, &again);
+	check(again.code == 404, "kept past the timeout: %u", again.code);
+	tsm_reply_free(&again);
+
+	/* a whole install, every answer lost once */
+	{
+		struct vcard *vc = new_card(NULL, 0, NULL);
+		int ret;
+
+		rn.lose_each = true;
+		ret = run(&e, vc, &rn);
+		check(!ret && starts(rn.result, "ok; installed"),
+		      "every answer lost once: %s", rn.result);
+		check(card_elfs(vc) == 1 && card_apps(vc) == 1, "%d %d",
+		      card_elfs(vc), card_apps(vc));
+		vcard_free(vc);
+	}
 	env_free(&e);
 }
 
@@ -1306,6 +1521,57 @@ static void relay_once(const char *url, const char *cacert, struct vcard *vc,
 	close_channel(vc, http_channel);
 }
 
+static unsigned int url_port(const char *url)
+{
+	const char *p = strrchr(url, ':');
+
+	return p ? (unsigned int)atoi(p + 1) : 0;
+}
+
+/*
+ * 130 connections from 127.0.0.1 that never send a request: how many the
+ * TSM keeps open (the rest it closes at once).
+ */
+static unsigned int slow_connections_held(const char *url, int *fds,
+					  unsigned int n)
+{
+	struct sockaddr_in sin;
+	unsigned int i, held = 0;
+	char c;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sin.sin_port = htons(url_port(url));
+	for (i = 0; i < n; i++) {
+		fds[i] = socket(AF_INET, SOCK_STREAM, 0);
+		if (fds[i] >= 0 && connect(fds[i], (struct sockaddr *)&sin,
+					   sizeof(sin))) {
+			close(fds[i]);
+			fds[i] = -1;
+		}
+	}
+	usleep(500000);
+	for (i = 0; i < n; i++) {
+		if (fds[i] < 0)
+			continue;
+		if (recv(fds[i], &c, 1, MSG_DONTWAIT | MSG_PEEK) < 0 &&
+		    (errno == EAGAIN || errno == EWOULDBLOCK))
+			held++;
+	}
+	return held;
+}
+
+/* Whether the TSM at @url completes a handshake at TLS version @v. */
+static bool tls_accepts(const char *url, const char *v)
+{
+	char cmd[256];
+
+	snprintf(cmd, sizeof(cmd), "timeout 10 openssl s_client -connect 127.0.0.1:%u -%s -cipher DEFAULT@SECLEVEL=0 < /dev/null > /dev/null 2>&1",
+		 url_port(url), v);
+	return system(cmd) == 0;
+}
+
 static void test_http(void)
 {
 	char ready[PATH_MAX], url[256], full[300], cert[PATH_MAX], key[PATH_MAX];
@@ -1334,6 +1600,24 @@ static void test_http(void)
 		relay_once(full, NULL, vc, out);
 		check(!out->ok && strstr(out->error, "HTTP 404: no service 'other' here"),
 		      "404: %s", out->error);
+
+		section = "connections per peer";
+		{
+			int fds[130];
+			unsigned int i, held;
+
+			held = slow_connections_held(url, fds, 130);
+			printf("test-tsm: 130 silent connections from 127.0.0.1: %u held open\n",
+			       held);
+			check(held >= 1 && held <= 8, "%u held", held);
+			for (i = 0; i < 130; i++)
+				if (fds[i] >= 0)
+					close(fds[i]);
+			usleep(200000);
+			snprintf(full, sizeof(full), "%s/ram/purse", url);
+			relay_once(full, NULL, vc, out);
+			check(out->ok, "a session after them: %s", out->error);
+		}
 		vcard_free(vc);
 		stop_tsm(pid);
 	}
@@ -1361,6 +1645,10 @@ static void test_http(void)
 		check(!out->ok && starts(out->error, "TSM https://") &&
 		      !strchr(out->error, '\n') && card_apps(vc) == 1,
 		      "without the CA: %s", out->error);
+		section = "TLS versions";
+		check(!tls_accepts(url, "tls1") && !tls_accepts(url, "tls1_1"),
+		      "TLS 1.0 or 1.1 accepted");
+		check(tls_accepts(url, "tls1_2"), "TLS 1.2 refused");
 		vcard_free(vc);
 		stop_tsm(pid);
 	}
@@ -1385,6 +1673,9 @@ int main(void)
 	test_cleanup();
 	test_scripts();
 	test_http_errors();
+	test_cards_access();
+	test_session_bounds();
+	test_resume();
 	test_config();
 	test_http();
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);

@@ -66,6 +66,16 @@ struct session {
 	unsigned int channel;
 	char se_name[REC_SE_NAME_MAX + 1];
 	enum phase phase;
+	char peer[TSM_PEER_MAX];
+	bool verified;			/* the card cryptogram verified */
+	bool authed;			/* EXTERNAL AUTHENTICATE answered 9000 */
+	bool ended;			/* kept only to answer a resume */
+	/* the last request answered and the answer, for X-Admin-Resume */
+	bool has_last;
+	uint8_t *last_req;
+	size_t last_req_len;
+	char last_status[48];
+	struct tsm_reply last_reply;
 	unsigned int script_no;
 	unsigned int info_next;		/* script 1: the next item to ask */
 	uint8_t host_chal[SCP03_CHALLENGE];
@@ -94,7 +104,8 @@ struct tsm {
 	struct tsm_config cfg;
 	struct records rec;
 	struct session *sessions;
-	size_t nsessions;
+	size_t nsessions;		/* in the list, */
+	size_t nended;			/* of which ended */
 	bool full_noted;
 	uint8_t rsp[RAM_APDU_MAX + 32];
 	struct ram_response resp;
@@ -236,6 +247,10 @@ int tsm_new(const struct tsm_config *cfg, struct tsm **out, char *err,
 		t->cfg.max_sessions = TSM_SESSIONS_MAX;
 	if (!t->cfg.session_timeout)
 		t->cfg.session_timeout = TSM_TIMEOUT;
+	if (!t->cfg.max_per_cin)
+		t->cfg.max_per_cin = TSM_PER_CIN_MAX;
+	if (!t->cfg.max_per_peer)
+		t->cfg.max_per_peer = TSM_PER_PEER_MAX;
 	ret = rec_load(&t->rec, cfg->records, err, room);
 	if (ret) {
 		free(t);
@@ -248,6 +263,8 @@ int tsm_new(const struct tsm_config *cfg, struct tsm **out, char *err,
 static void session_free(struct session *s)
 {
 	free(s->cmds);
+	free(s->last_req);
+	free(s->last_reply.body);
 	OPENSSL_cleanse(s, sizeof(*s));
 	free(s);
 }
@@ -260,10 +277,41 @@ static void session_unlink(struct tsm *t, struct session *s)
 		if (*p == s) {
 			*p = s->next;
 			t->nsessions--;
+			if (s->ended)
+				t->nended--;
 			break;
 		}
 	}
 	session_free(s);
+}
+
+/*
+ * The session is over: its keys go, its last answer stays until the
+ * session timeout, for an agent that lost it and posts again with
+ * X-Admin-Resume (at most max_sessions of them, the oldest go first).
+ */
+static void session_end(struct tsm *t, struct session *s)
+{
+	struct session *o, *oldest;
+
+	OPENSSL_cleanse(&s->scp, sizeof(s->scp));
+	OPENSSL_cleanse(s->key, sizeof(s->key));
+	s->up = false;
+	free(s->cmds);
+	s->cmds = NULL;
+	s->ncmds = 0;
+	s->ended = true;
+	t->nended++;
+	while (t->nended > t->cfg.max_sessions) {
+		oldest = NULL;
+		for (o = t->sessions; o; o = o->next)
+			if (o->ended && o != s &&
+			    (!oldest || o->last < oldest->last))
+				oldest = o;
+		if (!oldest)
+			break;
+		session_unlink(t, oldest);
+	}
 }
 
 void tsm_free(struct tsm *t)
@@ -279,7 +327,7 @@ void tsm_free(struct tsm *t)
 
 size_t tsm_nsessions(const struct tsm *t)
 {
-	return t->nsessions;
+	return t->nsessions - t->nended;
 }
 
 void tsm_reply_free(struct tsm_reply *r)
@@ -329,8 +377,13 @@ static void record_end(struct tsm *t, struct session *s, const char *result,
 	size_t i, k;
 
 	why[0] = '\0';
-	if (!c)
+	/* a card that has not authenticated is no source of facts */
+	if (!s->authed || !c) {
+		note(t, "session %.8s for CIN %s%s, not recorded: %s", s->id,
+		     s->cin_hex, s->authed ? "" : " (the card did not authenticate)",
+		     result);
 		return;
+	}
 	c->last = time(NULL);
 	if (!c->first)
 		c->first = c->last;
@@ -414,7 +467,7 @@ static void end_session(struct tsm *t, struct session *s,
 			 sizeof(r->result) - strlen(r->result), " (%s)", why);
 	snprintf(r->log, sizeof(r->log), "session %.8s: 204 %.480s", s->id,
 		 r->result);
-	session_unlink(t, s);
+	session_end(t, s);
 }
 
 static void fail_http(struct tsm *t, struct session *s, struct tsm_reply *r,
@@ -558,8 +611,10 @@ static void script_info(struct tsm *t, struct session *s,
 	memcpy(iu + 5, s->host_chal, SCP03_CHALLENGE);
 	iu[13] = 0x00;
 	sc_init(&sc);
+	/* the CPLC is asked in script 2, once the card has authenticated */
 	for (k = s->info_next; k < K_IU; k++)
-		sc_add(s, &sc, k, 0, info_apdu[k], 5, false, false);
+		if (k != K_CPLC)
+			sc_add(s, &sc, k, 0, info_apdu[k], 5, false, false);
 	sc_add(s, &sc, K_IU, 0, iu, sizeof(iu), false, false);
 	/* --fault bad-script: a tag TS 102 226 has, the relay does not take */
 	if (!sc.err && (t->cfg.faults & TSM_FAULT_BAD_SCRIPT))
@@ -605,6 +660,7 @@ static void script_status(struct tsm *t, struct session *s,
 			return;
 		}
 		sc_add(s, &sc, K_EXTAUTH, 0, apdu, n, false, false);
+		sc_add(s, &sc, K_CPLC, 0, info_apdu[K_CPLC], 5, true, false);
 		n = status_apdu(GP_STATUS_APPS, 0x02, NULL, 0, apdu);
 		sc_add(s, &sc, K_STATUS_APPS, 0x02, apdu, n, true, false);
 		n = status_apdu(GP_STATUS_LOADFILES, 0x02, s->svc->info.aid,
@@ -890,6 +946,7 @@ static int on_info(struct tsm *t, struct session *s, const struct cmd *c,
 				       data, len, s->sd, s->sd_len);
 		switch (ret) {
 		case 0:
+			s->verified = true;
 			return 0;
 		case -EBADMSG:
 			return failed(s, "card cryptogram does not verify (wrong keys for CIN %s?)",
@@ -908,17 +965,37 @@ static int on_info(struct tsm *t, struct session *s, const struct cmd *c,
 	return failed(s, "%s in script 1", what);
 }
 
-static int on_status(struct session *s, const struct cmd *c,
+static int on_status(struct tsm *t, struct session *s, const struct cmd *c,
 		     const uint8_t *data, size_t len, uint16_t sw, bool last)
 {
 	struct status_list *l = c->kind == K_STATUS_LF ? &s->lfs : &s->apps;
+	struct gp_tlv tlv;
+	size_t off = 0;
 	char what[48];
 	int ret;
 
 	kind_name(c, what, sizeof(what));
+	if (c->kind == K_CPLC) {
+		/* optional; read under the secure channel session */
+		if (sw == 0x9000 && gp_tlv_next(data, len, &off, &tlv) == 1 &&
+		    tlv.tag == 0x9f7f && tlv.len <= sizeof(s->cplc)) {
+			memcpy(s->cplc, tlv.val, tlv.len);
+			s->cplc_len = tlv.len;
+		}
+		return 0;
+	}
 	if (c->kind == K_EXTAUTH) {
 		if (sw == 0x9000) {
 			s->up = true;
+			/* mutual authentication: from now on the card's
+			 * answers may go into the records */
+			s->authed = true;
+			s->card = rec_card(&t->rec, s->cin, s->cin_len, true);
+			if (!s->card && !t->full_noted) {
+				note(t, "records: %d cards, no more are recorded",
+				     TSM_CARDS_MAX);
+				t->full_noted = true;
+			}
 			return 0;
 		}
 		if (sw == 0x6300)
@@ -1137,6 +1214,14 @@ static void on_response(struct tsm *t, struct session *s,
 	int ret = 0;
 
 	memset(&err, 0, sizeof(err));
+	/* Amendment B: a status other than ok comes without a body */
+	if (rq->status && strcmp(rq->status, RAM_ST_OK) && !rq->len) {
+		session_down(s);
+		snprintf(s->why, sizeof(s->why), "the agent ran none of script %u (%.64s)",
+			 s->script_no, rq->status);
+		failure(t, s, r);
+		return;
+	}
 	if (!media_type_is(rq->content_type, RAM_CT_RESPONSE)) {
 		fail_http(t, s, r, 400, "Content-Type '%s' is not %s",
 			  rq->content_type ? rq->content_type : "", RAM_CT_RESPONSE);
@@ -1171,7 +1256,7 @@ static void on_response(struct tsm *t, struct session *s,
 	if (!rs->n) {
 		if (rq->status && strcmp(rq->status, RAM_ST_OK)) {
 			session_down(s);
-			snprintf(s->why, sizeof(s->why), "the relay ran none of script %u (%s)",
+			snprintf(s->why, sizeof(s->why), "the agent ran none of script %u (%.64s)",
 				 s->script_no, rq->status);
 			failure(t, s, r);
 			return;
@@ -1228,7 +1313,8 @@ static void on_response(struct tsm *t, struct session *s,
 			ret = on_info(t, s, c, t->rsp, n - 2, sw);
 			break;
 		case PH_STATUS:
-			ret = on_status(s, c, t->rsp, n - 2, sw, i + 1 == rs->n);
+			ret = on_status(t, s, c, t->rsp, n - 2, sw,
+					i + 1 == rs->n);
 			break;
 		case PH_INSTALL:
 			ret = on_install(s, c, t->rsp, n - 2, sw);
@@ -1316,9 +1402,85 @@ void tsm_expire(struct tsm *t)
 
 	for (s = t->sessions; s; s = next) {
 		next = s->next;
-		if (now - s->last >= (long long)t->cfg.session_timeout)
+		if (now - s->last < (long long)t->cfg.session_timeout)
+			continue;
+		if (s->ended)
+			session_unlink(t, s);
+		else
 			expire_one(t, s);
 	}
+}
+
+/*
+ * The oldest session of @cin (@peer NULL) or of @peer whose card has not
+ * proved its keys yet: the one a new session may take the place of.
+ */
+static struct session *unproven(struct tsm *t, const uint8_t *cin,
+				size_t cin_len, const char *peer,
+				unsigned int *count)
+{
+	struct session *s, *oldest = NULL;
+
+	*count = 0;
+	for (s = t->sessions; s; s = s->next) {
+		if (s->ended)
+			continue;
+		if (peer ? strcmp(s->peer, peer) :
+		    s->cin_len != cin_len || memcmp(s->cin, cin, cin_len))
+			continue;
+		(*count)++;
+		if (!s->verified && (!oldest || s->last <= oldest->last))
+			oldest = s;
+	}
+	return oldest;
+}
+
+/*
+ * Bounds per CIN and per peer: whoever knows a CIN, or holds a socket,
+ * can open sessions without any key, so neither may hold more than a few;
+ * at the bound the oldest session that has not got past script 1 gives
+ * way (a card that answered with the right cryptogram keeps its session).
+ * 0: room made; 1: a 503 in @r.
+ */
+static int make_room(struct tsm *t, const struct tsm_request *rq,
+		     const uint8_t *cin, size_t cin_len, const char *cin_hex,
+		     struct tsm_reply *r)
+{
+	const char *peer = rq->peer ? rq->peer : "";
+	struct session *by_peer, *by_cin;
+	unsigned int np, nc;
+
+	/* both bounds looked at before either session goes */
+	by_peer = unproven(t, NULL, 0, peer, &np);
+	by_cin = unproven(t, cin, cin_len, NULL, &nc);
+	if (np < t->cfg.max_per_peer)
+		by_peer = NULL;
+	else if (!by_peer) {
+		reply_text(r, 503, "too many sessions (%u) from %.64s: try again later",
+			   np, peer[0] ? peer : "this peer");
+		return 1;
+	}
+	if (nc < t->cfg.max_per_cin)
+		by_cin = NULL;
+	else if (!by_cin) {
+		reply_text(r, 503, "too many sessions (%u) for CIN %s: try again later",
+			   nc, cin_hex);
+		return 1;
+	}
+	if (by_peer) {
+		note(t, "session %.8s on %s gives way to a new one from %s (%u sessions from there)",
+		     by_peer->id, by_peer->cin_hex, peer, np);
+		/* it may be the CIN's too: then one goes for both */
+		if (by_cin == by_peer)
+			by_cin = NULL;
+		session_unlink(t, by_peer);
+	}
+	if (by_cin) {
+		note(t, "session %.8s on %s gives way to a new one (%u sessions for the CIN)",
+		     by_cin->id, by_cin->cin_hex, nc);
+		session_unlink(t, by_cin);
+	}
+	return 0;
 }
 
 /* The first POST: a new session for the service @name. */
@@ -1370,9 +1532,11 @@ static void begin(struct tsm *t, const struct tsm_request *rq,
 		reply_text(r, 400, "the first POST carries no body");
 		return;
 	}
-	if (t->nsessions >= t->cfg.max_sessions)
+	if (make_room(t, rq, cin, cin_len, cin_hex, r))
+		return;
+	if (tsm_nsessions(t) >= t->cfg.max_sessions)
 		tsm_expire(t);
-	if (t->nsessions >= t->cfg.max_sessions) {
+	if (tsm_nsessions(t) >= t->cfg.max_sessions) {
 		reply_text(r, 503, "too many sessions (%u): try again later",
 			   t->cfg.max_sessions);
 		return;
@@ -1401,12 +1565,7 @@ static void begin(struct tsm *t, const struct tsm_request *rq,
 	}
 	s->channel = channel;
 	strcpy(s->se_name, se_name);
-	s->card = rec_card(&t->rec, cin, cin_len, true);
-	if (!s->card && !t->full_noted) {
-		note(t, "records: %d cards, no more are recorded",
-		     TSM_CARDS_MAX);
-		t->full_noted = true;
-	}
+	snprintf(s->peer, sizeof(s->peer), "%s", rq->peer ? rq->peer : "");
 	s->last = tsm_now(t);
 	s->next = t->sessions;
 	t->sessions = s;
@@ -1440,20 +1599,89 @@ static void cards(struct tsm *t, struct tsm_reply *r)
 	snprintf(r->log, sizeof(r->log), "200 %zu cards", t->rec.n);
 }
 
+static bool bearer_ok(const struct tsm *t, const char *auth)
+{
+	size_t n = strlen(t->cfg.cards_token);
+
+	if (!auth || strncasecmp(auth, "Bearer ", 7))
+		return false;
+	auth += 7;
+	return strlen(auth) == n && !CRYPTO_memcmp(auth, t->cfg.cards_token, n);
+}
+
+/* X-Admin-Resume: whether @rq is the request answered last. */
+static bool same_request(const struct session *s,
+			 const struct tsm_request *rq)
+{
+	const char *st = rq->status ? rq->status : "";
+
+	return rq->len == s->last_req_len && !strcmp(st, s->last_status) &&
+	       (!rq->len || !memcmp(rq->body, s->last_req, rq->len));
+}
+
+static void replay(struct session *s, struct tsm_reply *r)
+{
+	*r = s->last_reply;
+	r->body = NULL;
+	if (s->last_reply.len) {
+		r->body = malloc(s->last_reply.len);
+		if (!r->body) {
+			reply_text(r, 500, "out of memory");
+			return;
+		}
+		memcpy(r->body, s->last_reply.body, r->len);
+	}
+	snprintf(r->log, sizeof(r->log), "session %.8s: %u again (%s: true)",
+		 s->id, r->code, RAM_H_RESUME);
+}
+
+/* The request and its answer, for a resume; nothing kept without memory. */
+static void keep_last(struct session *s, const struct tsm_request *rq,
+		      const struct tsm_reply *r)
+{
+	uint8_t *req = NULL, *body = NULL;
+
+	s->has_last = false;
+	if ((rq->len && !(req = malloc(rq->len))) ||
+	    (r->len && !(body = malloc(r->len)))) {
+		free(req);
+		return;
+	}
+	if (rq->len)
+		memcpy(req, rq->body, rq->len);
+	if (r->len)
+		memcpy(body, r->body, r->len);
+	free(s->last_req);
+	free(s->last_reply.body);
+	s->last_req = req;
+	s->last_req_len = rq->len;
+	snprintf(s->last_status, sizeof(s->last_status), "%s",
+		 rq->status ? rq->status : "");
+	s->last_reply = *r;
+	s->last_reply.body = body;
+	s->has_last = true;
+}
+
 void tsm_handle(struct tsm *t, const struct tsm_request *rq,
 		struct tsm_reply *r)
 {
 	const char *path = rq->path ? rq->path : "";
 	bool post = rq->method && !strcmp(rq->method, "POST");
 	uint8_t cin[TSM_CIN_MAX], sd[GP_AID_MAX];
+	char id[2 * ID_BYTES + 1];
 	size_t cin_len, sd_len;
 	struct session *s;
 
 	memset(r, 0, sizeof(*r));
-	if (!strcmp(path, "/cards")) {
+	if (!strcmp(path, "/cards") && t->cfg.cards_token) {
 		if (!rq->method || (strcmp(rq->method, "GET") &&
 				    strcmp(rq->method, "HEAD"))) {
 			reply_text(r, 405, "GET /cards");
+			return;
+		}
+		/* the records name cards, their CPLC and what is on them */
+		if (!bearer_ok(t, rq->authorization)) {
+			reply_text(r, 401, "GET /cards wants Authorization: Bearer and the token of --cards-token");
 			return;
 		}
 		cards(t, r);
@@ -1461,7 +1689,7 @@ void tsm_handle(struct tsm *t, const struct tsm_request *rq,
 	}
 	if (strncmp(path, TSM_SERVICE_PREFIX, strlen(TSM_SERVICE_PREFIX)) &&
 	    strncmp(path, TSM_SESSION_PREFIX, strlen(TSM_SESSION_PREFIX))) {
-		reply_text(r, 404, "nothing at '%.64s': POST to " TSM_SERVICE_PREFIX "SERVICE, GET /cards",
+		reply_text(r, 404, "nothing at '%.64s': POST to " TSM_SERVICE_PREFIX "SERVICE",
 			   path);
 		return;
 	}
@@ -1482,7 +1710,12 @@ void tsm_handle(struct tsm *t, const struct tsm_request *rq,
 		return;
 	}
 	s = find_session(t, path + strlen(TSM_SESSION_PREFIX));
-	if (!s) {
+	if (s && rq->resume && s->has_last && same_request(s, rq)) {
+		/* the agent lost the answer: the same again */
+		replay(s, r);
+		return;
+	}
+	if (!s || s->ended) {
 		reply_text(r, 404, "no such session (it ended, or timed out after %u s)",
 			   t->cfg.session_timeout);
 		return;
@@ -1493,5 +1726,10 @@ void tsm_handle(struct tsm *t, const struct tsm_request *rq,
 		fail_http(t, s, r, 400, RAM_H_FROM " is not the one the session began with");
 		return;
 	}
+	strcpy(id, s->id);
 	on_response(t, s, rq, r);
+	/* still there (going on, or ended): keep the exchange */
+	s = find_session(t, id);
+	if (s)
+		keep_last(s, rq, r);
 }

@@ -40,6 +40,9 @@
 #define TSM_LINE_MAX		512	/* X-Secel-Result, reasons */
 #define TSM_PARAMS_MAX		160	/* install parameters of a service */
 #define TSM_SESSIONS_MAX	64	/* default --max-sessions */
+#define TSM_PER_CIN_MAX		2	/* default --max-sessions-per-cin */
+#define TSM_PER_PEER_MAX	8	/* default --max-sessions-per-peer */
+#define TSM_PEER_MAX		64	/* a peer's address, as text */
 #define TSM_TIMEOUT		120	/* default --session-timeout */
 #define TSM_CARDS_MAX		4096	/* cards in the records */
 #define TSM_KEYS_MAX		4096	/* lines of the key file */
@@ -88,8 +91,16 @@ struct tsm_config {
 	size_t block;			/* LOAD block size, 0: the largest */
 	unsigned int session_timeout;	/* seconds */
 	unsigned int max_sessions;
+	/*
+	 * Sessions of one CIN, of one peer address: at the bound, a new one
+	 * takes the place of the oldest whose card has not proved its keys
+	 * yet (else 503).  0: the defaults.
+	 */
+	unsigned int max_per_cin, max_per_peer;
 	unsigned int faults;		/* TSM_FAULT_* */
 	const char *records;		/* directory, NULL: in memory only */
+	/* GET /cards wants "Authorization: Bearer <this>"; NULL: no /cards */
+	const char *cards_token;
 	FILE *log;			/* notes (-v, expired sessions), or NULL */
 	/* for the tests and the fuzzer; NULL: the clock and OpenSSL */
 	long long (*now)(void *priv);	/* seconds, monotonic */
@@ -104,6 +115,9 @@ struct tsm_request {
 	const char *from;		/* X-Admin-From */
 	const char *se_info;		/* X-Secel-SE-Info */
 	const char *status;		/* X-Admin-Script-Status */
+	bool resume;			/* X-Admin-Resume: true */
+	const char *peer;		/* the client's address, NULL: unknown */
+	const char *authorization;	/* Authorization */
 	const char *content_type;
 	const uint8_t *body;
 	size_t len;
@@ -131,6 +145,7 @@ void tsm_handle(struct tsm *t, const struct tsm_request *rq,
 void tsm_reply_free(struct tsm_reply *r);
 /* Drop the sessions idle longer than the timeout (recorded as abandoned). */
 void tsm_expire(struct tsm *t);
+/* Sessions going on (not those kept ended for X-Admin-Resume). */
 size_t tsm_nsessions(const struct tsm *t);
 
 /* conf.c: the options' formats; 0, or -errno with a reason in @err */
