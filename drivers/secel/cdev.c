@@ -469,11 +469,12 @@ static long secel_ioc_reset(struct secel_se *se, struct secel_reset __user *uarg
 	if (ret)
 		return ret;
 	if (se->powered && se->ops->reset) {
-		ret = se->ops->reset(se, warm, atr, &atr_len);
+		ret = se->ops->reset(se, warm, atr, SECEL_ATR_MAX,
+				     &atr_len);
 	} else {
 		if (se->powered && se->ops->power_off)
 			se->ops->power_off(se);
-		ret = se->ops->power_on(se, atr, &atr_len);
+		ret = se->ops->power_on(se, atr, SECEL_ATR_MAX, &atr_len);
 	}
 	/* Whatever the outcome, the card has forgotten its channels. */
 	secel_drop_channels_locked(se, false);

@@ -173,7 +173,8 @@ static int secel_probe_card(struct secel_se *se, struct secel_acquired *acq,
 
 	if (!se->powered) {
 		acq->atr_len = 0;
-		ret = se->ops->power_on(se, acq->atr, &acq->atr_len);
+		ret = se->ops->power_on(se, acq->atr, SECEL_ATR_MAX,
+					  &acq->atr_len);
 		if (ret)
 			goto out;
 		if (acq->atr_len > SECEL_ATR_MAX) {

@@ -24,8 +24,9 @@ struct secel_se;
 /**
  * struct secel_ops - what a converter does for the core
  * @power_on: activate the card (cold reset) and store its answer to reset
- *	in @atr (room for SECEL_ATR_MAX bytes), its length in @atr_len.
- *	Called before verification when the card is not powered.
+ *	in @atr, which has room for @atr_size bytes, its length in @atr_len;
+ *	an ATR longer than @atr_size is -EPROTO.  Called before verification
+ *	when the card is not powered.
  * @reset: reset a powered card, warm or cold; same output as @power_on.
  * @power_off: deactivate the card.  May be NULL.
  * @transmit: send the command APDU @cmd of @cmd_len bytes and store the
@@ -42,8 +43,10 @@ struct secel_se;
  * has returned.  @abort may run concurrently with any of them.
  */
 struct secel_ops {
-	int (*power_on)(struct secel_se *se, u8 *atr, size_t *atr_len);
-	int (*reset)(struct secel_se *se, bool warm, u8 *atr, size_t *atr_len);
+	int (*power_on)(struct secel_se *se, u8 *atr, size_t atr_size,
+			size_t *atr_len);
+	int (*reset)(struct secel_se *se, bool warm, u8 *atr, size_t atr_size,
+		     size_t *atr_len);
 	void (*power_off)(struct secel_se *se);
 	int (*transmit)(struct secel_se *se, const u8 *cmd, size_t cmd_len,
 			u8 *rsp, size_t rsp_size, size_t *rsp_len);

@@ -20,7 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <linux/secel.h>
+#include <linux/secel_vse.h>
 
 #define MSG_MAX (sizeof(struct secel_vse_msg) + SECEL_APDU_MAX)
 
