@@ -100,11 +100,11 @@ struct vse_card {
 static void vse_set_state(struct vse_card *card, enum vse_state state)
 {
 	lockdep_assert_held(&card->lock);
-	/* release: pairs with the acquire in vse_state() */
+	/* release: pairs with the acquire in vse_get_state() */
 	smp_store_release(&card->state, state);
 }
 
-static enum vse_state vse_state(struct vse_card *card)
+static enum vse_state vse_get_state(struct vse_card *card)
 {
 	/* acquire: pairs with the release in vse_set_state() */
 	return smp_load_acquire(&card->state);
@@ -140,7 +140,7 @@ static void vse_timer_fn(struct timer_list *t)
 	unsigned long deadline;
 
 	smp_mb();	/* pairs with vse_exchange()'s */
-	if (!vse_waiting(vse_state(card)))
+	if (!vse_waiting(vse_get_state(card)))
 		return;
 	deadline = READ_ONCE(card->deadline);
 	if (time_before(jiffies, deadline))
@@ -151,7 +151,7 @@ static void vse_timer_fn(struct timer_list *t)
 
 static bool vse_settled(struct vse_card *card, unsigned long deadline)
 {
-	return !vse_waiting(vse_state(card)) ||
+	return !vse_waiting(vse_get_state(card)) ||
 	       time_after_eq(jiffies, deadline);
 }
 
@@ -296,9 +296,9 @@ static int vse_lock_pending(struct vse_card *card, bool nonblock)
 	int ret;
 
 	for (;;) {
-		ret = mutex_lock_interruptible(&card->lock);
-		if (ret)
-			return ret;
+		/* nothing happened yet: a restart is harmless */
+		if (mutex_lock_interruptible(&card->lock))
+			return -ERESTARTSYS;
 		if (card->state == VSE_PENDING)
 			return 0;
 		ret = vse_gone(card->state) ? -ENODEV : -EAGAIN;
@@ -306,7 +306,7 @@ static int vse_lock_pending(struct vse_card *card, bool nonblock)
 		if (ret != -EAGAIN || nonblock)
 			return ret;
 		ret = wait_event_interruptible(card->card_wait,
-					       vse_readable(vse_state(card)));
+					       vse_readable(vse_get_state(card)));
 		if (ret)
 			return ret;
 	}
@@ -388,9 +388,8 @@ static ssize_t vse_card_write(struct file *file, const char __user *buf,
 	if (hdr.len < min_len)
 		return -EINVAL;
 
-	ret = mutex_lock_interruptible(&card->lock);
-	if (ret)
-		return ret;
+	if (mutex_lock_interruptible(&card->lock))
+		return -ERESTARTSYS;
 	if (vse_gone(card->state)) {
 		ret = -ENODEV;
 	} else if (card->state != VSE_IDLE && card->hdr.seq == hdr.seq) {
@@ -418,7 +417,7 @@ static __poll_t vse_card_poll(struct file *file, poll_table *wait)
 	enum vse_state state;
 
 	poll_wait(file, &card->card_wait, wait);
-	state = vse_state(card);
+	state = vse_get_state(card);
 	if (vse_gone(state))
 		return EPOLLHUP | EPOLLERR;
 	if (state == VSE_PENDING)

@@ -357,8 +357,8 @@ else
 	rc=$?
 	if [ $rc != 0 ]; then
 		fail $t "version: exit status $rc: $(cat "$tmp/v.out")"
-	elif ! grep -q "kernel ABI 1" "$tmp/v.out"; then
-		fail $t "no 'kernel ABI 1': $(cat "$tmp/v.out")"
+	elif ! grep -q "kernel ABI 2" "$tmp/v.out"; then
+		fail $t "no 'kernel ABI 2': $(cat "$tmp/v.out")"
 	else
 		ok $t
 	fi
