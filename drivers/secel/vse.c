@@ -6,7 +6,9 @@
  * anonymous file: the card.  A program reads each request from it (an
  * APDU, a reset, a power-off) and writes the answer back.  Closing the file
  * unplugs the SE.  A card that does not answer within timeout_ms fails the
- * exchange with -ETIMEDOUT; its late answer is refused with -ESTALE.
+ * exchange with -ETIMEDOUT; its late answer is refused with -ESTALE.  The
+ * ABI is <linux/secel_vse.h>; the ioctl returns the SE's name, and only
+ * CAP_SYS_ADMIN may give the name prefixes of physical SEs.
  */
 #include <linux/anon_inodes.h>
 #include <linux/capability.h>
