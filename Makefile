@@ -32,7 +32,8 @@ sparse:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) C=2 modules
 
 checkpatch:
-	@for f in drivers/secel/*.[ch] include/linux/secel.h uapi/linux/secel.h; do \
+	@for f in drivers/secel/*.[ch] include/linux/secel.h uapi/linux/secel.h \
+		 uapi/linux/secel_vse.h; do \
 		case $$f in *.mod.c) continue ;; esac; \
 		perl $(or $(SECEL_CACHE),$(HOME)/.cache/secel)/linux-source-6.1/scripts/checkpatch.pl \
 			--strict --no-tree -q -f $$f || exit 1; \

@@ -6,81 +6,120 @@
  * anonymous file: the card.  A program reads each request from it (an
  * APDU, a reset, a power-off) and writes the answer back.  Closing the file
  * unplugs the SE.  A card that does not answer within timeout_ms fails the
- * exchange with -ETIMEDOUT; its late answer is refused with -ESTALE.
+ * exchange with -ETIMEDOUT; its late answer is refused with -ESTALE.  The
+ * ABI is <linux/secel_vse.h>; the ioctl returns the SE's name, and only
+ * CAP_SYS_ADMIN may give the name prefixes of physical SEs.
  */
 #include <linux/anon_inodes.h>
+#include <linux/capability.h>
 #include <linux/file.h>
 #include <linux/fs.h>
-#include <linux/kref.h>
+#include <linux/jiffies.h>
 #include <linux/miscdevice.h>
-#include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/mutex.h>
 #include <linux/poll.h>
 #include <linux/secel.h>
 #include <linux/slab.h>
-#include <linux/spinlock.h>
+#include <linux/string.h>
+#include <linux/timer.h>
 #include <linux/uaccess.h>
 #include <linux/wait.h>
+#include <uapi/linux/secel_vse.h>
 
 static unsigned int timeout_ms = 5000;
 module_param(timeout_ms, uint, 0644);
 MODULE_PARM_DESC(timeout_ms, "How long an exchange waits for the card, in ms (10..600000, default 5000)");
 
-/**
- * struct vse_req - one request to the card and its answer
- * @ref: held by the waiting exchange and by a reader copying it out
- * @hdr: the message header the card reads
- * @rsp: the answer's payload, once written
- * @rsp_len: its length
- * @data: the request's payload
+/*
+ * The life of one exchange, and of the card.  One exchange is under way at
+ * most: the core calls the converter one at a time per SE.
+ *
+ *   IDLE -> PENDING -> DELIVERED -> ANSWERED -> IDLE
+ *
+ * PENDING and DELIVERED go back to IDLE when the exchange gives up
+ * (timeout, signal).  Unplug (abort, or the card file closing) makes any
+ * state DEAD, except that an exchange already ANSWERED still returns its
+ * answer: it becomes LAST_ANSWER, then DEAD once the exchange took it.
  */
-struct vse_req {
-	struct kref ref;
-	struct secel_vse_msg hdr;
-	u8 *rsp;
-	size_t rsp_len;
-	u8 data[];
+enum vse_state {
+	VSE_IDLE,		/* no exchange under way */
+	VSE_PENDING,		/* a request waits for the card to read it */
+	VSE_DELIVERED,		/* the card read it; the answer is awaited */
+	VSE_ANSWERED,		/* the answer is in, the exchange takes it */
+	VSE_LAST_ANSWER,	/* ANSWERED, and then the card went away */
+	VSE_DEAD,		/* unplugged: everything fails with -ENODEV */
 };
 
 /**
  * struct vse_card - one virtual SE
  * @se: the SE registered with the core
- * @lock: guards everything below
+ * @lock: guards @state, @seq, @hdr, @cmd, @rsp, @rsp_size, @rsp_len and
+ *	@result, and every access to the core's buffers @cmd and @rsp: the
+ *	card's read() and write() copy between them and userspace with @lock
+ *	held, and an exchange takes @lock before it returns, so no copy
+ *	touches the buffers once the core has them back
+ * @state: where the exchange (and the card) stands, &enum vse_state;
+ *	read without @lock only to decide whether to wait
+ * @seq: sequence number of the last request
+ * @hdr: the request's header, as the card reads it
+ * @cmd: the request's payload (the core's command buffer), @hdr.len bytes
+ * @rsp: where the answer goes (the core's response or ATR buffer)
+ * @rsp_size: room in @rsp
+ * @rsp_len: length of the answer, once ANSWERED
+ * @result: the exchange's outcome once ANSWERED: 0, or -EMSGSIZE (-EPROTO
+ *	for an ATR) when the answer did not fit @rsp
+ * @deadline: jiffies when the exchange under way times out
+ * @timer: wakes @host_wait at @deadline; see vse_timer_fn()
  * @card_wait: the card waits here for a request
  * @host_wait: the exchange waits here for the answer
- * @pending: the request under way, NULL when none
- * @delivered: @pending was read by the card
- * @answered: @pending has its answer
- * @dead: the card file is closing or the SE is unregistering
- * @seq: sequence number of the last request
  * @atr: the ATR given at creation, reported at power-on
  * @atr_len: its length
  */
 struct vse_card {
 	struct secel_se *se;
-	spinlock_t lock;	/* the request under way */
+	struct mutex lock;	/* the exchange under way and its buffers */
+	enum vse_state state;
+	u32 seq;
+	struct secel_vse_msg hdr;
+	const u8 *cmd;
+	u8 *rsp;
+	size_t rsp_size;
+	size_t rsp_len;
+	int result;
+	unsigned long deadline;
+	struct timer_list timer;
 	wait_queue_head_t card_wait;
 	wait_queue_head_t host_wait;
-	struct vse_req *pending;
-	bool delivered;
-	bool answered;
-	bool dead;
-	u32 seq;
 	u8 atr[SECEL_ATR_MAX];
 	size_t atr_len;
 };
 
-static void vse_req_free(struct kref *ref)
+/*
+ * Every change of @state is a release, so that vse_timer_fn(), which reads
+ * it without the lock, sees the @deadline written before it.
+ */
+static void vse_set_state(struct vse_card *card, enum vse_state state)
 {
-	struct vse_req *req = container_of(ref, struct vse_req, ref);
-
-	kvfree(req->rsp);
-	kvfree(req);
+	lockdep_assert_held(&card->lock);
+	/* release: pairs with the acquire in vse_get_state() */
+	smp_store_release(&card->state, state);
 }
 
-static void vse_req_put(struct vse_req *req)
+static enum vse_state vse_get_state(struct vse_card *card)
 {
-	kref_put(&req->ref, vse_req_free);
+	/* acquire: pairs with the release in vse_set_state() */
+	return smp_load_acquire(&card->state);
+}
+
+static bool vse_gone(enum vse_state state)
+{
+	return state == VSE_LAST_ANSWER || state == VSE_DEAD;
+}
+
+static bool vse_waiting(enum vse_state state)
+{
+	return state == VSE_PENDING || state == VSE_DELIVERED;
 }
 
 static unsigned long vse_timeout(void)
@@ -89,68 +128,98 @@ static unsigned long vse_timeout(void)
 }
 
 /*
- * Send one request to the card and wait for its answer.  The core calls
- * the converter one exchange at a time per SE, so one request is pending
- * at most.
+ * The timeout costs no timer per exchange.  The card's one timer runs
+ * while exchanges do: an exchange arms it only when it is not armed for an
+ * earlier time already (timer_reduce(), a compare in the steady state) and
+ * never cancels it.  When it fires it wakes an exchange that is past its
+ * deadline, re-arms itself for one that is not, and stops when none is
+ * under way.  So a card that answers within the timeout costs one timer
+ * per timeout period, not one per APDU.
+ */
+static void vse_timer_fn(struct timer_list *t)
+{
+	struct vse_card *card = from_timer(card, t, timer);
+	unsigned long deadline;
+
+	smp_mb();	/* pairs with vse_exchange()'s */
+	if (!vse_waiting(vse_get_state(card)))
+		return;
+	deadline = READ_ONCE(card->deadline);
+	if (time_before(jiffies, deadline))
+		mod_timer(&card->timer, deadline);
+	else
+		wake_up_interruptible(&card->host_wait);
+}
+
+static bool vse_settled(struct vse_card *card, unsigned long deadline)
+{
+	return !vse_waiting(vse_get_state(card)) ||
+	       time_after_eq(jiffies, deadline);
+}
+
+/*
+ * Send one request to the card and wait for its answer.  The card's read()
+ * copies the request straight from @cmd, its write() the answer straight
+ * into @rsp; both hold @card->lock while they copy.
  */
 static int vse_exchange(struct vse_card *card, u32 type, u32 flags,
-			const u8 *payload, size_t len,
+			const u8 *cmd, size_t cmd_len,
 			u8 *rsp, size_t rsp_size, size_t *rsp_len)
 {
-	struct vse_req *req;
-	long left;
+	unsigned long deadline;
 	int ret;
 
-	req = kvmalloc(struct_size(req, data, len), GFP_KERNEL);
-	if (!req)
-		return -ENOMEM;
-	kref_init(&req->ref);
-	req->hdr.type = type;
-	req->hdr.len = len;
-	req->hdr.flags = flags;
-	req->rsp = NULL;
-	req->rsp_len = 0;
-	memcpy(req->data, payload, len);
-
-	spin_lock(&card->lock);
-	if (card->dead) {
-		spin_unlock(&card->lock);
-		vse_req_put(req);
+	mutex_lock(&card->lock);
+	if (vse_gone(card->state)) {
+		mutex_unlock(&card->lock);
 		return -ENODEV;
 	}
-	req->hdr.seq = ++card->seq;
-	card->pending = req;
-	card->delivered = false;
-	card->answered = false;
-	spin_unlock(&card->lock);
+	card->hdr.type = type;
+	card->hdr.len = cmd_len;
+	card->hdr.seq = ++card->seq;
+	card->hdr.flags = flags;
+	card->cmd = cmd;
+	card->rsp = rsp;
+	card->rsp_size = rsp_size;
+	card->rsp_len = 0;
+	card->result = 0;
+	deadline = jiffies + vse_timeout();
+	WRITE_ONCE(card->deadline, deadline);
+	vse_set_state(card, VSE_PENDING);
+	mutex_unlock(&card->lock);
+
 	wake_up_interruptible(&card->card_wait);
+	/*
+	 * Either the timer sees PENDING when it fires, or this sees it not
+	 * armed and arms it; the barrier pairs with vse_timer_fn()'s.
+	 */
+	smp_mb();
+	timer_reduce(&card->timer, deadline);
+	ret = wait_event_interruptible(card->host_wait,
+				       vse_settled(card, deadline));
 
-	left = wait_event_interruptible_timeout(card->host_wait,
-						READ_ONCE(card->answered) ||
-						READ_ONCE(card->dead),
-						vse_timeout());
-
-	spin_lock(&card->lock);
-	/* on a signal the card may have acted already: do not restart */
-	if (card->answered)
-		ret = 0;
-	else if (card->dead)
+	mutex_lock(&card->lock);
+	switch (card->state) {
+	case VSE_ANSWERED:
+	case VSE_LAST_ANSWER:
+		/* on a signal the card may have acted already: do not restart */
+		*rsp_len = card->rsp_len;
+		ret = card->result;
+		vse_set_state(card, card->state == VSE_ANSWERED ?
+				    VSE_IDLE : VSE_DEAD);
+		break;
+	case VSE_DEAD:
 		ret = -ENODEV;
-	else if (left < 0)
-		ret = -EINTR;
-	else
-		ret = -ETIMEDOUT;
-	card->pending = NULL;
-	spin_unlock(&card->lock);
-
-	if (!ret) {
-		*rsp_len = req->rsp_len;
-		if (req->rsp_len > rsp_size)
-			ret = -EMSGSIZE;
-		else
-			memcpy(rsp, req->rsp, req->rsp_len);
+		break;
+	default:
+		ret = ret ? -EINTR : -ETIMEDOUT;
+		vse_set_state(card, VSE_IDLE);
+		break;
 	}
-	vse_req_put(req);
+	card->cmd = NULL;
+	card->rsp = NULL;
+	card->rsp_size = 0;
+	mutex_unlock(&card->lock);
 	return ret;
 }
 
@@ -170,12 +239,10 @@ static int vse_reset(struct secel_se *se, bool warm, u8 *atr, size_t atr_size,
 		     size_t *atr_len)
 {
 	struct vse_card *card = secel_se_priv(se);
-	int ret;
 
-	ret = vse_exchange(card, SECEL_VSE_MSG_RESET,
-			   warm ? SECEL_RESET_WARM : 0, NULL, 0,
-			   atr, atr_size, atr_len);
-	return ret == -EMSGSIZE ? -EPROTO : ret;
+	return vse_exchange(card, SECEL_VSE_MSG_RESET,
+			    warm ? SECEL_RESET_WARM : 0, NULL, 0,
+			    atr, atr_size, atr_len);
 }
 
 static void vse_power_off(struct secel_se *se)
@@ -193,11 +260,13 @@ static int vse_transmit(struct secel_se *se, const u8 *cmd, size_t cmd_len,
 			    cmd_len, rsp, rsp_size, rsp_len);
 }
 
+/* Unplug: every exchange, now and later, fails; the card's calls too. */
 static void vse_kill(struct vse_card *card)
 {
-	spin_lock(&card->lock);
-	card->dead = true;
-	spin_unlock(&card->lock);
+	mutex_lock(&card->lock);
+	vse_set_state(card, card->state == VSE_ANSWERED ?
+			    VSE_LAST_ANSWER : VSE_DEAD);
+	mutex_unlock(&card->lock);
 	wake_up_interruptible_all(&card->host_wait);
 	wake_up_interruptible_all(&card->card_wait);
 }
@@ -215,74 +284,59 @@ static const struct secel_ops vse_ops = {
 	.abort = vse_abort,
 };
 
-/* Take the pending request for the card, with a reference; NULL if none. */
-static struct vse_req *vse_take_request(struct vse_card *card)
+static bool vse_readable(enum vse_state state)
 {
-	struct vse_req *req = NULL;
+	return state == VSE_PENDING || vse_gone(state);
+}
 
-	spin_lock(&card->lock);
-	if (card->pending && !card->delivered) {
-		req = card->pending;
-		kref_get(&req->ref);
-		card->delivered = true;
+/*
+ * Lock the card with a request pending for it; -ENODEV once unplugged,
+ * -EAGAIN under O_NONBLOCK, -ERESTARTSYS on a signal.
+ */
+static int vse_lock_pending(struct vse_card *card, bool nonblock)
+{
+	int ret;
+
+	for (;;) {
+		/* nothing happened yet: a restart is harmless */
+		if (mutex_lock_interruptible(&card->lock))
+			return -ERESTARTSYS;
+		if (card->state == VSE_PENDING)
+			return 0;
+		ret = vse_gone(card->state) ? -ENODEV : -EAGAIN;
+		mutex_unlock(&card->lock);
+		if (ret != -EAGAIN || nonblock)
+			return ret;
+		ret = wait_event_interruptible(card->card_wait,
+					       vse_readable(vse_get_state(card)));
+		if (ret)
+			return ret;
 	}
-	spin_unlock(&card->lock);
-	return req;
-}
-
-static void vse_untake_request(struct vse_card *card, struct vse_req *req)
-{
-	spin_lock(&card->lock);
-	if (card->pending == req)
-		card->delivered = false;
-	spin_unlock(&card->lock);
-	vse_req_put(req);
-}
-
-static bool vse_has_request(struct vse_card *card)
-{
-	bool ret;
-
-	spin_lock(&card->lock);
-	ret = card->dead || (card->pending && !card->delivered);
-	spin_unlock(&card->lock);
-	return ret;
 }
 
 static ssize_t vse_card_read(struct file *file, char __user *buf,
 			     size_t count, loff_t *ppos)
 {
 	struct vse_card *card = file->private_data;
-	struct vse_req *req;
 	size_t total;
-	int ret;
+	ssize_t ret;
 
-	for (;;) {
-		if (READ_ONCE(card->dead))
-			return -ENODEV;
-		req = vse_take_request(card);
-		if (req)
-			break;
-		if (file->f_flags & O_NONBLOCK)
-			return -EAGAIN;
-		ret = wait_event_interruptible(card->card_wait,
-					       vse_has_request(card));
-		if (ret)
-			return ret;
-	}
-
-	total = sizeof(req->hdr) + req->hdr.len;
+	ret = vse_lock_pending(card, file->f_flags & O_NONBLOCK);
+	if (ret)
+		return ret;
+	/* a failed read leaves the request pending for the next one */
+	total = sizeof(card->hdr) + card->hdr.len;
 	if (count < total) {
 		ret = -EMSGSIZE;
-	} else if (copy_to_user(buf, &req->hdr, sizeof(req->hdr)) ||
-		   copy_to_user(buf + sizeof(req->hdr), req->data,
-				req->hdr.len)) {
+	} else if (copy_to_user(buf, &card->hdr, sizeof(card->hdr)) ||
+		   copy_to_user(buf + sizeof(card->hdr), card->cmd,
+				card->hdr.len)) {
 		ret = -EFAULT;
 	} else {
-		vse_req_put(req);
-		return total;
+		vse_set_state(card, VSE_DELIVERED);
+		ret = total;
 	}
-	vse_untake_request(card, req);
+	mutex_unlock(&card->lock);
 	return ret;
 }
 
@@ -298,12 +352,30 @@ static size_t vse_answer_max(u32 type)
 	}
 }
 
+/* Store the card's answer in the exchange's buffer; @card->lock held. */
+static ssize_t vse_take_answer(struct vse_card *card,
+			       const struct secel_vse_msg *hdr,
+			       const char __user *payload, size_t count)
+{
+	if (hdr->len > card->rsp_size) {
+		/* the exchange fails; the card did answer */
+		card->result = hdr->type == SECEL_VSE_MSG_RESET ?
+			       -EPROTO : -EMSGSIZE;
+	} else {
+		if (copy_from_user(card->rsp, payload, hdr->len))
+			return -EFAULT;
+		card->result = 0;
+	}
+	card->rsp_len = hdr->len;
+	vse_set_state(card, VSE_ANSWERED);
+	return count;
+}
+
 static ssize_t vse_card_write(struct file *file, const char __user *buf,
 			      size_t count, loff_t *ppos)
 {
 	struct vse_card *card = file->private_data;
 	struct secel_vse_msg hdr;
-	u8 *payload = NULL;
 	size_t min_len;
 	ssize_t ret;
 
@@ -317,64 +389,60 @@ static ssize_t vse_card_write(struct file *file, const char __user *buf,
 	min_len = hdr.type == SECEL_VSE_MSG_POWER_OFF ? 0 : 2;
 	if (hdr.len < min_len)
 		return -EINVAL;
-	if (hdr.len) {
-		payload = kvmalloc(hdr.len, GFP_KERNEL);
-		if (!payload)
-			return -ENOMEM;
-		if (copy_from_user(payload, buf + sizeof(hdr), hdr.len)) {
-			kvfree(payload);
-			return -EFAULT;
-		}
-	}
 
-	spin_lock(&card->lock);
-	if (card->dead) {
+	if (mutex_lock_interruptible(&card->lock))
+		return -ERESTARTSYS;
+	if (vse_gone(card->state)) {
 		ret = -ENODEV;
-	} else if (card->pending && card->delivered && !card->answered &&
-		   card->pending->hdr.seq == hdr.seq &&
-		   card->pending->hdr.type == hdr.type) {
-		card->pending->rsp = payload;
-		card->pending->rsp_len = hdr.len;
-		card->answered = true;
-		payload = NULL;
-		ret = count;
-	} else if (hdr.seq && (s32)(card->seq - hdr.seq) >= 0 &&
-		   (!card->pending || card->pending->hdr.seq != hdr.seq)) {
+	} else if (card->state != VSE_IDLE && card->hdr.seq == hdr.seq) {
+		/* the request under way; its answer once, after its read */
+		if (card->state == VSE_DELIVERED &&
+		    card->hdr.type == hdr.type)
+			ret = vse_take_answer(card, &hdr, buf + sizeof(hdr),
+					      count);
+		else
+			ret = -EINVAL;
+	} else if (hdr.seq && (s32)(card->seq - hdr.seq) >= 0) {
 		ret = -ESTALE;	/* an answer to a request given up on */
 	} else {
 		ret = -EINVAL;
 	}
-	spin_unlock(&card->lock);
+	mutex_unlock(&card->lock);
 	if (ret > 0)
 		wake_up_interruptible(&card->host_wait);
-	kvfree(payload);
 	return ret;
 }
 
 static __poll_t vse_card_poll(struct file *file, poll_table *wait)
 {
 	struct vse_card *card = file->private_data;
-	__poll_t mask = EPOLLOUT | EPOLLWRNORM;
+	enum vse_state state;
 
 	poll_wait(file, &card->card_wait, wait);
-	spin_lock(&card->lock);
-	if (card->dead)
-		mask = EPOLLHUP | EPOLLERR;
-	else if (card->pending && !card->delivered)
-		mask |= EPOLLIN | EPOLLRDNORM;
-	spin_unlock(&card->lock);
-	return mask;
+	state = vse_get_state(card);
+	if (vse_gone(state))
+		return EPOLLHUP | EPOLLERR;
+	if (state == VSE_PENDING)
+		return EPOLLIN | EPOLLRDNORM | EPOLLOUT | EPOLLWRNORM;
+	return EPOLLOUT | EPOLLWRNORM;
+}
+
+/* Unplug and free; the card file is closing, or was never made. */
+static void vse_card_destroy(struct vse_card *card)
+{
+	/* exchanges under way fail, then the core lets go of the SE */
+	vse_kill(card);
+	secel_se_unregister(card->se);
+	/* no exchange runs now, so the timer does not re-arm itself */
+	del_timer_sync(&card->timer);
+	secel_se_put(card->se);
+	mutex_destroy(&card->lock);
+	kfree(card);
 }
 
 static int vse_card_release(struct inode *inode, struct file *file)
 {
-	struct vse_card *card = file->private_data;
-
-	/* the card is gone: exchanges under way fail, then unplug */
-	vse_kill(card);
-	secel_se_unregister(card->se);
-	secel_se_put(card->se);
-	kfree(card);
+	vse_card_destroy(file->private_data);
 	return 0;
 }
 
@@ -387,10 +455,34 @@ static const struct file_operations vse_card_fops = {
 	.llseek = no_llseek,
 };
 
-/* NUL-terminated; secel_se_alloc() checks that the rest are letters. */
-static bool vse_prefix_ok(const char *prefix, size_t size)
+/*
+ * The reader-name prefixes of physical SEs.  A virtual SE that took one
+ * could take a name (and its udev links, by-name/SIM1) before the real
+ * SE's converter registers, so only an administrator may use them: a test
+ * rig standing in for a SIM.
+ */
+static const char * const vse_physical_prefixes[] = { "SIM", "eSE", "SD" };
+
+/*
+ * 1 to 7 ASCII letters, NUL-terminated, or empty for the default; the
+ * core checks the letters again.  -EINVAL for a malformed prefix, -EPERM
+ * for a physical one without CAP_SYS_ADMIN.
+ */
+static int vse_check_prefix(const char *prefix, size_t size)
 {
-	return strnlen(prefix, size) < size;
+	size_t i, len = strnlen(prefix, size);
+
+	if (len == size)
+		return -EINVAL;
+	for (i = 0; i < len; i++)
+		if (!((prefix[i] >= 'A' && prefix[i] <= 'Z') ||
+		      (prefix[i] >= 'a' && prefix[i] <= 'z')))
+			return -EINVAL;
+	for (i = 0; i < ARRAY_SIZE(vse_physical_prefixes); i++)
+		if (!strcasecmp(prefix, vse_physical_prefixes[i]) &&
+		    !capable(CAP_SYS_ADMIN))
+			return -EPERM;
+	return 0;
 }
 
 static struct miscdevice vse_ctl_dev;
@@ -406,21 +498,19 @@ static long vse_ioc_new(struct secel_vse_new __user *uarg)
 	struct secel_vse_new req;
 	struct vse_card *card;
 	struct file *file;
-	int fd, ret, i;
+	int fd, ret;
 
 	if (copy_from_user(&req, uarg, sizeof(req)))
 		return -EFAULT;
 	if (req.flags & ~SECEL_VSE_EXTENDED_LENGTH)
 		return -EINVAL;
-	for (i = 0; i < ARRAY_SIZE(req.reserved); i++)
-		if (req.reserved[i])
-			return -EINVAL;
 	if (req.pad[0] || req.pad[1] || req.pad[2])
 		return -EINVAL;
 	if (req.atr_len < 2 || req.atr_len > SECEL_ATR_MAX)
 		return -EINVAL;
-	if (!vse_prefix_ok(req.name_prefix, sizeof(req.name_prefix)))
-		return -EINVAL;
+	ret = vse_check_prefix(req.name_prefix, sizeof(req.name_prefix));
+	if (ret)
+		return ret;
 	desc.name_prefix = req.name_prefix[0] ? req.name_prefix : "VSE";
 	if (req.flags & SECEL_VSE_EXTENDED_LENGTH) {
 		desc.caps = SECEL_CAP_EXTENDED_LENGTH;
@@ -431,7 +521,8 @@ static long vse_ioc_new(struct secel_vse_new __user *uarg)
 	card = kzalloc(sizeof(*card), GFP_KERNEL);
 	if (!card)
 		return -ENOMEM;
-	spin_lock_init(&card->lock);
+	mutex_init(&card->lock);
+	timer_setup(&card->timer, vse_timer_fn, 0);
 	init_waitqueue_head(&card->card_wait);
 	init_waitqueue_head(&card->host_wait);
 	memcpy(card->atr, req.atr, req.atr_len);
@@ -441,6 +532,7 @@ static long vse_ioc_new(struct secel_vse_new __user *uarg)
 				  card);
 	if (IS_ERR(card->se)) {
 		ret = PTR_ERR(card->se);
+		mutex_destroy(&card->lock);
 		kfree(card);
 		return ret;
 	}
@@ -458,12 +550,16 @@ static long vse_ioc_new(struct secel_vse_new __user *uarg)
 				  O_RDWR | O_CLOEXEC);
 	if (IS_ERR(file)) {
 		ret = PTR_ERR(file);
-		goto err_unregister;
+		put_unused_fd(fd);
+		vse_card_destroy(card);
+		return ret;
 	}
 	/* from here on, the file owns the card: fput() unplugs it */
 
 	req.fd = fd;
 	req.index = secel_se_index(card->se);
+	/* the name is the core's from registration on, and never changes */
+	strscpy_pad(req.name, secel_se_name(card->se), sizeof(req.name));
 	if (copy_to_user(uarg, &req, sizeof(req))) {
 		put_unused_fd(fd);
 		fput(file);
@@ -472,13 +568,11 @@ static long vse_ioc_new(struct secel_vse_new __user *uarg)
 	fd_install(fd, file);
 	return 0;
 
-err_unregister:
-	vse_kill(card);
-	secel_se_unregister(card->se);
 err_fd:
 	put_unused_fd(fd);
 err_put:
 	secel_se_put(card->se);
+	mutex_destroy(&card->lock);
 	kfree(card);
 	return ret;
 }

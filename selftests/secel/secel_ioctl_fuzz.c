@@ -329,7 +329,7 @@ static const int e_reset[] = { EFAULT, EINVAL, EPERM, ENODEV, EPROTO,
 static const int e_list[] = { EFAULT, EINVAL, 0 };
 static const int e_ctl[] = { EFAULT, EINVAL, EPERM, ENODEV, EALREADY,
 			     ENOENT, EBUSY, EPROTO, ETIMEDOUT, 0 };
-static const int e_vse_new[] = { EFAULT, EINVAL, ENOSPC, EMFILE, 0 };
+static const int e_vse_new[] = { EFAULT, EINVAL, EPERM, ENOSPC, EMFILE, 0 };
 
 struct known_cmd {
 	unsigned long cmd;

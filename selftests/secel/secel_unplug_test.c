@@ -592,6 +592,100 @@ TEST(unprivileged_open_denied)
 	vse_card_free(c);
 }
 
+/* ---- virtual SEs may not pose as physical ones by name ---- */
+
+/* setuid() away from root clears every capability: check that it did. */
+static void drop_to_nobody(struct __test_metadata *_metadata)
+{
+	char line[256];
+	FILE *f;
+	unsigned long long eff = ~0ULL;
+
+	ASSERT_EQ(0, setgroups(0, NULL));
+	ASSERT_EQ(0, setgid(65534));
+	ASSERT_EQ(0, setuid(65534));
+	ASSERT_NE(0, geteuid());
+	f = fopen("/proc/self/status", "re");
+	ASSERT_NE(NULL, f);
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "CapEff: %llx", &eff) == 1)
+			break;
+	fclose(f);
+	ASSERT_EQ(0, eff & (1ULL << 21)) TH_LOG("CAP_SYS_ADMIN still there");
+}
+
+/*
+ * SECEL_VSE_IOC_NEW with @prefix on the open /dev/secel-vse @vfd: 0 or
+ * -errno.  The SE's name goes to @name (SECEL_NAME_LEN bytes) when not
+ * NULL; the SE is unplugged again at once.
+ */
+static int vse_new_with_prefix(int vfd, const char *prefix, char *name)
+{
+	struct secel_vse_new r = { .atr_len = 4 };
+
+	memcpy(r.atr, vse_good_atr, 4);
+	strncpy(r.name_prefix, prefix, sizeof(r.name_prefix) - 1);
+	if (ioctl(vfd, SECEL_VSE_IOC_NEW, &r))
+		return -errno;
+	if (name)
+		memcpy(name, r.name, SECEL_NAME_LEN);
+	close(r.fd);
+	return 0;
+}
+
+TEST(unprivileged_vse_physical_prefix_eperm)
+{
+	static const char *const prefixes[] = { "SIM", "sim", "Sim", "eSE",
+						"ESE", "ese", "SD", "sd",
+						"sD" };
+	int vfd = open(SECEL_VSE_DEV, O_RDWR | O_CLOEXEC);
+
+	/* a node handed over by root, as a card service would get it */
+	ASSERT_LE(0, vfd);
+	drop_to_nobody(_metadata);
+	for (unsigned int i = 0; i < sizeof(prefixes) / sizeof(*prefixes); i++) {
+		EXPECT_EQ(-EPERM, vse_new_with_prefix(vfd, prefixes[i], NULL))
+			TH_LOG("prefix %s", prefixes[i]);
+	}
+	close(vfd);
+}
+
+TEST(unprivileged_vse_other_prefix_allowed)
+{
+	/* the rule is about whole prefixes: SIMX1 does not pass for SIM1 */
+	static const char *const prefixes[] = { "", "VSE", "Foo", "SIMX",
+						"eSEx", "SDa", "S" };
+	int vfd = open(SECEL_VSE_DEV, O_RDWR | O_CLOEXEC);
+
+	ASSERT_LE(0, vfd);
+	drop_to_nobody(_metadata);
+	for (unsigned int i = 0; i < sizeof(prefixes) / sizeof(*prefixes); i++) {
+		EXPECT_EQ(0, vse_new_with_prefix(vfd, prefixes[i], NULL))
+			TH_LOG("prefix \"%s\"", prefixes[i]);
+	}
+	close(vfd);
+}
+
+TEST(root_vse_physical_prefix_allowed)
+{
+	static const char *const prefixes[] = { "SIM", "eSE", "SD" };
+	char name[SECEL_NAME_LEN];
+	int vfd = open(SECEL_VSE_DEV, O_RDWR | O_CLOEXEC);
+
+	ASSERT_LE(0, vfd);
+	for (unsigned int i = 0; i < sizeof(prefixes) / sizeof(*prefixes); i++) {
+		size_t n = strlen(prefixes[i]);
+
+		ASSERT_EQ(0, vse_new_with_prefix(vfd, prefixes[i], name))
+			TH_LOG("prefix %s", prefixes[i]);
+		EXPECT_EQ(0, strncmp(name, prefixes[i], n))
+			TH_LOG("prefix %s, name %.16s", prefixes[i], name);
+		EXPECT_TRUE(name[n] >= '1' && name[n] <= '9')
+			TH_LOG("prefix %s, name %.16s", prefixes[i], name);
+	}
+	close(vfd);
+}
+
 int main(int argc, char **argv)
 {
 	secel_require_modules();

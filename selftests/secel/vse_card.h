@@ -31,7 +31,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <linux/secel.h>
+#include <linux/secel_vse.h>
 
 #define VSE_TEST_AID		"\xF0\x53\x45\x43\x45\x4C\x01"
 #define VSE_TEST_AID_LEN	7

@@ -18,7 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <linux/secel.h>
+#include <linux/secel_vse.h>
 
 #include "card.h"
 
@@ -98,7 +98,8 @@ static void usage(void)
 "Kernel side:\n"
 "  --device PATH        the proxy node (default /dev/secel-vse)\n"
 "  --ready-file FILE    also write the 'secelN NAME' line to FILE (atomically)\n"
-"  --name PREFIX        reader-name prefix, 1-7 letters (default VSE)\n"
+"  --name PREFIX        reader-name prefix, 1-7 letters (default VSE);\n"
+"                        SIM, eSE and SD need CAP_SYS_ADMIN\n"
 "  --atr HEX            answer to reset, 2-33 bytes, not checked\n"
 "  --extended           take extended-length APDUs (else they get 6700)\n"
 "Card:\n"
@@ -566,35 +567,6 @@ static bool done(struct server *s)
 	       (s->o->exit_after_set && s->apdus >= s->o->exit_after);
 }
 
-/* The SE's name from sysfs; serves the card while it is not there yet. */
-static void read_name(struct server *s, unsigned int index, char *name,
-		      size_t size)
-{
-	char path[64];
-	int tries;
-	FILE *f;
-	size_t n;
-	int err;
-
-	snprintf(path, sizeof(path), "/sys/class/secel/secel%u/name", index);
-	for (tries = 0;; tries++) {
-		f = fopen(path, "re");
-		err = f ? 0 : errno;
-		if (f) {
-			n = fread(name, 1, size - 1, f);
-			fclose(f);
-			name[n] = 0;
-			name[strcspn(name, "\n")] = 0;
-			if (name[0])
-				return;
-		}
-		if (tries >= 100 || got_signal)
-			die("%s: %s", path, err ? strerror(err) : "empty");
-		if (wait_card(s->fd, 20, s->unblocked) > 0)
-			serve_one(s);
-	}
-}
-
 static void write_ready_file(const char *file, const char *line)
 {
 	char tmp[PATH_MAX];
@@ -626,7 +598,7 @@ int main(int argc, char **argv)
 	sigset_t block, unblocked;
 	struct server s;
 	struct opts o;
-	char name[SECEL_NAME_LEN + 16], line[128];
+	char name[SECEL_NAME_LEN + 1], line[128];
 	int ctl, flags;
 
 	parse_opts(argc, argv, &o, &cfg);
@@ -679,7 +651,12 @@ int main(int argc, char **argv)
 	if (flags < 0 || fcntl(s.fd, F_SETFL, flags | O_NONBLOCK))
 		die("%s: card fd: fcntl: %s", card_label, strerror(errno));
 
-	read_name(&s, req.index, name, sizeof(name));
+	/* the kernel names the SE at creation (SECEL_ABI_VERSION 2) */
+	memcpy(name, req.name, sizeof(req.name));
+	name[sizeof(req.name)] = 0;
+	if (!name[0])
+		die("%s: SECEL_VSE_IOC_NEW returned no name (kernel ABI older than 2)",
+		    o.device);
 	snprintf(card_label, sizeof(card_label), "secel%u (%s)", req.index,
 		 name);
 	snprintf(line, sizeof(line), "secel%u %s\n", req.index, name);

@@ -43,7 +43,7 @@
 #include <unistd.h>
 
 #include <linux/capability.h>
-#include <linux/secel.h>
+#include <linux/secel_vse.h>
 
 #define HDR		sizeof(struct secel_vse_msg)
 #define MSG_MAX		(HDR + SECEL_APDU_MAX)

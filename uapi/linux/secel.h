@@ -9,7 +9,8 @@
  *  /dev/secel-ctl  the configurator: list the SEs and add, verify,
  *                  inquire, delete (log out) and designate them.
  *  /dev/secel-vse  the virtual-SE proxy: creates an SE and returns a file
- *                  descriptor through which a userspace program serves it.
+ *                  descriptor through which a userspace program serves it;
+ *                  its structures are in <linux/secel_vse.h>.
  *
  * Every structure has fixed-width members, explicit padding and reserved
  * fields.  Reserved fields and undefined flag bits must be zero on input,
@@ -23,7 +24,7 @@
 #include <linux/types.h>
 
 /* Bumped when the ABI grows; userspace checks it with SECEL_IOC_VERSION. */
-#define SECEL_ABI_VERSION		1
+#define SECEL_ABI_VERSION		2
 
 #define SECEL_IOC_MAGIC			0xE7
 
@@ -310,72 +311,5 @@ struct secel_ctl {
 #define SECEL_CTL_INQUIRE	_IOWR(SECEL_IOC_MAGIC, 0x23, struct secel_ctl)
 #define SECEL_CTL_DELETE	_IOWR(SECEL_IOC_MAGIC, 0x24, struct secel_ctl)
 #define SECEL_CTL_DESIGNATE	_IOWR(SECEL_IOC_MAGIC, 0x25, struct secel_ctl)
-
-/* struct secel_vse_new.flags */
-#define SECEL_VSE_EXTENDED_LENGTH	0x1U	/* card takes them */
-
-/**
- * struct secel_vse_new - SECEL_VSE_IOC_NEW on /dev/secel-vse
- * @flags: in, SECEL_VSE_*
- * @fd: out, the card's file descriptor (O_RDWR | O_CLOEXEC)
- * @index: out, the N of the new /dev/secelN
- * @atr_len: in, 2 to SECEL_ATR_MAX
- * @atr: in, the answer to reset the SE reports at power-on
- * @pad: zero
- * @name_prefix: in, reader-name prefix ("VSE" when empty); letters only
- * @reserved: zero
- *
- * The SE is reported to the configurator at once; with auto-add on, it is
- * verified as soon as the card answers.  Closing @fd unplugs the SE.
- */
-struct secel_vse_new {
-	__u32 flags;
-	__u32 fd;
-	__u32 index;
-	__u32 atr_len;
-	__u8 atr[SECEL_ATR_MAX];
-	__u8 pad[3];
-	char name_prefix[8];
-	__u32 reserved[4];
-};
-
-#define SECEL_VSE_IOC_NEW	_IOWR(SECEL_IOC_MAGIC, 0x40, struct secel_vse_new)
-
-/*
- * The card's file descriptor carries messages, each one read() or write()
- * of a struct secel_vse_msg header followed by @len payload bytes.
- *
- * The kernel sends (read):
- *   SECEL_VSE_MSG_APDU      payload: a command APDU
- *   SECEL_VSE_MSG_RESET     payload: none; flags: SECEL_RESET_WARM or 0
- *   SECEL_VSE_MSG_POWER_OFF payload: none
- * The card answers each with the same @type and @seq (write):
- *   APDU: the response APDU, 2 to SECEL_RESP_MAX bytes
- *   RESET: the new ATR, 2 to SECEL_ATR_MAX bytes
- *   POWER_OFF: no payload
- * read() blocks until a message is pending (or fails with EAGAIN under
- * O_NONBLOCK; poll() reports POLLIN) and fails with EMSGSIZE when its
- * buffer cannot take the whole message: a card with extended length needs
- * room for the header and SECEL_APDU_MAX bytes.  A write() that does not answer the
- * pending message fails with EINVAL; one that answers a message the kernel
- * gave up on (timeout) fails with ESTALE.
- */
-#define SECEL_VSE_MSG_APDU		1
-#define SECEL_VSE_MSG_RESET		2
-#define SECEL_VSE_MSG_POWER_OFF		3
-
-/**
- * struct secel_vse_msg - header of a message on a virtual SE's card fd
- * @type: SECEL_VSE_MSG_*
- * @len: payload bytes that follow the header
- * @seq: the kernel's sequence number, echoed in the answer
- * @flags: message flags
- */
-struct secel_vse_msg {
-	__u32 type;
-	__u32 len;
-	__u32 seq;
-	__u32 flags;
-};
 
 #endif /* _UAPI_LINUX_SECEL_H */
