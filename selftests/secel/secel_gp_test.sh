@@ -29,6 +29,7 @@ gp_install_refused_cleans_up gp_install_too_long
 gp_card_restart_keeps_apps gp_load_broken_by_card_exit gp_install_killed
 gp_state_file_locked gp_put_key gp_card_without_channels
 gp_load_252_blocks gp_load_too_many_blocks_refused gp_load_extended
+gp_load_200k_extended gp_size_options_refused_beyond_limits
 gp_load_then_install_only gp_delete_key gp_card_lock gp_apdu_secured_trace
 gp_card_terminate gp_keys_kdf3
 $REF_TESTS"
@@ -581,6 +582,52 @@ else
 		ok $t
 	fi
 	stop_vcard "$PID"
+fi
+
+t=gp_load_200k_extended
+# 200,000 bytes of code, more than 256 short blocks can carry, go in the
+# largest extended-length LOAD blocks level 03 leaves room for (65519
+# bytes): 4 of them, the last one P1 80, P2 03
+if ! start_vcard ext200k --name GPY --extended; then
+	fail $t "card did not start"
+else
+	if ! gp mkload --type secel.purse --aid ${BIG_ELF}04 \
+		--module ${BIG_ELF}0401 --code-size 200000 "$tmp/big4.slf"; then
+		fail $t "mkload: $(cat "$tmp/e")"
+	elif [ "$(wc -c < "$tmp/big4.slf")" -le 200000 ]; then
+		fail $t "big4.slf is $(wc -c < "$tmp/big4.slf") bytes"
+	elif ! SECELCTL_GP_TRACE=1 gp "$NAME" install "$tmp/big4.slf" \
+		--params $PURSE_PARAMS; then
+		fail $t "install: $(tail -n 2 "$tmp/e" | cut -c1-300)"
+	elif [ "$(grep -c '> 84E8....00' "$tmp/e")" -ne 4 ] ||
+	     ! grep -q '> 84E88003' "$tmp/e"; then
+		fail $t "$(grep -c '> 84E8' "$tmp/e") LOAD blocks, want 4 extended ones ending with block 03"
+	elif ! gp "$NAME" list || ! has "APP: ${BIG_ELF}0401 (SELECTABLE)" ||
+	     ! has "PKG: ${BIG_ELF}04 (LOADED)"; then
+		fail $t "not listed: $(cat "$tmp/o")"
+	else
+		ok $t
+	fi
+	stop_vcard "$PID"
+fi
+
+t=gp_size_options_refused_beyond_limits
+# --code-size beyond a load file's 262144 bytes, --block beyond the 65535
+# data bytes of an extended APDU: refused in one line, nothing written
+if gp mkload --type secel.purse --aid ${BIG_ELF}05 --module ${BIG_ELF}0501 \
+	--code-size 262144 "$tmp/big5.slf"; then
+	fail $t "a load file of more than 262144 bytes was written"
+elif [ "$(wc -l < "$tmp/e")" -ne 1 ] || ! err_has "at most 26[0-9]* bytes of code"; then
+	fail $t "--code-size 262144: $(cat "$tmp/e")"
+elif ! gp mkload --type secel.purse --aid ${BIG_ELF}05 \
+	--module ${BIG_ELF}0501 --code-size 262000 "$tmp/big5.slf"; then
+	fail $t "--code-size 262000: $(cat "$tmp/e")"
+elif gp "$SE" install "$tmp/big4.slf" --block 65536 --keys $NEWKEYS ||
+     [ "$(wc -l < "$tmp/e")" -ne 1 ] ||
+     ! err_has "--block: '65536' is not a number from 1 to 65535"; then
+	fail $t "--block 65536: $(cat "$tmp/e")"
+else
+	ok $t
 fi
 
 # secelctl gp beside GlobalPlatformPro (issue 9 item 9)

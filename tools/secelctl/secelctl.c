@@ -23,6 +23,7 @@
 
 #include <linux/secel.h>
 
+#include "../gp/gp.h"
 #include "se.h"
 #include "secelctl.h"
 
@@ -784,6 +785,14 @@ int main(int argc, char **argv)
 		case OPT_BASE + OPT_PARAMS: gp_opt.params = optarg; break;
 		case OPT_BASE + OPT_ISD: gp_opt.isd_hex = optarg; break;
 		case OPT_BASE + OPT_BLOCK:
+			/* a LOAD block is one command's data: at most an
+			 * extended APDU's 65535 bytes (ISO/IEC 7816-4) */
+			v = strtoul(optarg, &end, 10);
+			if (*end || end == optarg || !v || v > 65535)
+				die(2, "--block: '%s' is not a number from 1 to 65535",
+				    optarg);
+			gp_opt.block = v;
+			break;
 		case OPT_BASE + OPT_CODE_SIZE:
 			v = strtoul(optarg, &end, 10);
 			if (*end || end == optarg || v > 65536)
