@@ -31,7 +31,7 @@ gp_state_file_locked gp_put_key gp_card_without_channels
 gp_load_252_blocks gp_load_too_many_blocks_refused gp_load_extended
 gp_load_200k_extended gp_size_options_refused_beyond_limits
 gp_load_then_install_only gp_delete_key gp_card_lock gp_apdu_secured_trace
-gp_card_terminate gp_keys_kdf3
+gp_trace_option gp_help_lists_every_verb gp_card_terminate gp_keys_kdf3
 $REF_TESTS"
 
 num=0
@@ -693,6 +693,43 @@ elif ! grep -q '^E0.*  9000$' "$tmp/o" || ! grep -q '^C103.*  9000$' "$tmp/o"; t
 	fail $t "answers: $(cat "$tmp/o")"
 elif ! err_has '> 84CA00E008' || ! err_has '< .*9000$'; then
 	fail $t "no protected APDUs traced: $(cat "$tmp/e")"
+else
+	ok $t
+fi
+
+t=gp_trace_option
+# --trace does what SECELCTL_GP_TRACE=1 does; neither, or the variable
+# set to 0, traces nothing; mkload, which sends nothing, refuses it
+if ! gp "$SE" apdu 80CA00E000 --keys $NEWKEYS --trace; then
+	fail $t "$(cat "$tmp/e")"
+elif ! err_has '\] > 84CA00E0' || ! err_has '\] < .*9000$'; then
+	fail $t "--trace traced no protected APDUs: $(cat "$tmp/e")"
+elif ! SECELCTL_GP_TRACE=0 gp "$SE" apdu 80CA00E000 --keys $NEWKEYS ||
+     [ -s "$tmp/e" ]; then
+	fail $t "traced without --trace: $(cat "$tmp/e")"
+elif gp mkload --type secel.purse --aid $PURSE_ELF --module $PURSE_MOD \
+	--trace "$tmp/t.slf" || ! err_has "gp mkload does not take --trace"; then
+	fail $t "mkload --trace: $(cat "$tmp/e")"
+else
+	ok $t
+fi
+
+t=gp_help_lists_every_verb
+# each verb with a line of its own and an example
+why=""
+if ! "$CTL" --help > "$tmp/o" 2> "$tmp/e"; then
+	why="secelctl --help: $(cat "$tmp/e")"
+fi
+for v in list info install load install-only delete lock unlock put-key \
+	 delete-key card-lock card-unlock card-terminate apdu; do
+	grep -q "^  gp SE $v\b" "$tmp/o" && grep -q "^    \$ secelctl gp [^ ]* $v\b" "$tmp/o" ||
+		why="$why $v"
+done
+grep -q "^  gp mkload " "$tmp/o" && grep -q '^    \$ secelctl gp mkload ' "$tmp/o" ||
+	why="$why mkload"
+grep -q -- "--trace" "$tmp/o" || why="$why --trace"
+if [ -n "$why" ]; then
+	fail $t "missing or without an example:$why"
 else
 	ok $t
 fi

@@ -10,8 +10,8 @@
  *                  card-terminate yes | put-key KEYS | apdu HEX...
  *   secelctl gp mkload --type T --aid AID --module AID [...] FILE
  *
- * SECELCTL_GP_TRACE=1 prints every APDU as it goes to and comes from the
- * card (protected, as on the wire) on stderr.
+ * --trace (or SECELCTL_GP_TRACE=1) prints every APDU as it goes to and
+ * comes from the card (protected, as on the wire) on stderr.
  *
  * The session runs on a logical channel of its own (the ISD selected
  * there), so that other users of the basic channel neither disturb it
@@ -858,8 +858,8 @@ int cmd_gp(unsigned int (*resolve)(const char *), char **args, int n)
 		return -1;
 	se_arg = args[0];
 	die_after_load_init();
-	gp_trace = getenv("SECELCTL_GP_TRACE") &&
-		   strcmp(getenv("SECELCTL_GP_TRACE"), "0");
+	gp_trace = gp_opt.trace || (getenv("SECELCTL_GP_TRACE") &&
+				    strcmp(getenv("SECELCTL_GP_TRACE"), "0"));
 	if (!gp_opt.isd_hex)
 		gp_opt.isd_hex = "A000000151000000";
 	gp_opt.isd_len = parse_hex_arg("--isd", gp_opt.isd_hex, gp_opt.isd,
