@@ -126,6 +126,10 @@ elif [ "$(wc -c < "$tmp/purse.slf")" -lt 3000 ]; then
 elif gp mkload --type secel.purse --aid 0102 --module $PURSE_MOD \
 	"$tmp/bad.slf" || ! err_has "5 to 16"; then
 	fail $t "a 2-byte AID was taken: $(cat "$tmp/e")"
+# the error names the option as it is spelt (it said --version)
+elif gp mkload --type secel.purse --aid $PURSE_ELF --module $PURSE_MOD \
+	--lf-version 1 "$tmp/bad.slf" || ! err_has "--lf-version '1': not MAJOR.MINOR"; then
+	fail $t "--lf-version 1: $(cat "$tmp/e")"
 else
 	ok $t
 fi
