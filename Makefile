@@ -6,7 +6,8 @@
 #   make check        every test: check-fast, then check-debug (what CI runs)
 #   make check-fast   install what is missing, build, run the test suite in a VM
 #   make demo         install what is missing, build, run the demo in a VM
-#   make bench        figures: APDU path against a pipe floor, isolation, scale
+#   make bench        figures: APDU path against a pipe floor, isolation,
+#                     scale, a 64 KiB load through the TSM
 #   make fuzz         libFuzzer on the kernel parsers and the tools' parsers
 #   make check-debug  the reliability lane: the tests, KUnit, stress, ioctl
 #                     fuzzing and failslab on a KASAN/lockdep/kmemleak/UBSAN
@@ -54,13 +55,17 @@ check-fast:
 demo:
 	tools/testing/demo
 
-# figures for the data path and scale, one guest run, no assertions;
-# BENCH_ARGS="-r 3 -n 1000" and so on (tools/testing/bench -h)
+# figures for the data path and scale, then a 64 KiB load through the TSM
+# (tools/testing/bench-tsm), one guest run, no assertions;
+# BENCH_ARGS="-r 3 -n 1000" and so on (tools/testing/bench -h),
+# SECEL_BENCH_TSM_ROUNDS=5 and the other variables of tools/testing/bench-tsm
 BENCH_ARGS ?=
-bench: modules
+bench: modules tools
 	$(CC) -std=gnu11 -Wall -Wextra -Werror -O2 -Iuapi -pthread \
 		-o tools/testing/bench tools/testing/bench.c
-	tools/testing/vm-run --timeout 900 -- tools/testing/bench $(BENCH_ARGS)
+	tools/testing/vm-run --timeout 1200 -- sh -c \
+		'tools/testing/bench "$$@"; rc=$$?; echo; \
+		 tools/testing/bench-tsm || rc=1; exit $$rc' bench $(BENCH_ARGS)
 
 # libFuzzer on the parsers, FUZZ_SECONDS each (clang from Debian)
 fuzz:

@@ -29,8 +29,9 @@ gp_install_refused_cleans_up gp_install_too_long
 gp_card_restart_keeps_apps gp_load_broken_by_card_exit gp_install_killed
 gp_state_file_locked gp_put_key gp_card_without_channels
 gp_load_252_blocks gp_load_too_many_blocks_refused gp_load_extended
+gp_load_200k_extended gp_size_options_refused_beyond_limits
 gp_load_then_install_only gp_delete_key gp_card_lock gp_apdu_secured_trace
-gp_card_terminate gp_keys_kdf3
+gp_trace_option gp_help_lists_every_verb gp_card_terminate gp_keys_kdf3
 $REF_TESTS"
 
 num=0
@@ -125,6 +126,10 @@ elif [ "$(wc -c < "$tmp/purse.slf")" -lt 3000 ]; then
 elif gp mkload --type secel.purse --aid 0102 --module $PURSE_MOD \
 	"$tmp/bad.slf" || ! err_has "5 to 16"; then
 	fail $t "a 2-byte AID was taken: $(cat "$tmp/e")"
+# the error names the option as it is spelt (it said --version)
+elif gp mkload --type secel.purse --aid $PURSE_ELF --module $PURSE_MOD \
+	--lf-version 1 "$tmp/bad.slf" || ! err_has "--lf-version '1': not MAJOR.MINOR"; then
+	fail $t "--lf-version 1: $(cat "$tmp/e")"
 else
 	ok $t
 fi
@@ -583,6 +588,52 @@ else
 	stop_vcard "$PID"
 fi
 
+t=gp_load_200k_extended
+# 200,000 bytes of code, more than 256 short blocks can carry, go in the
+# largest extended-length LOAD blocks level 03 leaves room for (65519
+# bytes): 4 of them, the last one P1 80, P2 03
+if ! start_vcard ext200k --name GPY --extended; then
+	fail $t "card did not start"
+else
+	if ! gp mkload --type secel.purse --aid ${BIG_ELF}04 \
+		--module ${BIG_ELF}0401 --code-size 200000 "$tmp/big4.slf"; then
+		fail $t "mkload: $(cat "$tmp/e")"
+	elif [ "$(wc -c < "$tmp/big4.slf")" -le 200000 ]; then
+		fail $t "big4.slf is $(wc -c < "$tmp/big4.slf") bytes"
+	elif ! SECELCTL_GP_TRACE=1 gp "$NAME" install "$tmp/big4.slf" \
+		--params $PURSE_PARAMS; then
+		fail $t "install: $(tail -n 2 "$tmp/e" | cut -c1-300)"
+	elif [ "$(grep -c '> 84E8....00' "$tmp/e")" -ne 4 ] ||
+	     ! grep -q '> 84E88003' "$tmp/e"; then
+		fail $t "$(grep -c '> 84E8' "$tmp/e") LOAD blocks, want 4 extended ones ending with block 03"
+	elif ! gp "$NAME" list || ! has "APP: ${BIG_ELF}0401 (SELECTABLE)" ||
+	     ! has "PKG: ${BIG_ELF}04 (LOADED)"; then
+		fail $t "not listed: $(cat "$tmp/o")"
+	else
+		ok $t
+	fi
+	stop_vcard "$PID"
+fi
+
+t=gp_size_options_refused_beyond_limits
+# --code-size beyond a load file's 262144 bytes, --block beyond the 65535
+# data bytes of an extended APDU: refused in one line, nothing written
+if gp mkload --type secel.purse --aid ${BIG_ELF}05 --module ${BIG_ELF}0501 \
+	--code-size 262144 "$tmp/big5.slf"; then
+	fail $t "a load file of more than 262144 bytes was written"
+elif [ "$(wc -l < "$tmp/e")" -ne 1 ] || ! err_has "at most 26[0-9]* bytes of code"; then
+	fail $t "--code-size 262144: $(cat "$tmp/e")"
+elif ! gp mkload --type secel.purse --aid ${BIG_ELF}05 \
+	--module ${BIG_ELF}0501 --code-size 262000 "$tmp/big5.slf"; then
+	fail $t "--code-size 262000: $(cat "$tmp/e")"
+elif gp "$SE" install "$tmp/big4.slf" --block 65536 --keys $NEWKEYS ||
+     [ "$(wc -l < "$tmp/e")" -ne 1 ] ||
+     ! err_has "--block: '65536' is not a number from 1 to 65535"; then
+	fail $t "--block 65536: $(cat "$tmp/e")"
+else
+	ok $t
+fi
+
 # secelctl gp beside GlobalPlatformPro (issue 9 item 9)
 t=gp_load_then_install_only
 LO_ELF=A0000005534543B1
@@ -646,6 +697,43 @@ elif ! grep -q '^E0.*  9000$' "$tmp/o" || ! grep -q '^C103.*  9000$' "$tmp/o"; t
 	fail $t "answers: $(cat "$tmp/o")"
 elif ! err_has '> 84CA00E008' || ! err_has '< .*9000$'; then
 	fail $t "no protected APDUs traced: $(cat "$tmp/e")"
+else
+	ok $t
+fi
+
+t=gp_trace_option
+# --trace does what SECELCTL_GP_TRACE=1 does; neither, or the variable
+# set to 0, traces nothing; mkload, which sends nothing, refuses it
+if ! gp "$SE" apdu 80CA00E000 --keys $NEWKEYS --trace; then
+	fail $t "$(cat "$tmp/e")"
+elif ! err_has '\] > 84CA00E0' || ! err_has '\] < .*9000$'; then
+	fail $t "--trace traced no protected APDUs: $(cat "$tmp/e")"
+elif ! SECELCTL_GP_TRACE=0 gp "$SE" apdu 80CA00E000 --keys $NEWKEYS ||
+     [ -s "$tmp/e" ]; then
+	fail $t "traced without --trace: $(cat "$tmp/e")"
+elif gp mkload --type secel.purse --aid $PURSE_ELF --module $PURSE_MOD \
+	--trace "$tmp/t.slf" || ! err_has "gp mkload does not take --trace"; then
+	fail $t "mkload --trace: $(cat "$tmp/e")"
+else
+	ok $t
+fi
+
+t=gp_help_lists_every_verb
+# each verb with a line of its own and an example
+why=""
+if ! "$CTL" --help > "$tmp/o" 2> "$tmp/e"; then
+	why="secelctl --help: $(cat "$tmp/e")"
+fi
+for v in list info install load install-only delete lock unlock put-key \
+	 delete-key card-lock card-unlock card-terminate apdu; do
+	grep -q "^  gp SE $v\b" "$tmp/o" && grep -q "^    \$ secelctl gp [^ ]* $v\b" "$tmp/o" ||
+		why="$why $v"
+done
+grep -q "^  gp mkload " "$tmp/o" && grep -q '^    \$ secelctl gp mkload ' "$tmp/o" ||
+	why="$why mkload"
+grep -q -- "--trace" "$tmp/o" || why="$why --trace"
+if [ -n "$why" ]; then
+	fail $t "missing or without an example:$why"
 else
 	ok $t
 fi

@@ -10,8 +10,8 @@
  *                  card-terminate yes | put-key KEYS | apdu HEX...
  *   secelctl gp mkload --type T --aid AID --module AID [...] FILE
  *
- * SECELCTL_GP_TRACE=1 prints every APDU as it goes to and comes from the
- * card (protected, as on the wire) on stderr.
+ * --trace (or SECELCTL_GP_TRACE=1) prints every APDU as it goes to and
+ * comes from the card (protected, as on the wire) on stderr.
  *
  * The session runs on a logical channel of its own (the ISD selected
  * there), so that other users of the basic channel neither disturb it
@@ -787,7 +787,7 @@ static int gp_apdu_cmd(struct gp_host *h, char **args, int n)
 	return 0;
 }
 
-/* secelctl gp mkload --type T --aid AID --module AID [--version M.N]
+/* secelctl gp mkload --type T --aid AID --module AID [--lf-version M.N]
  * [--code-size N] FILE */
 static int gp_mkload(const char *path)
 {
@@ -810,17 +810,26 @@ static int gp_mkload(const char *path)
 	if (gp_opt.version) {
 		if (sscanf(gp_opt.version, "%u.%u", &major, &minor) != 2 ||
 		    major > 255 || minor > 255)
-			gp_die("--version '%s': not MAJOR.MINOR", gp_opt.version);
+			gp_die("--lf-version '%s': not MAJOR.MINOR (0-255 each)",
+			       gp_opt.version);
 		lf.version[0] = major;
 		lf.version[1] = minor;
 	}
-	if (gp_opt.code_size > GP_LF_MAX - 256)
-		gp_die("--code-size: at most %d", GP_LF_MAX - 256);
+	if (gp_opt.code_size > GP_LF_MAX)
+		gp_die("--code-size %zu: a load file has at most %d bytes",
+		       gp_opt.code_size, GP_LF_MAX);
 	lf.code_len = gp_opt.code_size;
 	/* a deterministic code image, so the same command makes the same file */
 	for (i = 0; i < lf.code_len; i++)
 		code[i] = (i * 131 + 7) & 0xff;
 	n = gp_lf_build(&lf, code, out, sizeof(out));
+	/*
+	 * The TLVs around the code count too: say how much code fits.  They
+	 * take less than 128 bytes, so the code keeps its 3 length octets.
+	 */
+	if (n > GP_LF_MAX)
+		gp_die("--code-size %zu: the load file would have %zu bytes, more than %d; at most %zu bytes of code with this type and these AIDs",
+		       lf.code_len, n, GP_LF_MAX, lf.code_len - (n - GP_LF_MAX));
 	if (!n || gp_lf_parse(out, n, &lf, &why))
 		gp_die("cannot build the load file");
 	f = fopen(path, "we");
@@ -849,8 +858,8 @@ int cmd_gp(unsigned int (*resolve)(const char *), char **args, int n)
 		return -1;
 	se_arg = args[0];
 	die_after_load_init();
-	gp_trace = getenv("SECELCTL_GP_TRACE") &&
-		   strcmp(getenv("SECELCTL_GP_TRACE"), "0");
+	gp_trace = gp_opt.trace || (getenv("SECELCTL_GP_TRACE") &&
+				    strcmp(getenv("SECELCTL_GP_TRACE"), "0"));
 	if (!gp_opt.isd_hex)
 		gp_opt.isd_hex = "A000000151000000";
 	gp_opt.isd_len = parse_hex_arg("--isd", gp_opt.isd_hex, gp_opt.isd,

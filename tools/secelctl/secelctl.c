@@ -23,6 +23,7 @@
 
 #include <linux/secel.h>
 
+#include "../gp/gp.h"
 #include "se.h"
 #include "secelctl.h"
 
@@ -646,6 +647,78 @@ static int cmd_version(void)
 	return 0;
 }
 
+/*
+ * The length of the unit of @p that a line break must not split: a word,
+ * "[...]" or "--option VALUE".
+ */
+static int unit_len(const char *p)
+{
+	const char *end = p + strcspn(p, " ");
+
+	if (*p == '[') {
+		while (*end && end[-1] != ']')
+			end += 1 + strcspn(end + 1, " ");
+	} else if (!strncmp(p, "--", 2) && *end == ' ' && end[1] &&
+		   end[1] != '-' && end[1] != '[') {
+		end += 1 + strcspn(end + 1, " ");
+	}
+	return end - p;
+}
+
+/*
+ * @lead, then @words at column @indent, wrapped before column 80; a
+ * broken line ends in @cont (" \\" for a command) and goes on 4 columns
+ * further in.
+ */
+static void print_wrapped(FILE *f, int indent, const char *lead,
+			  const char *words, const char *cont)
+{
+	const char *p = words;
+	int col, len;
+
+	col = fprintf(f, "%*s%s", indent, "", lead);
+	indent = col;
+	while (*p) {
+		len = unit_len(p);
+		if (col > indent &&
+		    col + 1 + len + (int)strlen(cont) > 79) {
+			fprintf(f, "%s\n%*s", cont, indent + 4, "");
+			col = indent + 4;
+		} else if (col > indent) {
+			col += fprintf(f, " ");
+		}
+		col += fprintf(f, "%.*s", len, p);
+		p += len;
+		while (*p == ' ')
+			p++;
+	}
+	fputc('\n', f);
+}
+
+/* The gp subcommands: synopsis, what each does, an example. */
+static void usage_gp(FILE *f)
+{
+	char syn[128];
+	size_t i;
+	int n;
+
+	fprintf(f, "\nGlobalPlatform card content management (secelctl-gp(8)):\n");
+	for (i = 0; gp_help[i].sub; i++) {
+		n = snprintf(syn, sizeof(syn), "gp %s%s%s%s",
+			     strcmp(gp_help[i].sub, "mkload") ? "SE " : "",
+			     gp_help[i].sub, *gp_help[i].args ? " " : "",
+			     gp_help[i].args);
+		/* the description beside a short synopsis, else under it */
+		if (n <= 29) {
+			fprintf(f, "  %-30s%s\n", syn, gp_help[i].what);
+		} else {
+			print_wrapped(f, 2, "", syn, "");
+			fprintf(f, "%32s%s\n", "", gp_help[i].what);
+		}
+		print_wrapped(f, 4, "$ ", gp_help[i].example, " \\");
+	}
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -664,18 +737,9 @@ static void usage(FILE *f)
 "                                open a logical channel selecting AID, send\n"
 "                                APDUs on it, close it\n"
 "  reset SE [--warm]             reset the SE (cold unless --warm)\n"
-"  gp SE list [--json]           GlobalPlatform: ISD, applications, load files\n"
-"  gp SE info [--secure]         CPLC, IIN, CIN, card recognition data, keys\n"
-"  gp SE install FILE [--aid AID] [--params HEX] [--block N]\n"
-"                                load a secel load file and install it\n"
-"  gp SE delete AID [--related]  delete an application or load file\n"
-"  gp SE lock AID | unlock AID   lock or unlock an application\n"
-"  gp SE put-key KVN:KEY|KVN:ENC:MAC:DEK [--replace KVN]\n"
-"                                add or replace an SCP03 key set\n"
-"  gp mkload --type T --aid AID --module AID [--lf-version M.N]\n"
-"                                [--code-size N] FILE\n"
-"                                write a secel load file\n"
-"  version                       ABI versions\n"
+"  version                       ABI versions\n");
+	usage_gp(f);
+	fprintf(f,
 "\n"
 "SE: a name (VSE1, eSE1), a path (/dev/secel3), an index (3), or\n"
 "'designated' (also '-') for the designated SE.\n"
@@ -686,9 +750,10 @@ static void usage(FILE *f)
 "  --sysfs[=DIR]   list and info read the class directory (default\n"
 "                  /sys/class/secel) instead of the ioctls: no access to\n"
 "                  the nodes needed; no APDU sizes; cplc, cin for root only\n"
-"  gp SE: --keys KVN:KEY|KVN:ENC:MAC:DEK, --key-file FILE, --kvn HEX\n"
+"  gp SE: --keys [kdf3:]KVN:KEY|KVN:ENC:MAC:DEK, --key-file FILE, --kvn HEX\n"
 "      (default: key 404142..4F, any version), --level HEX (00 01 03 11\n"
-"      13 33, default 03), --isd AID, --basic (no logical channel)\n"
+"      13 33, default 03), --isd AID, --basic (no logical channel),\n"
+"      --trace (every APDU on stderr, as on the wire)\n"
 "  -h, --help      this text\n"
 "\n"
 "Examples:\n"
@@ -734,6 +799,7 @@ int main(int argc, char **argv)
 		  OPT_BASE + OPT_LF_VERSION },
 		{ "code-size", required_argument, NULL,
 		  OPT_BASE + OPT_CODE_SIZE },
+		{ "trace", no_argument, NULL, OPT_BASE + OPT_TRACE },
 		{ NULL, 0, NULL, 0 }
 	};
 	char msg[SE_MSG_MAX];
@@ -784,19 +850,26 @@ int main(int argc, char **argv)
 		case OPT_BASE + OPT_PARAMS: gp_opt.params = optarg; break;
 		case OPT_BASE + OPT_ISD: gp_opt.isd_hex = optarg; break;
 		case OPT_BASE + OPT_BLOCK:
-		case OPT_BASE + OPT_CODE_SIZE:
+			/* a LOAD block is one command's data: at most an
+			 * extended APDU's 65535 bytes (ISO/IEC 7816-4) */
 			v = strtoul(optarg, &end, 10);
-			if (*end || end == optarg || v > 65536)
-				die(2, "--%s: '%s' is not a number up to 65536",
-				    name, optarg);
-			if (opt == OPT_BASE + OPT_BLOCK)
-				gp_opt.block = v;
-			else
-				gp_opt.code_size = v;
+			if (*end || end == optarg || !v || v > 65535)
+				die(2, "--block: '%s' is not a number from 1 to 65535",
+				    optarg);
+			gp_opt.block = v;
+			break;
+		case OPT_BASE + OPT_CODE_SIZE:
+			/* gp mkload says how much of it fits the load file */
+			v = strtoul(optarg, &end, 10);
+			if (*end || end == optarg || v > GP_LF_MAX)
+				die(2, "--code-size: '%s' is not a number up to %d, a load file's size",
+				    optarg, GP_LF_MAX);
+			gp_opt.code_size = v;
 			break;
 		case OPT_BASE + OPT_BASIC: gp_opt.basic = true; break;
 		case OPT_BASE + OPT_RELATED: gp_opt.related = true; break;
 		case OPT_BASE + OPT_SECURE: gp_opt.secure_info = true; break;
+		case OPT_BASE + OPT_TRACE: gp_opt.trace = true; break;
 		case OPT_BASE + OPT_TYPE: gp_opt.type = optarg; break;
 		case OPT_BASE + OPT_MODULE: gp_opt.module = optarg; break;
 		case OPT_BASE + OPT_LF_VERSION: gp_opt.version = optarg; break;

@@ -29,7 +29,7 @@ enum ctl_opt {
 	/* secelctl gp */
 	OPT_KEYS, OPT_KEY_FILE, OPT_KVN, OPT_LEVEL, OPT_AID, OPT_PARAMS,
 	OPT_ISD, OPT_BLOCK, OPT_REPLACE, OPT_BASIC, OPT_RELATED, OPT_SECURE,
-	OPT_TYPE, OPT_MODULE, OPT_LF_VERSION, OPT_CODE_SIZE,
+	OPT_TYPE, OPT_MODULE, OPT_LF_VERSION, OPT_CODE_SIZE, OPT_TRACE,
 	OPT_COUNT
 };
 
@@ -45,6 +45,23 @@ extern const char *const ctl_opt_names[OPT_COUNT];
  */
 int opts_check(unsigned long given, char *const *args, int n, char *msg,
 	       size_t room);
+
+/*
+ * secelctl --help for each gp subcommand: its arguments, what it does in
+ * one line, and an example; the last entry's @sub is NULL.
+ */
+struct gp_help {
+	const char *sub, *args, *what, *example;
+};
+
+extern const struct gp_help gp_help[];
+
+/*
+ * A gp subcommand in the option table without a --help entry, or one
+ * with a --help entry that is not in the option table; NULL when they
+ * agree.
+ */
+const char *gp_help_mismatch(void);
 
 /* gp-cmd.c: secelctl gp */
 struct gp_opts {
@@ -62,6 +79,7 @@ struct gp_opts {
 	bool basic;		/* --basic: no logical channel */
 	bool related;		/* --related: delete related objects */
 	bool secure_info;	/* --secure: info over a secure channel */
+	bool trace;		/* --trace, or SECELCTL_GP_TRACE: APDUs on stderr */
 	bool json;
 	const char *type, *module, *version;	/* mkload */
 	size_t code_size;

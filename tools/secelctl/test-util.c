@@ -112,6 +112,19 @@ static void test_opts_taken(void)
 	CHECK(!check(B(REPLACE), "gp VSE1 put-key 31:00", msg));
 	CHECK(!check(B(TYPE) | B(AID) | B(MODULE) | B(LF_VERSION) |
 		     B(CODE_SIZE), "gp mkload f.slf", msg));
+	/* --trace goes with every subcommand that opens a session */
+	CHECK(!check(B(TRACE), "gp VSE1 list", msg));
+	CHECK(!check(B(TRACE), "gp VSE1 info", msg));
+	CHECK(!check(B(TRACE) | B(BLOCK), "gp VSE1 install f.slf", msg));
+	CHECK(!check(B(TRACE) | B(BLOCK) | B(KEYS), "gp VSE1 load f.slf", msg));
+	CHECK(!check(B(TRACE) | B(PARAMS),
+		     "gp VSE1 install-only A000000553454301 A00000055345430101",
+		     msg));
+	CHECK(!check(B(TRACE), "gp VSE1 delete-key 31", msg));
+	CHECK(!check(B(TRACE), "gp VSE1 card-lock", msg));
+	CHECK(!check(B(TRACE), "gp VSE1 card-unlock", msg));
+	CHECK(!check(B(TRACE), "gp VSE1 card-terminate yes", msg));
+	CHECK(!check(B(TRACE) | B(LEVEL), "gp VSE1 apdu 80CA00E000", msg));
 	/* unknown commands are the dispatcher's to report */
 	CHECK(!check(B(WARM), "frob", msg));
 	CHECK(!check(B(WARM), "gp VSE1 frob", msg));
@@ -146,12 +159,65 @@ static void test_opts_refused(void)
 	      !strcmp(msg, "gp mkload does not take --keys"));
 	CHECK(check(B(WARM), "gp VSE1 put-key 31:00", msg) &&
 	      !strcmp(msg, "gp put-key does not take --warm"));
+	CHECK(check(B(TRACE), "gp mkload f.slf", msg) &&
+	      !strcmp(msg, "gp mkload does not take --trace"));
+	CHECK(check(B(TRACE), "apdu VSE1 00A40400", msg) &&
+	      !strcmp(msg, "apdu does not take --trace"));
+	CHECK(check(B(PARAMS), "gp VSE1 load f.slf", msg) &&
+	      !strcmp(msg, "gp load does not take --params"));
+	CHECK(check(B(BLOCK), "gp VSE1 install-only A000000553454301 A00000055345430101",
+		    msg) &&
+	      !strcmp(msg, "gp install-only does not take --block"));
+	CHECK(check(B(RELATED), "gp VSE1 card-lock", msg) &&
+	      !strcmp(msg, "gp card-lock does not take --related"));
+	CHECK(check(B(JSON), "gp VSE1 apdu 80CA00E000", msg) &&
+	      !strcmp(msg, "gp apdu does not take --json"));
 	/* keys without --secure would be ignored by gp info */
 	CHECK(check(B(KEYS), "gp VSE1 info", msg) &&
 	      !strcmp(msg, "gp info takes --keys only with --secure"));
 	/* the first option refused is named */
 	CHECK(check(B(RAW) | B(WARM) | B(JSON), "list", msg) &&
 	      !strcmp(msg, "list does not take --raw"));
+}
+
+/*
+ * secelctl --help: every gp subcommand of the option table has a line and
+ * an example, and each example passes the option check of its own
+ * subcommand.
+ */
+static void test_gp_help(void)
+{
+	char buf[256], msg[SE_MSG_MAX], *args[16], *save = NULL, *w;
+	unsigned long given;
+	unsigned int o;
+	size_t i;
+	int n;
+
+	CHECK(gp_help_mismatch() == NULL);
+	for (i = 0; gp_help[i].sub; i++) {
+		/* one line beside the synopsis: column 32 to 78 */
+		CHECK(*gp_help[i].what && strlen(gp_help[i].what) <= 46 &&
+		      !strchr(gp_help[i].what, '\n'));
+		snprintf(buf, sizeof(buf), "%s", gp_help[i].example);
+		n = 0;
+		given = 0;
+		for (w = strtok_r(buf, " ", &save); w && n < 16;
+		     w = strtok_r(NULL, " ", &save)) {
+			if (strncmp(w, "--", 2)) {
+				args[n++] = w;
+				continue;
+			}
+			for (o = 0; o < OPT_COUNT; o++)
+				if (!strcmp(w + 2, ctl_opt_names[o]))
+					given |= 1UL << o;
+		}
+		/* secelctl gp SE SUB ... or secelctl gp mkload ... */
+		CHECK(n >= 3 && !strcmp(args[0], "secelctl") &&
+		      !strcmp(args[1], "gp") &&
+		      (!strcmp(args[2], gp_help[i].sub) ||
+		       (n >= 4 && !strcmp(args[3], gp_help[i].sub))));
+		CHECK(!opts_check(given, args + 1, n - 1, msg, sizeof(msg)));
+	}
 }
 
 static bool has(const char *s, const char *part)
@@ -204,6 +270,7 @@ int main(void)
 	test_cplc();
 	test_opts_taken();
 	test_opts_refused();
+	test_gp_help();
 	test_why();
 	printf("secelctl unit test: %d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;

@@ -125,12 +125,13 @@ const char *const ctl_opt_names[OPT_COUNT] = {
 	[OPT_BASIC] = "basic", [OPT_RELATED] = "related",
 	[OPT_SECURE] = "secure", [OPT_TYPE] = "type", [OPT_MODULE] = "module",
 	[OPT_LF_VERSION] = "lf-version", [OPT_CODE_SIZE] = "code-size",
+	[OPT_TRACE] = "trace",
 };
 
 #define O(x)		(1UL << OPT_##x)
 /* what a gp session on an SE is opened with */
 #define GP_SESSION	(O(KEYS) | O(KEY_FILE) | O(KVN) | O(LEVEL) | O(ISD) | \
-			 O(BASIC))
+			 O(BASIC) | O(TRACE))
 /* what only the secure channel uses: gp info needs --secure for them */
 #define GP_KEYS		(O(KEYS) | O(KEY_FILE) | O(KVN) | O(LEVEL))
 
@@ -156,6 +157,13 @@ static const struct {
 	{ "gp", "lock", GP_SESSION },
 	{ "gp", "unlock", GP_SESSION },
 	{ "gp", "put-key", GP_SESSION | O(REPLACE) },
+	{ "gp", "load", GP_SESSION | O(BLOCK) },
+	{ "gp", "install-only", GP_SESSION | O(PARAMS) },
+	{ "gp", "delete-key", GP_SESSION },
+	{ "gp", "card-lock", GP_SESSION },
+	{ "gp", "card-unlock", GP_SESSION },
+	{ "gp", "card-terminate", GP_SESSION },
+	{ "gp", "apdu", GP_SESSION },
 	{ "gp", "mkload", O(TYPE) | O(AID) | O(MODULE) | O(LF_VERSION) |
 			  O(CODE_SIZE) },
 };
@@ -201,4 +209,67 @@ int opts_check(unsigned long given, char *const *args, int n, char *msg,
 		return 0;
 	}
 	return 0;
+}
+
+const struct gp_help gp_help[] = {
+	{ "list", "[--json]", "the ISD, applications, load files (GET STATUS)",
+	  "secelctl gp VSE1 list --json" },
+	{ "info", "[--secure]", "CPLC, IIN, CIN, card data, key information",
+	  "secelctl gp VSE1 info" },
+	{ "install", "FILE [--aid AID] [--params HEX] [--block N]",
+	  "load a load file and install its module",
+	  "secelctl gp VSE1 install purse.slf --params DF110400001388" },
+	{ "load", "FILE [--block N]", "load a load file, install nothing",
+	  "secelctl gp VSE1 load purse.slf" },
+	{ "install-only",
+	  "ELF MODULE [APP] [privs=HEX] [default] [installed] [--params HEX]",
+	  "install from a load file on the card",
+	  "secelctl gp VSE1 install-only A000000553454301 A00000055345430101" },
+	{ "delete", "AID [--related]", "delete an application or a load file",
+	  "secelctl gp VSE1 delete A000000553454301 --related" },
+	{ "lock", "AID", "lock an application (not selectable)",
+	  "secelctl gp VSE1 lock A00000055345430101" },
+	{ "unlock", "AID", "unlock an application",
+	  "secelctl gp VSE1 unlock A00000055345430101" },
+	{ "put-key", "KVN:KEY|KVN:ENC:MAC:DEK [--replace KVN]",
+	  "add an SCP03 key set, or replace one",
+	  "secelctl gp VSE1 put-key 31:00112233445566778899AABBCCDDEEFF --replace 30" },
+	{ "delete-key", "KVN", "delete a key set",
+	  "secelctl gp VSE1 delete-key 31" },
+	{ "card-lock", "", "lock the card: only the ISD is selectable",
+	  "secelctl gp VSE1 card-lock" },
+	{ "card-unlock", "", "unlock the card (SECURED again)",
+	  "secelctl gp VSE1 card-unlock" },
+	{ "card-terminate", "yes", "terminate the card, for good",
+	  "secelctl gp VSE1 card-terminate yes" },
+	{ "apdu", "HEX...", "send APDUs in the secure channel session",
+	  "secelctl gp VSE1 apdu 80CA00E000 --level 33 --trace" },
+	{ "mkload", "--type T --aid AID --module AID [--lf-version M.N] [--code-size N] FILE",
+	  "write a secel load file (no SE)",
+	  "secelctl gp mkload --type secel.purse --aid A000000553454301 --module A00000055345430101 purse.slf" },
+	{ NULL, NULL, NULL, NULL }
+};
+
+const char *gp_help_mismatch(void)
+{
+	size_t i, j;
+
+	for (i = 0; i < sizeof(cmd_opts) / sizeof(cmd_opts[0]); i++) {
+		if (strcmp(cmd_opts[i].cmd, "gp"))
+			continue;
+		for (j = 0; gp_help[j].sub; j++)
+			if (!strcmp(gp_help[j].sub, cmd_opts[i].sub))
+				break;
+		if (!gp_help[j].sub)
+			return cmd_opts[i].sub;
+	}
+	for (j = 0; gp_help[j].sub; j++) {
+		for (i = 0; i < sizeof(cmd_opts) / sizeof(cmd_opts[0]); i++)
+			if (!strcmp(cmd_opts[i].cmd, "gp") &&
+			    !strcmp(gp_help[j].sub, cmd_opts[i].sub))
+				break;
+		if (i == sizeof(cmd_opts) / sizeof(cmd_opts[0]))
+			return gp_help[j].sub;
+	}
+	return NULL;
 }
