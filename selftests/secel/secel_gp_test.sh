@@ -32,6 +32,7 @@ gp_load_252_blocks gp_load_too_many_blocks_refused gp_load_extended
 gp_load_200k_extended gp_size_options_refused_beyond_limits
 gp_load_then_install_only gp_delete_key gp_card_lock gp_apdu_secured_trace
 gp_trace_option gp_help_lists_every_verb gp_card_terminate gp_keys_kdf3
+gp_keys_emv
 $REF_TESTS"
 
 num=0
@@ -772,6 +773,45 @@ else
 	elif printf 'diversify = kdf3\nkvn = 30\nkey = %s\n' $MASTER > "$tmp/kdf3keys" &&
 	     ! gp "$NAME" list --key-file "$tmp/kdf3keys"; then
 		fail $t "key file with diversify = kdf3: $(cat "$tmp/e")"
+	else
+		ok $t
+	fi
+	stop_vcard "$PID"
+fi
+
+t=gp_keys_emv
+# a card holding AES-128 keys diversified from a 16-byte master key the EMV
+# CPS 1.1 way (3DES-ECB of KDD[4..9] F0 k KDD[4..9] 0F k, k 1 2 3), derived
+# here by python3-cryptography, not by libsecelgp; its KDD is the last 10
+# bytes of its CIN, 0000534543454C000001
+MASTER=404142434445464748494A4B4C4D4E4F
+if ! DIV=$("$PY" - $MASTER 0000534543454C000001 2> "$tmp/e" <<'PYEOF'
+import sys
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+master, kdd = bytes.fromhex(sys.argv[1]), bytes.fromhex(sys.argv[2])
+out = []
+for k in (1, 2, 3):
+    blk = kdd[4:10] + bytes([0xF0, k]) + kdd[4:10] + bytes([0x0F, k])
+    enc = Cipher(algorithms.TripleDES(master), modes.ECB()).encryptor()
+    out.append((enc.update(blk) + enc.finalize()).hex().upper())
+print(":".join(out))
+PYEOF
+); then
+	fail $t "EMV keys from python3-cryptography: $(cat "$tmp/e")"
+elif ! start_vcard emv --name GPE --keys 30:$DIV; then
+	fail $t "card did not start"
+else
+	if ! gp "$NAME" list --keys emv:30:$MASTER ||
+	   ! has "ISD: A000000151000000"; then
+		fail $t "emv keys: $(cat "$tmp/e")"
+	elif gp "$NAME" list --keys visa2:30:$MASTER || ! err_has "wrong keys"; then
+		fail $t "VISA2 keys were taken for EMV ones: $(cat "$tmp/e")"
+	elif gp "$NAME" list --keys emv:30:${MASTER}${MASTER} ||
+	     ! err_has "16-byte master key"; then
+		fail $t "a 32-byte EMV master was not refused: $(cat "$tmp/e")"
+	elif printf 'diversify = emv\nkvn = 30\nkey = %s\n' $MASTER > "$tmp/emvkeys" &&
+	     ! gp "$NAME" list --key-file "$tmp/emvkeys"; then
+		fail $t "key file with diversify = emv: $(cat "$tmp/e")"
 	else
 		ok $t
 	fi

@@ -435,20 +435,120 @@ int gp_kdf3(const struct gp_keyset *master, const uint8_t kdd[10],
 	return 0;
 }
 
+/*
+ * EMV CPS 1.1 and VISA2: 3DES-ECB under the 16-byte master key of
+ * X || F0 k || X || 0F k, X six bytes picked from @kdd at @pick.
+ */
+static int gp_div_3des(const struct gp_keyset *master, const uint8_t kdd[10],
+		       const unsigned int pick[6], struct gp_keyset *out)
+{
+	const uint8_t *in[3] = { master->enc, master->mac, master->dek };
+	uint8_t *keys[3], blk[16];
+	unsigned int k, i;
+	EVP_CIPHER_CTX *ctx;
+	int ret = 0, n;
+
+	if (master->len != 16)
+		return -EINVAL;
+	ctx = EVP_CIPHER_CTX_new();
+	if (!ctx)
+		return -ENOMEM;
+	*out = *master;
+	keys[0] = out->enc;
+	keys[1] = out->mac;
+	keys[2] = out->dek;
+	for (k = 0; k < 3 && !ret; k++) {
+		for (i = 0; i < 6; i++)
+			blk[i] = blk[8 + i] = kdd[pick[i]];
+		blk[6] = 0xf0;
+		blk[14] = 0x0f;
+		blk[7] = blk[15] = k + 1;
+		if (EVP_EncryptInit_ex(ctx, EVP_des_ede_ecb(), NULL, in[k],
+				       NULL) != 1 ||
+		    EVP_CIPHER_CTX_set_padding(ctx, 0) != 1 ||
+		    EVP_EncryptUpdate(ctx, keys[k], &n, blk, 16) != 1 ||
+		    n != 16)
+			ret = -EIO;
+	}
+	EVP_CIPHER_CTX_free(ctx);
+	if (ret)
+		memset(out, 0, sizeof(*out));
+	return ret;
+}
+
+int gp_div_emv(const struct gp_keyset *master, const uint8_t kdd[10],
+	       struct gp_keyset *out)
+{
+	/* the chip's 6-byte identifier: the last six bytes of the KDD */
+	static const unsigned int pick[6] = { 4, 5, 6, 7, 8, 9 };
+
+	return gp_div_3des(master, kdd, pick, out);
+}
+
+int gp_div_visa2(const struct gp_keyset *master, const uint8_t kdd[10],
+		 struct gp_keyset *out)
+{
+	/* IC fabricator's two bytes, then the IC serial number's four */
+	static const unsigned int pick[6] = { 0, 1, 4, 5, 6, 7 };
+
+	return gp_div_3des(master, kdd, pick, out);
+}
+
+int gp_diversify(int method, const struct gp_keyset *master,
+		 const uint8_t kdd[10], struct gp_keyset *out)
+{
+	switch (method) {
+	case GP_DIV_NONE:
+		*out = *master;
+		return 0;
+	case GP_DIV_KDF3:
+		return gp_kdf3(master, kdd, out);
+	case GP_DIV_EMV:
+		return gp_div_emv(master, kdd, out);
+	case GP_DIV_VISA2:
+		return gp_div_visa2(master, kdd, out);
+	}
+	return -EINVAL;
+}
+
+static const char *gp_div_name(int method)
+{
+	switch (method) {
+	case GP_DIV_KDF3:
+		return "KDF3";
+	case GP_DIV_EMV:
+		return "EMV";
+	case GP_DIV_VISA2:
+		return "VISA2";
+	}
+	return "no";
+}
+
 /* The card answered INITIALIZE UPDATE for SCP02: the rest of the open. */
 static int gp_open_scp02(struct gp_host *h, const struct gp_keyset *ks,
 			 uint8_t level, const uint8_t chal[8],
 			 const uint8_t *rsp, size_t n)
 {
 	uint8_t cmd[32], ans[300];
+	struct gp_keyset div;
 	size_t len;
 	int ret;
 
 	if (ks->kvn && rsp[10] != ks->kvn)
 		return gp_fail(h, -EKEYREJECTED, "card answered with key version %02X, not %02X",
 			       rsp[10], ks->kvn);
-	if (h->diversify)
-		return gp_fail(h, -EOPNOTSUPP, "the card speaks SCP02: KDF3 diversification is for SCP03 keys");
+	if (h->diversify == GP_DIV_KDF3)
+		return gp_fail(h, -EOPNOTSUPP, "the card speaks SCP02: KDF3 diversification is for SCP03 keys (emv or visa2 for 3DES keys)");
+	if (h->diversify) {
+		ret = gp_diversify(h->diversify, ks, rsp, &div);
+		if (ret == -EINVAL)
+			return gp_fail(h, ret, "%s diversification takes a 16-byte master key, not %zu bytes",
+				       gp_div_name(h->diversify), ks->len);
+		if (ret)
+			return gp_fail(h, ret, "%s diversification of the keys failed",
+				       gp_div_name(h->diversify));
+		ks = &div;
+	}
 	ret = scp02_host_begin(&h->scp2, ks, chal, rsp, n);
 	if (ret == -EINVAL)
 		return gp_fail(h, ret, "the card speaks SCP02: its keys are 16-byte 3DES keys, not %zu bytes",
@@ -508,10 +608,14 @@ int gp_open_sd(struct gp_host *h, const struct gp_keyset *ks, uint8_t level,
 		return ret;
 	if (n == SCP02_IU_RSP && rsp[11] == 0x02)
 		return gp_open_scp02(h, ks, level, chal, rsp, n);
-	if (h->diversify == GP_DIV_KDF3 && n >= 10) {
-		ret = gp_kdf3(ks, rsp, &div);
+	if (h->diversify && n >= 10) {
+		ret = gp_diversify(h->diversify, ks, rsp, &div);
+		if (ret == -EINVAL && h->diversify != GP_DIV_KDF3)
+			return gp_fail(h, ret, "%s diversification of SCP03 keys takes a 16-byte master key (AES-128), not %zu bytes",
+				       gp_div_name(h->diversify), ks->len);
 		if (ret)
-			return gp_fail(h, ret, "KDF3 diversification of the keys failed");
+			return gp_fail(h, ret, "%s diversification of the keys failed",
+				       gp_div_name(h->diversify));
 		ks = &div;
 	}
 	ret = scp03_host_begin(&h->scp, ks, chal, rsp, n, sd_aid, sd_aid_len);

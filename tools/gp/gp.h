@@ -120,6 +120,8 @@ struct gp_host {
 
 #define GP_DIV_NONE		0
 #define GP_DIV_KDF3		1	/* SCP03 keys, GlobalPlatformPro's KDF3 */
+#define GP_DIV_EMV		2	/* EMV CPS 1.1, 16-byte master key */
+#define GP_DIV_VISA2		3	/* VISA2, 16-byte master key */
 
 /*
  * KDF3 diversification of AES keys (as GlobalPlatformPro names it): each
@@ -130,6 +132,26 @@ struct gp_host {
  */
 int gp_kdf3(const struct gp_keyset *master, const uint8_t kdd[10],
 	    struct gp_keyset *out);
+
+/*
+ * EMV CPS 1.1 and VISA2 diversification (GlobalPlatformPro's "emv" and
+ * "visa2"): each key is the 16-byte master key as two-key 3DES in ECB
+ * mode over 16 bytes, X || F0 k || X || 0F k (k: 1 ENC, 2 MAC, 3 DEK),
+ * X six bytes of the key diversification data @kdd (the first 10 bytes
+ * of the INITIALIZE UPDATE answer): EMV bytes 4 to 9 (the chip's
+ * identifier), VISA2 bytes 0 1 and 4 to 7.  The result is 16 bytes, a
+ * 3DES key for SCP02 or an AES-128 key for SCP03 (as GlobalPlatformPro
+ * up to v21.12.31 derives them).  -EINVAL unless the master is 16 bytes.
+ */
+int gp_div_emv(const struct gp_keyset *master, const uint8_t kdd[10],
+	       struct gp_keyset *out);
+int gp_div_visa2(const struct gp_keyset *master, const uint8_t kdd[10],
+		 struct gp_keyset *out);
+
+/* The keys a card holds from @master under GP_DIV_* @method (GP_DIV_NONE
+ * copies them): 0, -EINVAL for a key length the method does not take. */
+int gp_diversify(int method, const struct gp_keyset *master,
+		 const uint8_t kdd[10], struct gp_keyset *out);
 
 /* 9F65 in a SELECT answer 6F { A5 { 9F65 } } (data, no SW): the value,
  * or 255 when there is none. */

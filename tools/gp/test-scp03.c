@@ -23,6 +23,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+
 #include "gp.h"
 #include "scp03.h"
 
@@ -665,6 +667,98 @@ static void test_kdf3(void)
 	expect_int("KDF3 keeps the key version", out.kvn, 0x30);
 }
 
+/* The 3DES key check value: the first 3 bytes of 3DES-ECB(key, 0^8). */
+static void kcv_3des(const uint8_t key[16], uint8_t kcv[3])
+{
+	static const uint8_t zero[8];
+	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+	uint8_t out[16];
+	int n = 0;
+
+	memset(out, 0xff, sizeof(out));
+	if (!ctx ||
+	    EVP_EncryptInit_ex(ctx, EVP_des_ede_ecb(), NULL, key, NULL) != 1 ||
+	    EVP_CIPHER_CTX_set_padding(ctx, 0) != 1 ||
+	    EVP_EncryptUpdate(ctx, out, &n, zero, 8) != 1)
+		n = 0;
+	EVP_CIPHER_CTX_free(ctx);
+	expect_int("3DES KCV", n, 8);
+	memcpy(kcv, out, 3);
+}
+
+static void expect_kcvs(const char *what, const struct gp_keyset *ks,
+			const char *want_hex)
+{
+	const uint8_t *keys[3] = { ks->enc, ks->mac, ks->dek };
+	uint8_t want[9], kcv[3];
+	char name[64];
+	unsigned int k;
+
+	unhex(want_hex, want);
+	for (k = 0; k < 3; k++) {
+		kcv_3des(keys[k], kcv);
+		snprintf(name, sizeof(name), "%s %s KCV is GlobalPlatformPro's",
+			 what, k == 0 ? "ENC" : k == 1 ? "MAC" : "DEK");
+		expect_int(name, memcmp(kcv, want + 3 * k, 3), 0);
+	}
+}
+
+/*
+ * EMV CPS 1.1 and VISA2 key diversification: GlobalPlatformPro's vectors
+ * (library/src/test/java/pro/javacard/gp/test/TestPlaintextKeys.java,
+ * testDiversification_EMV_SCP02 and testDiversification_VISA2_SCP02; also
+ * tool/src/test/java/pro/javacard/gptool/TestPlaintextKeysProvider.java):
+ * master key 404142..4F, diversification data 00010203040506070809, the
+ * key check values of the derived ENC, MAC and DEK.
+ */
+static void test_div_emv_visa2(void)
+{
+	struct gp_keyset master, out, big;
+	uint8_t kdd[10];
+	unsigned int i;
+
+	memset(&master, 0, sizeof(master));
+	master.kvn = 0x20;
+	master.len = 16;
+	unhex("404142434445464748494A4B4C4D4E4F", master.enc);
+	memcpy(master.mac, master.enc, 16);
+	memcpy(master.dek, master.enc, 16);
+	for (i = 0; i < 10; i++)
+		kdd[i] = i;
+
+	expect_int("EMV", gp_div_emv(&master, kdd, &out), 0);
+	expect_kcvs("EMV", &out, "C330136F4CA6BB8179");
+	expect_int("EMV keeps the key version and length",
+		   out.kvn == 0x20 && out.len == 16, 1);
+	expect_int("VISA2", gp_div_visa2(&master, kdd, &out), 0);
+	expect_kcvs("VISA2", &out, "2BE59858DA383C328E");
+	expect_int("gp_diversify(GP_DIV_EMV)",
+		   gp_diversify(GP_DIV_EMV, &master, kdd, &out), 0);
+	expect_kcvs("gp_diversify EMV", &out, "C330136F4CA6BB8179");
+	expect_int("gp_diversify(GP_DIV_VISA2)",
+		   gp_diversify(GP_DIV_VISA2, &master, kdd, &out), 0);
+	expect_kcvs("gp_diversify VISA2", &out, "2BE59858DA383C328E");
+	expect_int("gp_diversify(GP_DIV_NONE) copies",
+		   gp_diversify(GP_DIV_NONE, &master, kdd, &out) == 0 &&
+		   !memcmp(&out, &master, sizeof(out)), 1);
+
+	/* EMV data are not bytes 0 to 5: the six rightmost count */
+	kdd[0] ^= 0xff;
+	expect_int("EMV after a change in KDD byte 0",
+		   gp_div_emv(&master, kdd, &out), 0);
+	expect_kcvs("EMV ignores KDD bytes 0 to 3", &out, "C330136F4CA6BB8179");
+	kdd[0] ^= 0xff;
+
+	/* 24- and 32-byte masters: refused, not cut to 16 bytes */
+	big = master;
+	big.len = 24;
+	expect_int("EMV refuses a 24-byte master",
+		   gp_div_emv(&big, kdd, &out), -EINVAL);
+	big.len = 32;
+	expect_int("VISA2 refuses a 32-byte master",
+		   gp_div_visa2(&big, kdd, &out), -EINVAL);
+}
+
 /*
  * SCP02, host side, against pySim's SCP02_Test and SCP02_Auth_Test
  * (tests/unittests/test_globalplatform.py): 3DES keys 10 01 02.. (ENC),
@@ -734,6 +828,7 @@ int main(void)
 	test_channel_mac();
 	test_extended_wrap();
 	test_kdf3();
+	test_div_emv_visa2();
 	test_scp02();
 	printf("test-scp03: %d checks, %d failed\n", checks, failures);
 	return failures ? 1 : 0;

@@ -82,22 +82,52 @@ static size_t parse_hex_arg(const char *what, const char *s, uint8_t *buf,
 	return len;
 }
 
-/* the session's keys are KDF3 master keys ("kdf3:" or diversify = kdf3) */
-static bool keys_kdf3;
+/*
+ * The session's keys are master keys, GP_DIV_* ("kdf3:", "emv:", "visa2:"
+ * or diversify = kdf3|emv|visa2): the card's are derived from them.
+ */
+static int keys_div = GP_DIV_NONE;
 
-/* "KVN:KEY" or "KVN:ENC:MAC:DEK", "kdf3:" before it for master keys */
+static const struct {
+	const char *name;
+	int method;
+} div_names[] = {
+	{ "kdf3", GP_DIV_KDF3 },
+	{ "emv", GP_DIV_EMV },
+	{ "visa2", GP_DIV_VISA2 },
+	{ "none", GP_DIV_NONE },
+};
+
+/* GP_DIV_* for a name, -1 for none known */
+static int div_method(const char *name, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(div_names) / sizeof(div_names[0]); i++)
+		if (strlen(div_names[i].name) == len &&
+		    !strncmp(name, div_names[i].name, len))
+			return div_names[i].method;
+	return -1;
+}
+
+/* "KVN:KEY" or "KVN:ENC:MAC:DEK", "kdf3:", "emv:" or "visa2:" before it
+ * for master keys */
 static void parse_keyspec(const char *what, const char *s,
 			  struct gp_keyset *ks)
 {
 	char buf[256], *f[5], *save = NULL, *w, *end;
+	const char *colon = strchr(s, ':');
 	unsigned long kvn;
 	size_t n = 0;
+	int div;
 
-	if (!strncmp(s, "kdf3:", 5)) {
+	div = colon ? div_method(s, colon - s) : -1;
+	if (div > 0) {
 		if (strcmp(what, "--keys"))
-			gp_die("%s: kdf3: is for the session's keys only", what);
-		keys_kdf3 = true;
-		s += 5;
+			gp_die("%s: %.*s: is for the session's keys only", what,
+			       (int)(colon - s), s);
+		keys_div = div;
+		s = colon + 1;
 	}
 	if (strlen(s) >= sizeof(buf))
 		gp_die("%s: too long", what);
@@ -153,10 +183,12 @@ static void read_key_file(const char *path, struct gp_keyset *ks)
 			gp_die("key file %s:%u: not 'name = value'", path,
 			       lineno);
 		if (!strcmp(name, "diversify")) {
-			if (strcmp(val, "kdf3") && strcmp(val, "none"))
-				gp_die("key file %s:%u: diversify '%s' is not kdf3 or none",
+			int div = div_method(val, strlen(val));
+
+			if (div < 0)
+				gp_die("key file %s:%u: diversify '%s' is not kdf3, emv, visa2 or none",
 				       path, lineno, val);
-			keys_kdf3 = !strcmp(val, "kdf3");
+			keys_div = div;
 			continue;
 		}
 		if (!strcmp(name, "kvn")) {
@@ -347,7 +379,7 @@ static void session(struct gp_host *h, unsigned int idx, bool secure)
 	if (!secure)
 		return;
 	session_keys(&session_ks);
-	h->diversify = keys_kdf3 ? GP_DIV_KDF3 : GP_DIV_NONE;
+	h->diversify = keys_div;
 	ret = open_secure(h);
 	if (ret)
 		gp_die("secure channel: %s", h->err);
