@@ -750,7 +750,7 @@ static void usage(FILE *f)
 "  --sysfs[=DIR]   list and info read the class directory (default\n"
 "                  /sys/class/secel) instead of the ioctls: no access to\n"
 "                  the nodes needed; no APDU sizes; cplc, cin for root only\n"
-"  gp SE: --keys [kdf3:]KVN:KEY|KVN:ENC:MAC:DEK, --key-file FILE, --kvn HEX\n"
+"  gp SE: --keys [kdf3:|emv:|visa2:]KVN:KEY|KVN:ENC:MAC:DEK, --key-file FILE, --kvn HEX\n"
 "      (default: key 404142..4F, any version), --level HEX (00 01 03 11\n"
 "      13 33, default 03), --isd AID, --basic (no logical channel),\n"
 "      --trace (every APDU on stderr, as on the wire)\n"
