@@ -647,10 +647,12 @@ t=tsm_extended_load_64k
 # carries extended-length APDUs and whose 9F65 allows them: extended LOAD
 # blocks (a handful, not 275 short ones), the purse installed
 card_name=$NAME
+tsms_before=$tsms
 if ! mkload_64k; then
 	fail $t "mkload: $(cat "$tmp/e")"
 elif ! start_tsm big --keys "$tmp/keys" \
 	--service "purse:$tmp/big.slf:$PURSE_MOD:$SERVICE_PARAMS"; then
+	tsms=$tsms_before	# not one for tsm_records to look for
 	fail $t "secel-tsm with a 64 KiB load file: $(cat "$tmp/big.log")"
 elif ! start_vcard xcard --name TSMX --extended -v; then
 	fail $t "the extended-length card did not start"
@@ -676,8 +678,10 @@ t=tsm_64k_load_short_se_refused
 # the designated card's SE carries short APDUs only: 275 blocks of 239
 # bytes do not go; refused before the first, the card as it was
 snap before
-U="$(url big)/session/"
-relay "$(url big)/ram/purse"
+if [ -s "$tmp/big.url" ]; then
+	U="$(url big)/session/"
+	relay "$(url big)/ram/purse"
+fi
 if [ ! -s "$tmp/big.url" ]; then
 	fail $t "no TSM with the 64 KiB load file"
 elif [ $rc != 1 ] || [ -s "$tmp/o" ] ||
