@@ -677,6 +677,8 @@ NAME=$card_name
 t=tsm_64k_load_short_se_refused
 # the designated card's SE carries short APDUs only: 275 blocks of 239
 # bytes do not go; refused before the first, the card as it was
+why=$(remove_purse)
+[ -n "$why" ] && echo "# before $t: $why"
 snap before
 if [ -s "$tmp/big.url" ]; then
 	U="$(url big)/session/"
