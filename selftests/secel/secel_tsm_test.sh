@@ -29,7 +29,8 @@ tsm_unknown_cin tsm_wrong_keys tsm_fault_tamper_mac tsm_fault_bad_script
 tsm_fault_wrong_cin tsm_fault_bad_params tsm_fault_drop_session
 tsm_peer_ends_with_204 tsm_peer_last_script_in_200 tsm_peer_resume
 tsm_peer_unknown_application tsm_agent_installs tsm_agent_resume
-tsm_agent_bodiless_status tsm_flood_one_cin tsm_down tsm_card_killed_in_load tsm_no_designated_se tsm_records"
+tsm_agent_bodiless_status tsm_flood_one_cin tsm_down tsm_card_killed_in_load tsm_no_designated_se
+tsm_extended_load_64k tsm_64k_load_short_se_refused tsm_records"
 
 num=0
 echo "TAP version 13"
@@ -634,6 +635,68 @@ else
 	else
 		ok $t
 	fi
+fi
+
+# a load file of exactly 64 KiB (the code's length octets are the same
+# at 1000 bytes)
+mkload_64k() {
+	gp mkload --type secel.purse --aid $PURSE_ELF --module $PURSE_MOD \
+		--code-size 1000 "$tmp/big.slf" || return 1
+	over=$(($(wc -c < "$tmp/big.slf") - 1000))
+	gp mkload --type secel.purse --aid $PURSE_ELF --module $PURSE_MOD \
+		--code-size $((65536 - over)) "$tmp/big.slf" &&
+	[ "$(wc -c < "$tmp/big.slf")" = 65536 ]
+}
+
+t=tsm_extended_load_64k
+# issue 9 item 15: a 64 KiB load file through the TSM to a card whose SE
+# carries extended-length APDUs and whose 9F65 allows them: extended LOAD
+# blocks (a handful, not 275 short ones), the purse installed
+card_name=$NAME
+tsms_before=$tsms
+if ! mkload_64k; then
+	fail $t "mkload: $(cat "$tmp/e")"
+elif ! start_tsm big --keys "$tmp/keys" \
+	--service "purse:$tmp/big.slf:$PURSE_MOD:$SERVICE_PARAMS"; then
+	tsms=$tsms_before	# not one for tsm_records to look for
+	fail $t "secel-tsm with a 64 KiB load file: $(cat "$tmp/big.log")"
+elif ! start_vcard xcard --name TSMX --extended -v; then
+	fail $t "the extended-length card did not start"
+else
+	XNAME=$NAME
+	relay --se "$XNAME" -v "$(url big)/ram/purse"
+	loads=$(grep -Ec "^> ..E8" "$tmp/xcard.err")
+	if [ $rc != 0 ] || ! out_is "$INSTALLED"; then
+		fail $t "$(said)"
+	elif [ "$loads" -lt 1 ] || [ "$loads" -gt 4 ]; then
+		fail $t "$loads LOAD blocks for 64 KiB: $(grep -c . "$tmp/xcard.err") log lines"
+	elif ! ctl channel "$XNAME" $PURSE_MOD 805C000008 ||
+	     ! has "^000003E800000000  9000$"; then
+		fail $t "the purse on $XNAME: $(cat "$tmp/o") $(cat "$tmp/e")"
+	else
+		echo "# $t: $loads LOAD blocks"
+		ok $t
+	fi
+fi
+NAME=$card_name
+
+t=tsm_64k_load_short_se_refused
+# the designated card's SE carries short APDUs only: 275 blocks of 239
+# bytes do not go; refused before the first, the card as it was
+why=$(remove_purse)
+[ -n "$why" ] && echo "# before $t: $why"
+snap before
+if [ -s "$tmp/big.url" ]; then
+	U="$(url big)/session/"
+	relay "$(url big)/ram/purse"
+fi
+if [ ! -s "$tmp/big.url" ]; then
+	fail $t "no TSM with the 64 KiB load file"
+elif [ $rc != 1 ] || [ -s "$tmp/o" ] ||
+   ! err_one "^secel-relay: TSM ${U}[0-9A-F]{32}: error; load file $PURSE_ELF of 65536 bytes needs 275 LOAD blocks of 239 bytes, at most 256 go \(the SE does not carry extended-length APDUs\); nothing sent$"; then
+	fail $t "$(said)"
+else
+	ok_unless $t "$(unchanged before)"
 fi
 
 t=tsm_records

@@ -191,6 +191,7 @@ static int read_se(int fd, struct se_data *d, char *msg, size_t room)
 	d->desc.name = d->info.name;
 	d->desc.kind = d->info.kind == SECEL_KIND_VIRTUAL ? "virtual" : "physical";
 	d->desc.transport = d->info.transport;
+	d->desc.extended = d->info.flags & SECEL_INFO_EXTENDED_LENGTH;
 	return 0;
 }
 

@@ -159,6 +159,11 @@ int relay_se_info_header(const struct relay_se *se, char *out, size_t room)
 		ram_hex(it->data, it->len, out + len);
 		len += 2 * it->len;
 	}
+	if (se->extended) {
+		if (len + sizeof(";extended=1") - 1 >= room)
+			return -EMSGSIZE;
+		strcpy(out + len, ";extended=1");
+	}
 	return 0;
 }
 

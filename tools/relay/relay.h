@@ -40,6 +40,7 @@ struct relay_se {
 	const char *kind;		/* "virtual", "physical" */
 	const char *transport;
 	unsigned int channel;
+	bool extended;			/* carries extended-length APDUs */
 	struct relay_item atr, cplc, iin, cin, card_data;
 };
 
@@ -47,7 +48,8 @@ struct relay_se {
  * X-Admin-From: "//se-id/cin/<CIN>;//aa-id/aid/<RID>/<PIX>", or
  * "//se-id/name/<name>;..." for an SE without a CIN.  X-Secel-SE-Info:
  * "name=..;kind=..;transport=..;channel=..;atr=..;..." with absent items
- * left out.  0, or -EMSGSIZE / -EINVAL.
+ * left out, and ";extended=1" last when the SE carries extended-length
+ * APDUs (SECEL_INFO_EXTENDED_LENGTH).  0, or -EMSGSIZE / -EINVAL.
  */
 int relay_from_header(const struct relay_se *se, const uint8_t *sd,
 		      size_t sd_len, char *out, size_t room);

@@ -404,7 +404,7 @@ static struct relay_outcome out;
 
 static void test_headers(void)
 {
-	static const struct relay_se bare = {
+	struct relay_se bare = {
 		.name = "SIM1", .kind = "physical", .transport = "ccid",
 		.channel = 1,
 		.atr = { test_atr, sizeof(test_atr) },
@@ -423,6 +423,13 @@ static void test_headers(void)
 	CHECK(!relay_se_info_header(&bare, h, sizeof(h)) &&
 	      !strcmp(h, "name=SIM1;kind=physical;transport=ccid;channel=1;atr=3B8A8001534543"),
 	      "X-Secel-SE-Info with the ATR only: %s", h);
+	bare.extended = true;
+	CHECK(!relay_se_info_header(&bare, h, sizeof(h)) &&
+	      !strcmp(h, "name=SIM1;kind=physical;transport=ccid;channel=1;atr=3B8A8001534543;extended=1"),
+	      "X-Secel-SE-Info of an SE with extended-length APDUs: %s", h);
+	CHECK(relay_se_info_header(&bare, h, strlen(h)) == -EMSGSIZE,
+	      "X-Secel-SE-Info: no room left for extended=1");
+	bare.extended = false;
 	CHECK(relay_se_info_header(&test_se, h, 40) == -EMSGSIZE,
 	      "X-Secel-SE-Info too long for the buffer");
 	CHECK(!relay_check_url("http://127.0.0.1/x") &&

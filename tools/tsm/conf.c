@@ -395,7 +395,7 @@ int tsm_parse_from(const char *from, uint8_t *cin, size_t *cin_len,
 }
 
 int tsm_parse_se_info(const char *info, unsigned int *channel, char *name,
-		      size_t name_room)
+		      size_t name_room, bool *extended)
 {
 	const char *p = info, *end, *eq;
 	unsigned long v;
@@ -403,6 +403,7 @@ int tsm_parse_se_info(const char *info, unsigned int *channel, char *name,
 	char num[8];
 
 	*channel = 0;
+	*extended = false;
 	if (name_room)
 		name[0] = '\0';
 	while (*p) {
@@ -426,6 +427,10 @@ int tsm_parse_se_info(const char *info, unsigned int *channel, char *name,
 			if (v > 19)
 				return -EINVAL;
 			*channel = v;
+		} else if (klen == 8 && !memcmp(p, "extended", 8)) {
+			if (vlen != 1 || (eq[1] != '0' && eq[1] != '1'))
+				return -EINVAL;
+			*extended = eq[1] == '1';
 		} else if (klen == 4 && !memcmp(p, "name", 4) && name_room) {
 			/* kept for the records: the safe characters only */
 			for (i = 0; i < vlen && i < name_room - 1; i++) {

@@ -363,6 +363,7 @@ struct run {
 	unsigned int flip_script;	/* ... of that script */
 	bool no_channel;		/* the basic channel */
 	bool lose_each;			/* every answer lost once: resumed */
+	bool extended;			/* the SE carries extended APDUs */
 	/* out */
 	unsigned int code;		/* the last HTTP status */
 	char result[TSM_LINE_MAX];
@@ -454,8 +455,8 @@ static int run(struct env *e, struct vcard *vc, struct run *rn)
 		snprintf(from, sizeof(from), "%s", rn->from);
 	else
 		from_header(vc, from, sizeof(from));
-	snprintf(info, sizeof(info), "name=eSE1;kind=virtual;transport=vse;channel=%u",
-		 ch);
+	snprintf(info, sizeof(info), "name=eSE1;kind=virtual;transport=vse;channel=%u%s",
+		 ch, rn->extended ? ";extended=1" : "");
 	snprintf(path, sizeof(path), TSM_SERVICE_PREFIX "%s",
 		 rn->service ? rn->service : "purse");
 	post(e, path, from, info, NULL, NULL, NULL, 0, &r);
@@ -1409,6 +1410,105 @@ static void test_config(void)
 	env_free(&e);
 }
 
+/*
+ * Issue 9 item 15: the LOAD block size.  Extended-length blocks when the
+ * SE carries them and the card's 9F65 allows, short ones else, and a load
+ * file that does not fit 256 blocks refused before the first one.
+ */
+static void test_load_blocks(void)
+{
+	struct run rn = { .die_after_loads = -1, .service = "big64" };
+	size_t ext = scp03_data_room_field(0x33, 65535);
+	struct vcard *vc;
+	unsigned int ch;
+	struct env e;
+	uint8_t *lf;
+	size_t over;
+	bool x;
+	int ret;
+
+	section = "LOAD block size";
+	check(tsm_load_block(0x33, 0, false, 65535) == 239,
+	      "no extended APDUs on the SE: %zu",
+	      tsm_load_block(0x33, 0, false, 65535));
+	check(tsm_load_block(0x33, 0, true, 0) == 239 &&
+	      tsm_load_block(0x33, 0, true, 255) == 239,
+	      "no 9F65 above 255: short blocks");
+	check(ext > 65000 && tsm_load_block(0x33, 0, true, 65535) == ext,
+	      "9F65 65535 at level 33: %zu",
+	      tsm_load_block(0x33, 0, true, 65535));
+	check(tsm_load_block(0x01, 0, true, 1024) == 1016,
+	      "9F65 1024 at level 01 (MAC only): %zu",
+	      tsm_load_block(0x01, 0, true, 1024));
+	check(tsm_load_block(0x33, 100, true, 65535) == 100,
+	      "--block caps the extended block");
+	check(tsm_load_blocks(65536, 239) == 275 &&
+	      tsm_load_blocks(65536, ext) == 2 &&
+	      tsm_load_blocks(61180, 239) == 256 &&
+	      tsm_load_blocks(61181, 239) == 257,
+	      "blocks: %zu %zu %zu %zu", tsm_load_blocks(65536, 239),
+	      tsm_load_blocks(65536, ext), tsm_load_blocks(61180, 239),
+	      tsm_load_blocks(61181, 239));
+	check(!tsm_parse_se_info("name=a;channel=2;extended=1", &ch, NULL, 0,
+				 &x) && x && ch == 2 &&
+	      !tsm_parse_se_info("channel=2", &ch, NULL, 0, &x) && !x &&
+	      tsm_parse_se_info("extended=yes", &ch, NULL, 0, &x) == -EINVAL,
+	      "X-Secel-SE-Info extended=");
+
+	/* a load file of 64 KiB: 275 short blocks, 2 extended ones */
+	memset(&e, 0, sizeof(e));
+	snprintf(e.records, sizeof(e.records), "%s/records-big64", tmpdir);
+	lf = malloc(GP_LF_MAX);
+	if (!lf)
+		abort();
+	over = make_lf(lf, true, 1000) - 1000;	/* the same at 64 KiB */
+	free(lf);
+	service(&e.svc[0], "big64", true, 65536 - over, "DF110400001388");
+	add_keys(&e, NULL, "30:" TEST_KEY ":" TEST_KEY ":" TEST_KEY);
+	check(e.svc[0].lf_len == 65536, "load file of %zu bytes",
+	      e.svc[0].lf_len);
+	check(!env_start(&e, 0x33, 0, true), "a 64 KiB load file taken");
+
+	section = "extended LOAD blocks";
+	vc = new_card(NULL, 0, NULL);
+	vc->cfg.extended = true;
+	rn.extended = true;
+	ret = run(&e, vc, &rn);
+	check(!ret && !strcmp(rn.result, "ok; installed " PURSE_APP
+			      " on 534543454C000001"),
+	      "extended: %d %u %s %s", ret, rn.code, rn.result, rn.text);
+	check(rn.scripts == 3 && rn.loads == 2,
+	      "extended: %u scripts, %u LOAD blocks", rn.scripts, rn.loads);
+	check(card_elfs(vc) == 1 && card_app(vc, purse_mod, sizeof(purse_mod)),
+	      "extended: the purse is on the card");
+	vcard_free(vc);
+
+	section = "short LOAD blocks refused";
+	/* the SE carries short APDUs only */
+	vc = new_card(NULL, 0, NULL);
+	vc->cfg.extended = true;
+	rn.extended = false;
+	ret = run(&e, vc, &rn);
+	check(rn.code == 204 && strstr(rn.result, "error; load file " PURSE_ELF
+				       " of ") &&
+	      strstr(rn.result, "needs 275 LOAD blocks of 239 bytes, at most 256 go (the SE does not carry extended-length APDUs); nothing sent"),
+	      "short SE: %u %s %s", rn.code, rn.result, rn.text);
+	check(rn.loads == 0 && card_elfs(vc) == 0, "short SE: %u LOADs sent",
+	      rn.loads);
+	vcard_free(vc);
+	/* the card offers no extended APDUs (its 9F65 is FF) */
+	vc = new_card(NULL, 0, NULL);
+	rn.extended = true;
+	ret = run(&e, vc, &rn);
+	check(rn.code == 204 &&
+	      strstr(rn.result, "at most 256 go (the card's FCI offers no extended-length APDUs (9F65)); nothing sent"),
+	      "short card: %u %s %s", rn.code, rn.result, rn.text);
+	check(rn.loads == 0 && card_elfs(vc) == 0,
+	      "short card: %u LOADs sent", rn.loads);
+	vcard_free(vc);
+	env_free(&e);
+}
+
 /* ---- through HTTP: secel-relay's loop and the secel-tsm binary ---------- */
 
 static struct vcard *http_card;
@@ -1677,6 +1777,7 @@ int main(void)
 	test_session_bounds();
 	test_resume();
 	test_config();
+	test_load_blocks();
 	test_http();
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
 	if (system(cmd))

@@ -32,6 +32,7 @@ enum kind {
 	K_EXTAUTH, K_STATUS_LF, K_STATUS_APPS,
 	K_DELETE_STALE, K_INSTALL_LOAD, K_LOAD, K_INSTALL, K_CHECK,
 	K_DELETE,
+	K_SELECT,	/* script 1: the security domain's FCI (9F65) */
 };
 
 /* One command of the script out, and the session as it left the host. */
@@ -64,6 +65,9 @@ struct session {
 	uint8_t sd[GP_AID_MAX];
 	size_t sd_len;
 	unsigned int channel;
+	bool extended;			/* the SE carries extended-length APDUs */
+	bool asked_fci;			/* script 1 has SELECTed the SD */
+	size_t max_data;		/* the card's 9F65; 0: not known */
 	char se_name[REC_SE_NAME_MAX + 1];
 	enum phase phase;
 	char peer[TSM_PEER_MAX];
@@ -163,19 +167,21 @@ static bool level_ok(uint8_t level)
 	       level == 0x13 || level == 0x33;
 }
 
-static size_t block_size(const struct tsm_config *cfg)
+size_t tsm_load_block(uint8_t level, size_t cap, bool extended,
+		      size_t max_data)
 {
-	size_t room = scp03_data_room(cfg->level);
+	size_t room = scp03_data_room(level);
 
-	return cfg->block && cfg->block < room ? cfg->block : room;
+	if (extended && max_data > 255)
+		room = scp03_data_room_field(level, max_data);
+	return cap && cap < room ? cap : room;
 }
 
-/* C4 L and the load file: what the LOAD blocks carry */
-static size_t blob_len(const struct tsm_service *svc)
+size_t tsm_load_blocks(size_t n, size_t block)
 {
-	size_t n = svc->lf_len;
-
-	return 1 + (n < 0x80 ? 1 : n < 0x100 ? 2 : 3) + n;
+	/* C4, its length octets and the load file */
+	n += 1 + (n < 0x80 ? 1 : n < 0x100 ? 2 : n < 0x10000 ? 3 : 4);
+	return (n + block - 1) / block;
 }
 
 int tsm_new(const struct tsm_config *cfg, struct tsm **out, char *err,
@@ -211,7 +217,8 @@ int tsm_new(const struct tsm_config *cfg, struct tsm **out, char *err,
 		snprintf(err, room, "no card keys");
 		return -EINVAL;
 	}
-	block = block_size(cfg);
+	/* the largest blocks a card can take: the session checks its own */
+	block = tsm_load_block(cfg->level, cfg->block, true, 65535);
 	for (i = 0; i < cfg->nservices; i++) {
 		svc = &cfg->services[i];
 		for (j = 0; j < i; j++) {
@@ -231,7 +238,7 @@ int tsm_new(const struct tsm_config *cfg, struct tsm **out, char *err,
 				 scp03_data_room(cfg->level));
 			return -EINVAL;
 		}
-		if ((blob_len(svc) + block - 1) / block > 256) {
+		if (tsm_load_blocks(svc->lf_len, block) > 256) {
 			snprintf(err, room, "service %s: the load file needs more than 256 LOAD blocks of %zu bytes",
 				 svc->name, block);
 			return -EINVAL;
@@ -512,7 +519,7 @@ static void sc_add(struct session *s, struct script *sc, uint8_t kind,
 		   uint16_t arg, const uint8_t *apdu, size_t len, bool wrap,
 		   bool tamper)
 {
-	uint8_t out[GP_APDU_MAX + 64];
+	static uint8_t out[RAM_APDU_MAX + 64];	/* extended LOAD blocks */
 	struct cmd *c;
 	size_t n = len;
 
@@ -611,6 +618,15 @@ static void script_info(struct tsm *t, struct session *s,
 	memcpy(iu + 5, s->host_chal, SCP03_CHALLENGE);
 	iu[13] = 0x00;
 	sc_init(&sc);
+	/* an SE with extended-length APDUs: the SD's 9F65 says how long */
+	if (s->extended && !s->asked_fci) {
+		uint8_t sel[6 + GP_AID_MAX] = { 0x00, 0xa4, 0x04, 0x00 };
+
+		sel[4] = s->sd_len;
+		memcpy(sel + 5, s->sd, s->sd_len);
+		sel[5 + s->sd_len] = 0x00;
+		sc_add(s, &sc, K_SELECT, 0, sel, 6 + s->sd_len, false, false);
+	}
 	/* the CPLC is asked in script 2, once the card has authenticated */
 	for (k = s->info_next; k < K_IU; k++)
 		if (k != K_CPLC)
@@ -717,15 +733,33 @@ static void make_params(struct tsm *t, struct session *s)
 static void script_install(struct tsm *t, struct session *s,
 			   struct tsm_reply *r)
 {
-	static uint8_t blob[GP_LF_MAX + 8];
+	static uint8_t blob[GP_LF_MAX + 8], apdu[RAM_APDU_MAX + 8];
 	const struct tsm_service *svc = s->svc;
-	bool tamper = t->cfg.faults & TSM_FAULT_TAMPER_MAC;
-	uint8_t apdu[GP_APDU_MAX + 8];
-	char why[TSM_LINE_MAX];
-	size_t n, off, take, block = block_size(&t->cfg), len;
+	bool tamper = t->cfg.faults & TSM_FAULT_TAMPER_MAC, ext;
+	char why[TSM_LINE_MAX], elf[2 * GP_AID_MAX + 1];
+	size_t n, off, take, len, hdr, blocks, block;
 	struct script sc;
 	unsigned int nr;
 	int ret;
+
+	/*
+	 * The blocks this card and SE take: extended-length ones when the
+	 * SE carries them and the card's 9F65 is above 255.  A load file
+	 * that needs more than 256 is refused before anything is sent.
+	 */
+	block = tsm_load_block(t->cfg.level, t->cfg.block, s->extended,
+			       s->max_data);
+	ext = block > scp03_data_room(t->cfg.level);
+	blocks = tsm_load_blocks(svc->lf_len, block);
+	if (!s->reuse_lf && blocks > 256) {
+		hex(svc->info.aid, svc->info.aid_len, elf);
+		end_session(t, s, r, false, "load file %s of %zu bytes needs %zu LOAD blocks of %zu bytes, at most 256 go (%s); nothing sent",
+			    elf, svc->lf_len, blocks, block,
+			    !s->extended ? "the SE does not carry extended-length APDUs" :
+			    s->max_data > 255 ? "the card's 9F65 limits the block" :
+			    "the card's FCI offers no extended-length APDUs (9F65)");
+		return;
+	}
 
 	if (svc->purse && tsm_random(t, s->key, sizeof(s->key))) {
 		end_session(t, s, r, false, "no random purse key");
@@ -753,10 +787,21 @@ static void script_install(struct tsm *t, struct session *s,
 			apdu[1] = 0xe8;
 			apdu[2] = off + take == len ? 0x80 : 0x00;
 			apdu[3] = nr;
-			apdu[4] = take;
-			memcpy(apdu + 5, blob + off, take);
-			apdu[5 + take] = 0x00;
-			sc_add(s, &sc, K_LOAD, nr, apdu, 6 + take, true, false);
+			if (ext) {
+				apdu[4] = 0x00;
+				apdu[5] = take >> 8;
+				apdu[6] = take & 0xff;
+				hdr = 7;
+			} else {
+				apdu[4] = take;
+				hdr = 5;
+			}
+			memcpy(apdu + hdr, blob + off, take);
+			n = hdr + take;
+			apdu[n++] = 0x00;
+			if (ext)
+				apdu[n++] = 0x00;
+			sc_add(s, &sc, K_LOAD, nr, apdu, n, true, false);
 			if (sc.n && off + take == len)
 				sc.cmds[sc.n - 1].last = true;
 		}
@@ -835,6 +880,7 @@ static const char *kind_name(const struct cmd *c, char *buf, size_t room)
 		[K_INSTALL] = "INSTALL [for install and make selectable]",
 		[K_CHECK] = "GET STATUS of the instance",
 		[K_DELETE] = "DELETE",
+		[K_SELECT] = "SELECT of the security domain",
 	};
 
 	if (c->kind == K_LOAD)
@@ -883,6 +929,13 @@ static int on_info(struct tsm *t, struct session *s, const struct cmd *c,
 	int ret;
 
 	kind_name(c, what, sizeof(what));
+	if (c->kind == K_SELECT) {
+		/* 9F65 or short blocks: the card's own SELECT is not fatal */
+		s->asked_fci = true;
+		if (sw == 0x9000)
+			s->max_data = gp_fci_max_data(data, len);
+		return 0;
+	}
 	s->info_next = c->kind + 1;
 	switch (c->kind) {
 	case K_CIN:
@@ -1493,6 +1546,7 @@ static void begin(struct tsm *t, const struct tsm_request *rq,
 	const struct tsm_keys *keys;
 	size_t cin_len, sd_len;
 	unsigned int channel = 0;
+	bool extended = false;
 	struct session *s;
 	int ret;
 
@@ -1521,7 +1575,7 @@ static void begin(struct tsm *t, const struct tsm_request *rq,
 		return;
 	}
 	if (rq->se_info && tsm_parse_se_info(rq->se_info, &channel, se_name,
-					     sizeof(se_name))) {
+					     sizeof(se_name), &extended)) {
 		reply_text(r, 400, RAM_H_SE_INFO " '%.128s' is not key=value;...",
 			   rq->se_info);
 		return;
@@ -1564,6 +1618,7 @@ static void begin(struct tsm *t, const struct tsm_request *rq,
 		s->sd_len = GP_ISD_AID_LEN;
 	}
 	s->channel = channel;
+	s->extended = extended;
 	strcpy(s->se_name, se_name);
 	snprintf(s->peer, sizeof(s->peer), "%s", rq->peer ? rq->peer : "");
 	s->last = tsm_now(t);

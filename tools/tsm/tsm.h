@@ -162,8 +162,19 @@ const char *tsm_fault_names(void);
  * the security domain part is absent; -ENOENT for "//se-id/name/..." */
 int tsm_parse_from(const char *from, uint8_t *cin, size_t *cin_len,
 		   uint8_t *sd, size_t *sd_len);
-/* X-Secel-SE-Info: "name=..;channel=N;..."; -EINVAL when malformed */
+/* X-Secel-SE-Info: "name=..;channel=N;...;extended=1"; -EINVAL when
+ * malformed.  *@extended: the SE carries extended-length APDUs. */
 int tsm_parse_se_info(const char *info, unsigned int *channel, char *name,
-		      size_t name_room);
+		      size_t name_room, bool *extended);
+/*
+ * The LOAD block size for a session: the largest command data the secure
+ * channel at @level leaves room for in one APDU, extended-length when the
+ * SE carries them (@extended) and the card's 9F65 (@max_data) is above
+ * 255, at most @cap when that is not 0 (--block).
+ */
+size_t tsm_load_block(uint8_t level, size_t cap, bool extended,
+		      size_t max_data);
+/* LOAD blocks for @lf_len bytes of load file (C4 and its length too). */
+size_t tsm_load_blocks(size_t lf_len, size_t block);
 
 #endif /* SECEL_TSM_H */
