@@ -104,6 +104,7 @@ static void check_parsers(const char *from, const char *info)
 	uint8_t cin[TSM_CIN_MAX], sd[GP_AID_MAX];
 	size_t cin_len, sd_len, i;
 	unsigned int channel;
+	bool extended = false;
 	char name[33];
 	int ret;
 
@@ -116,7 +117,8 @@ static void check_parsers(const char *from, const char *info)
 			abort();
 	}
 	if (info) {
-		ret = tsm_parse_se_info(info, &channel, name, sizeof(name));
+		ret = tsm_parse_se_info(info, &channel, name, sizeof(name),
+					&extended);
 		if (!ret) {
 			if (channel > 19 || strlen(name) >= sizeof(name))
 				abort();
