@@ -63,9 +63,7 @@ BENCH_ARGS ?=
 bench: modules tools
 	$(CC) -std=gnu11 -Wall -Wextra -Werror -O2 -Iuapi -pthread \
 		-o tools/testing/bench tools/testing/bench.c
-	tools/testing/vm-run --timeout 1200 -- sh -c \
-		'tools/testing/bench "$$@"; rc=$$?; echo; \
-		 tools/testing/bench-tsm || rc=1; exit $$rc' bench $(BENCH_ARGS)
+	tools/testing/vm-run --timeout 1200 -- tools/testing/bench-all $(BENCH_ARGS)
 
 # libFuzzer on the parsers, FUZZ_SECONDS each (clang from Debian)
 fuzz:
