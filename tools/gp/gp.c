@@ -842,7 +842,7 @@ int gp_apdu_install_load(const uint8_t *lf, size_t lf_len, uint8_t *out,
 int gp_load(struct gp_host *h, const uint8_t *lf, size_t lf_len,
 	    size_t block)
 {
-	size_t n, off, blob_len, max, take, hdr, blocks;
+	size_t n, off, blob_len, max, take, rlen, blocks;
 	uint8_t *cmd = NULL, *blob = NULL, rsp[300];
 	struct gp_loadfile info;
 	unsigned int nr = 0;
@@ -896,30 +896,13 @@ int gp_load(struct gp_host *h, const uint8_t *lf, size_t lf_len,
 	/* LOAD: C4 and the load file, in blocks numbered from 0 */
 	for (off = 0; off < blob_len; off += take, nr++) {
 		take = blob_len - off < block ? blob_len - off : block;
-		cmd[0] = 0x80;
-		cmd[1] = 0xe8;
-		cmd[2] = off + take == blob_len ? 0x80 : 0x00;
-		cmd[3] = nr;
-		if (ext) {
-			cmd[4] = 0x00;
-			cmd[5] = take >> 8;
-			cmd[6] = take & 0xff;
-			hdr = 7;
-		} else {
-			cmd[4] = take;
-			hdr = 5;
-		}
-		memcpy(cmd + hdr, blob + off, take);
-		n = hdr + take;
-		cmd[n++] = 0x00;
-		if (ext)
-			cmd[n++] = 0x00;
-		take = sizeof(rsp);
+		n = gp_apdu_load(nr, off + take == blob_len, blob + off, take,
+				 ext, cmd);
+		rlen = sizeof(rsp);
 		snprintf(what, sizeof(what), "LOAD block %u of %s", nr, aid);
-		ret = gp_cmd(h, what, cmd, n, rsp, &take);
+		ret = gp_cmd(h, what, cmd, n, rsp, &rlen);
 		if (ret)
 			goto out;
-		take = n - hdr - 1 - ext;
 	}
 	ret = 0;
 out:
@@ -1033,6 +1016,32 @@ int gp_install_ex(struct gp_host *h, uint8_t p1, const uint8_t *elf,
 	tlen = sizeof(rsp);
 	/* the answer: nothing, or 00 (GP 11.5.3); neither is looked at */
 	return gp_cmd(h, what, cmd, n, rsp, &tlen);
+}
+
+size_t gp_apdu_load(uint8_t nr, bool last, const uint8_t *data, size_t len,
+		    bool ext, uint8_t *out)
+{
+	size_t hdr, n;
+
+	out[0] = 0x80;
+	out[1] = 0xe8;
+	out[2] = last ? 0x80 : 0x00;
+	out[3] = nr;
+	if (ext) {
+		out[4] = 0x00;
+		out[5] = len >> 8;
+		out[6] = len & 0xff;
+		hdr = 7;
+	} else {
+		out[4] = len;
+		hdr = 5;
+	}
+	memcpy(out + hdr, data, len);
+	n = hdr + len;
+	out[n++] = 0x00;
+	if (ext)
+		out[n++] = 0x00;
+	return n;
 }
 
 int gp_apdu_delete(const uint8_t *aid, size_t len, bool related,

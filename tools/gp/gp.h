@@ -249,6 +249,13 @@ int gp_apdu_install(const uint8_t *elf, size_t elf_len,
 		    const uint8_t *app, size_t app_len,
 		    const uint8_t *params, size_t params_len,
 		    uint8_t *out, size_t *out_len);
+/*
+ * LOAD block @nr (P1 80 on the @last one) carrying @len bytes of @data,
+ * extended-length when @ext, Le 00; into @out (room for @len + 9); its
+ * length.
+ */
+size_t gp_apdu_load(uint8_t nr, bool last, const uint8_t *data, size_t len,
+		    bool ext, uint8_t *out);
 int gp_apdu_delete(const uint8_t *aid, size_t len, bool related,
 		   uint8_t *out, size_t *out_len);
 /*

@@ -737,7 +737,7 @@ static void script_install(struct tsm *t, struct session *s,
 	const struct tsm_service *svc = s->svc;
 	bool tamper = t->cfg.faults & TSM_FAULT_TAMPER_MAC, ext;
 	char why[TSM_LINE_MAX], elf[2 * GP_AID_MAX + 1];
-	size_t n, off, take, len, hdr, blocks, block;
+	size_t n, off, take, len, blocks, block;
 	struct script sc;
 	unsigned int nr;
 	int ret;
@@ -783,24 +783,8 @@ static void script_install(struct tsm *t, struct session *s,
 		len = gp_tlv_put(blob, 0xc4, svc->lf, svc->lf_len);
 		for (off = 0, nr = 0; off < len; off += take, nr++) {
 			take = len - off < block ? len - off : block;
-			apdu[0] = 0x80;
-			apdu[1] = 0xe8;
-			apdu[2] = off + take == len ? 0x80 : 0x00;
-			apdu[3] = nr;
-			if (ext) {
-				apdu[4] = 0x00;
-				apdu[5] = take >> 8;
-				apdu[6] = take & 0xff;
-				hdr = 7;
-			} else {
-				apdu[4] = take;
-				hdr = 5;
-			}
-			memcpy(apdu + hdr, blob + off, take);
-			n = hdr + take;
-			apdu[n++] = 0x00;
-			if (ext)
-				apdu[n++] = 0x00;
+			n = gp_apdu_load(nr, off + take == len, blob + off,
+					 take, ext, apdu);
 			sc_add(s, &sc, K_LOAD, nr, apdu, n, true, false);
 			if (sc.n && off + take == len)
 				sc.cmds[sc.n - 1].last = true;
