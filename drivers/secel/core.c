@@ -258,17 +258,51 @@ static const struct attribute_group *secel_groups[] = {
 	NULL
 };
 
+/* The attributes of data an SE may lack; bit i of se->sysfs_shown. */
+static struct attribute *const secel_cond_attrs[] = {
+	&dev_attr_atr.attr,
+	&dev_attr_atr_check.attr,
+	&dev_attr_protocol.attr,
+	&dev_attr_cplc.attr,
+	&dev_attr_iin.attr,
+	&dev_attr_cin.attr,
+	&dev_attr_card_data.attr,
+};
+
 /**
  * secel_se_update_sysfs() - show the attributes of what the SE has now
  * @se: the SE; caller holds cfg_lock, which also keeps unregistration
  *	from removing the directory meanwhile
+ *
+ * Only the attributes whose visibility changes are added or removed:
+ * sysfs_update_group() would remove and add every file of the group, and
+ * a reader of "name" or "state" at that moment would fail.
  */
 void secel_se_update_sysfs(struct secel_se *se)
 {
+	struct kobject *kobj = &se->dev.kobj;
+	unsigned int i;
+	bool want;
+
 	lockdep_assert_held(&se->cfg_lock);
-	if (!READ_ONCE(se->unplugged) && device_is_registered(&se->dev) &&
-	    sysfs_update_group(&se->dev.kobj, &secel_group))
-		dev_dbg(&se->dev, "sysfs attributes not updated\n");
+	if (READ_ONCE(se->unplugged) || !device_is_registered(&se->dev))
+		return;
+	for (i = 0; i < ARRAY_SIZE(secel_cond_attrs); i++) {
+		want = secel_attr_visible(kobj, secel_cond_attrs[i], 0);
+		if (want == test_bit(i, &se->sysfs_shown))
+			continue;
+		if (!want) {
+			sysfs_remove_file_from_group(kobj, secel_cond_attrs[i],
+						     NULL);
+			clear_bit(i, &se->sysfs_shown);
+		} else if (!sysfs_add_file_to_group(kobj, secel_cond_attrs[i],
+						    NULL)) {
+			set_bit(i, &se->sysfs_shown);
+		} else {
+			dev_dbg(&se->dev, "sysfs attribute %s not added\n",
+				secel_cond_attrs[i]->name);
+		}
+	}
 }
 
 static int secel_uevent(secel_cb_device *dev, struct kobj_uevent_env *env)

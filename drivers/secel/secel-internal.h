@@ -92,6 +92,8 @@ struct secel_prefix;
  * @atr_len: its length
  * @atr_info: its parse
  * @items: acquired information, under the list lock
+ * @sysfs_shown: which attributes of data the SE may lack are shown, a bit
+ *	each, under cfg_lock (see secel_se_update_sysfs())
  */
 struct secel_se {
 	struct device dev;
@@ -127,6 +129,7 @@ struct secel_se {
 	size_t atr_len;
 	struct secel_atr atr_info;
 	struct secel_blob items[SECEL_ITEM_LAST + 1];
+	unsigned long sysfs_shown;
 };
 
 #define to_secel_se(d) container_of(d, struct secel_se, dev)

@@ -514,6 +514,60 @@ TEST(uevent_on_rejection)
 }
 
 /*
+ * Re-verification and INQUIRE change no attribute that stays: "name"
+ * and "state" read at every moment, as udev reads them on a uevent.
+ * Updating the attributes by rebuilding the group removed and re-added
+ * every file, and a reader failed with ENOENT or ENODEV.
+ */
+struct sysfs_reader {
+	unsigned int index;
+	volatile int stop;
+	int reads, failures, last_err;
+};
+
+static void *sysfs_reader_fn(void *arg)
+{
+	struct sysfs_reader *r = arg;
+	char buf[64];
+	int ret;
+
+	while (!r->stop) {
+		ret = secel_sysfs_read(r->index, r->reads & 1 ? "state" : "name",
+				       buf, sizeof(buf));
+		r->reads++;
+		if (ret < 0) {
+			r->failures++;
+			r->last_err = ret;
+		}
+	}
+	return NULL;
+}
+
+TEST(sysfs_stays_readable_during_verification)
+{
+	struct vse_card *c = new_listed(_metadata, NULL);
+	struct sysfs_reader r = { .index = c->index };
+	struct secel_info info;
+	pthread_t th;
+	int ctl, i;
+
+	ctl = secel_open_ctl();
+	ASSERT_LE(0, ctl);
+	ASSERT_EQ(0, pthread_create(&th, NULL, sysfs_reader_fn, &r));
+	for (i = 0; i < 40; i++) {
+		EXPECT_EQ(0, secel_ctl(ctl, i & 1 ? SECEL_CTL_INQUIRE :
+				       SECEL_CTL_VERIFY, c->index, 0, &info));
+	}
+	r.stop = 1;
+	pthread_join(th, NULL);
+	EXPECT_EQ(0, r.failures) TH_LOG("%d of %d reads failed, the last with %s",
+					r.failures, r.reads,
+					strerror(-r.last_err));
+	close(ctl);
+	vse_card_free(c);
+}
+
+/*
  * Names are numbered per prefix without regard to case, so that VSE1 and
  * vse1 never stand side by side (in udev links on a case-insensitive
  * file system, in a user's reading); each SE keeps its own spelling.
