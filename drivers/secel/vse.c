@@ -571,6 +571,12 @@ static long vse_ioc_new(struct secel_vse_new __user *uarg)
 err_fd:
 	put_unused_fd(fd);
 err_put:
+	/*
+	 * A configurator operation may have found the SE while it was
+	 * listed and armed the timer; the core calls no operation any
+	 * more once registration failed.
+	 */
+	del_timer_sync(&card->timer);
 	secel_se_put(card->se);
 	mutex_destroy(&card->lock);
 	kfree(card);
