@@ -16,6 +16,7 @@
 #include <linux/fs.h>
 #include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/pagemap.h>
 #include <linux/moduleparam.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
@@ -410,6 +411,9 @@ static long secel_ioc_transmit(struct secel_file *sf,
 	secel_drop_kept(sf);
 	if (req.cmd_len > se->desc.max_cmd)
 		return secel_check_oversized(se, req.cmd_ptr, req.cmd_len);
+	/* argument errors come first, also on an SE that is not listed */
+	if (fault_in_readable(u64_to_user_ptr(req.cmd_ptr), req.cmd_len))
+		return -EFAULT;
 
 	ret = secel_io_begin_listed(se);
 	if (ret)
