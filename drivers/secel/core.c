@@ -223,6 +223,30 @@ static struct attribute *secel_attrs[] = {
 };
 
 /*
+ * The attributes of data an SE may lack, and the item each shows
+ * (SECEL_ITEM_ATR: an ATR is recorded); bit i of se->sysfs_shown.
+ */
+static const struct {
+	struct attribute *attr;
+	u32 item;
+} secel_cond_attrs[] = {
+	{ &dev_attr_atr.attr, SECEL_ITEM_ATR },
+	{ &dev_attr_atr_check.attr, SECEL_ITEM_ATR },
+	{ &dev_attr_protocol.attr, SECEL_ITEM_ATR },
+	{ &dev_attr_cplc.attr, SECEL_ITEM_CPLC },
+	{ &dev_attr_iin.attr, SECEL_ITEM_IIN },
+	{ &dev_attr_cin.attr, SECEL_ITEM_CIN },
+	{ &dev_attr_card_data.attr, SECEL_ITEM_CARD_DATA },
+};
+
+static bool secel_se_has(struct secel_se *se, u32 item)
+{
+	if (item == SECEL_ITEM_ATR)
+		return READ_ONCE(se->atr_len);
+	return READ_ONCE(se->items[item].data);
+}
+
+/*
  * What the SE does not have is not shown: no ATR before the card was
  * powered, no items it did not give.  cfg_lock serialises the updates.
  */
@@ -230,21 +254,12 @@ static umode_t secel_attr_visible(struct kobject *kobj, struct attribute *attr,
 				  int n)
 {
 	struct secel_se *se = to_secel_se(kobj_to_dev(kobj));
-	int item = 0;
+	unsigned int i;
 
-	if (attr == &dev_attr_atr.attr || attr == &dev_attr_atr_check.attr ||
-	    attr == &dev_attr_protocol.attr)
-		return READ_ONCE(se->atr_len) ? attr->mode : 0;
-	if (attr == &dev_attr_cplc.attr)
-		item = SECEL_ITEM_CPLC;
-	else if (attr == &dev_attr_iin.attr)
-		item = SECEL_ITEM_IIN;
-	else if (attr == &dev_attr_cin.attr)
-		item = SECEL_ITEM_CIN;
-	else if (attr == &dev_attr_card_data.attr)
-		item = SECEL_ITEM_CARD_DATA;
-	if (item && !READ_ONCE(se->items[item].data))
-		return 0;
+	for (i = 0; i < ARRAY_SIZE(secel_cond_attrs); i++)
+		if (secel_cond_attrs[i].attr == attr)
+			return secel_se_has(se, secel_cond_attrs[i].item) ?
+			       attr->mode : 0;
 	return attr->mode;
 }
 
@@ -256,17 +271,6 @@ static const struct attribute_group secel_group = {
 static const struct attribute_group *secel_groups[] = {
 	&secel_group,
 	NULL
-};
-
-/* The attributes of data an SE may lack; bit i of se->sysfs_shown. */
-static struct attribute *const secel_cond_attrs[] = {
-	&dev_attr_atr.attr,
-	&dev_attr_atr_check.attr,
-	&dev_attr_protocol.attr,
-	&dev_attr_cplc.attr,
-	&dev_attr_iin.attr,
-	&dev_attr_cin.attr,
-	&dev_attr_card_data.attr,
 };
 
 /**
@@ -288,19 +292,19 @@ void secel_se_update_sysfs(struct secel_se *se)
 	if (READ_ONCE(se->unplugged) || !device_is_registered(&se->dev))
 		return;
 	for (i = 0; i < ARRAY_SIZE(secel_cond_attrs); i++) {
-		want = secel_attr_visible(kobj, secel_cond_attrs[i], 0);
+		struct attribute *attr = secel_cond_attrs[i].attr;
+
+		want = secel_se_has(se, secel_cond_attrs[i].item);
 		if (want == test_bit(i, &se->sysfs_shown))
 			continue;
 		if (!want) {
-			sysfs_remove_file_from_group(kobj, secel_cond_attrs[i],
-						     NULL);
+			sysfs_remove_file_from_group(kobj, attr, NULL);
 			clear_bit(i, &se->sysfs_shown);
-		} else if (!sysfs_add_file_to_group(kobj, secel_cond_attrs[i],
-						    NULL)) {
+		} else if (!sysfs_add_file_to_group(kobj, attr, NULL)) {
 			set_bit(i, &se->sysfs_shown);
 		} else {
 			dev_dbg(&se->dev, "sysfs attribute %s not added\n",
-				secel_cond_attrs[i]->name);
+				attr->name);
 		}
 	}
 }
