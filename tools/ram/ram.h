@@ -42,6 +42,10 @@
  * scripts' statuses) */
 #define RAM_H_SE_INFO		"X-Secel-SE-Info"
 #define RAM_H_RESULT		"X-Secel-Result"
+/* the backstage (tsm.rst): the SE list, control instructions, results */
+#define RAM_H_SE_LIST		"X-Secel-SE-List"
+#define RAM_H_CONTROL		"X-Secel-Control"
+#define RAM_H_CONTROL_RESULT	"X-Secel-Control-Result"
 
 /* X-Admin-Script-Status values */
 #define RAM_ST_OK		"ok"

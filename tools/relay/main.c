@@ -5,7 +5,8 @@
  * command scripts on a logical channel to the SE's security domain and
  * posts the answers back (Documentation/secel/tsm.rst).
  *
- *   secel-relay [--se SE] [--sd AID] [--cacert FILE] [--timeout SEC]
+ *   secel-relay [--se SE] [--sd AID] [--cacert FILE] [--cert FILE]
+ *               [--key FILE] [--policy FILE] [--timeout SEC]
  *               [--max-rounds N] [-v] [--json] URL
  */
 #include <errno.h>
@@ -15,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -30,6 +32,183 @@ static const uint8_t gp_isd[] = { 0xa0, 0x00, 0x00, 0x01, 0x51, 0x00, 0x00, 0x00
 
 static const char *ctl_path = "/dev/secel-ctl";
 static const char *dev_dir = "/dev";
+static const char *sysfs_dir = "/sys/class/secel";
+
+/* ---- the backstage: the SE list and the control instructions ---------- */
+
+static struct bs_policy policy;
+
+static const char *kind_name(uint32_t kind)
+{
+	return kind == SECEL_KIND_VIRTUAL ? "virtual" : "physical";
+}
+
+/* The SE list, every state; *@ents malloc'd.  0 or -errno. */
+static int list_all(struct secel_list_entry **ents, unsigned int *n,
+		    char *msg, size_t room)
+{
+	int ctl, ret;
+
+	ctl = se_open_ctl(ctl_path, msg, room);
+	if (ctl < 0)
+		return ctl;
+	ret = se_list(ctl, ctl_path, true, ents, n, msg, room);
+	close(ctl);
+	return ret;
+}
+
+static void to_bs_se(const struct secel_list_entry *e, struct bs_se *se)
+{
+	se->index = e->index;
+	se->name = e->name;
+	se->kind = kind_name(e->kind);
+	se->transport = e->transport;
+	se->state = e->state;
+	se->designated = e->flags & SECEL_INFO_DESIGNATED;
+	se->atr = "";
+}
+
+static int backstage_list(void *priv, const struct bs_tsm *tsm, char *out,
+			  size_t room)
+{
+	struct secel_list_entry *ents = NULL;
+	char msg[SE_MSG_MAX], (*atr)[80] = NULL;
+	struct bs_se *ses = NULL;
+	unsigned int n = 0, i, k = 0;
+	int ret;
+
+	(void)priv;
+	ret = list_all(&ents, &n, msg, sizeof(msg));
+	if (ret) {
+		fprintf(stderr, "secel-relay: the SE list: %s\n", msg);
+		return ret;
+	}
+	ses = calloc(n ? n : 1, sizeof(*ses));
+	atr = calloc(n ? n : 1, sizeof(*atr));
+	if (!ses || !atr) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		ents[i].name[sizeof(ents[i].name) - 1] = '\0';
+		ents[i].transport[sizeof(ents[i].transport) - 1] = '\0';
+		to_bs_se(&ents[i], &ses[k]);
+		/* only the SEs this TSM may inquire into */
+		if (!bs_allowed(&policy, tsm, BS_INQUIRE, &ses[k], NULL))
+			continue;
+		if (!se_sysfs_read(sysfs_dir, ents[i].index, "atr", atr[k],
+				   sizeof(atr[k])))
+			ses[k].atr = atr[k];
+		k++;
+	}
+	ret = bs_list_header(ses, k, out, room);
+out:
+	free(atr);
+	free(ses);
+	free(ents);
+	return ret;
+}
+
+static unsigned long ctl_cmd(enum bs_op op)
+{
+	switch (op) {
+	case BS_ADD: return SECEL_CTL_ADD;
+	case BS_VERIFY: return SECEL_CTL_VERIFY;
+	case BS_DELETE: return SECEL_CTL_DELETE;
+	case BS_DESIGNATE: case BS_CLEAR: return SECEL_CTL_DESIGNATE;
+	case BS_INQUIRE: default: return SECEL_CTL_INQUIRE;
+	}
+}
+
+/*
+ * One control instruction: the SE by name (ENODEV when it is gone), the
+ * policy (EPERM, nothing done), the ioctl; logged either way.
+ */
+static void backstage_control(void *priv, const struct bs_tsm *tsm,
+			      const struct bs_request *rq, char *result,
+			      size_t room)
+{
+	struct secel_list_entry *ents = NULL, *e = NULL;
+	char msg[SE_MSG_MAX], who[BS_SUBJECT_MAX + 96], rule[64];
+	unsigned int n = 0, i, line = 0, state = 0;
+	struct secel_ctl req;
+	struct bs_se se;
+	bool designated = false;
+	int err = 0, ctl;
+
+	(void)priv;
+	if (list_all(&ents, &n, msg, sizeof(msg))) {
+		err = EIO;
+		goto done;
+	}
+	for (i = 0; i < n; i++) {
+		ents[i].name[sizeof(ents[i].name) - 1] = '\0';
+		ents[i].transport[sizeof(ents[i].transport) - 1] = '\0';
+		if (rq->op == BS_CLEAR ? !!(ents[i].flags & SECEL_INFO_DESIGNATED) :
+		    !strcmp(ents[i].name, rq->se)) {
+			e = &ents[i];
+			break;
+		}
+	}
+	if (!e && rq->op != BS_CLEAR) {
+		err = ENODEV;
+		snprintf(msg, sizeof(msg), "no SE named '%s'", rq->se);
+		goto done;
+	}
+	if (e)
+		to_bs_se(e, &se);
+	if (!bs_allowed(&policy, tsm, rq->op, e ? &se : NULL, &line)) {
+		err = EPERM;
+		snprintf(msg, sizeof(msg), "the policy (%s) does not allow it",
+			 policy.source);
+		goto done;
+	}
+	if (rq->op == BS_CLEAR && !e) {
+		/* nothing designated: nothing to clear, and that is fine */
+		state = 0;
+		snprintf(msg, sizeof(msg), "no SE was designated");
+		goto done;
+	}
+	ctl = se_open_ctl(ctl_path, msg, sizeof(msg));
+	if (ctl < 0) {
+		err = -ctl;
+		goto done;
+	}
+	memset(&req, 0, sizeof(req));
+	req.index = e->index;
+	if (rq->op == BS_CLEAR)
+		req.flags = SECEL_DESIGNATE_CLEAR;
+	if (ioctl(ctl, ctl_cmd(rq->op), &req)) {
+		err = errno;
+		snprintf(msg, sizeof(msg), "%s",
+			 se_why(rq->op == BS_INQUIRE ? SE_OP_INQUIRE :
+				SE_OP_CONFIG, err));
+	} else {
+		state = req.info.state;
+		designated = req.info.flags & SECEL_INFO_DESIGNATED;
+		snprintf(msg, sizeof(msg), "now %s%s", bs_state_name(state),
+			 designated ? ", designated" : "");
+	}
+	close(ctl);
+done:
+	free(ents);
+	if (rq->op == BS_CLEAR && !err && !e)
+		state = 0;
+	bs_result_add(result, room, rq, err, state, designated);
+	snprintf(rule, sizeof(rule), line ? "%s:%u" : "%s", policy.source, line);
+	bs_tsm_describe(tsm, who, sizeof(who));
+	syslog(err ? LOG_WARNING : LOG_NOTICE, "control %s%s%s asked by %s: %s (%s; policy %s)",
+	       bs_op_name(rq->op), rq->se[0] ? " " : "", rq->se, who,
+	       err ? bs_errno_name(err) : "ok", msg, rule);
+	fprintf(stderr, "secel-relay: control %s%s%s asked by %s: %s (%s; policy %s)\n",
+		bs_op_name(rq->op), rq->se[0] ? " " : "", rq->se, who,
+		err ? bs_errno_name(err) : "ok", msg, rule);
+}
+
+static const struct relay_backstage backstage = {
+	.list = backstage_list,
+	.control = backstage_control,
+};
 
 struct channel {
 	int fd;
@@ -72,6 +251,10 @@ static void usage(FILE *f)
 "  --sd AID         the security domain to open the channel to\n"
 "                   (default the GP ISD A000000151000000)\n"
 "  --cacert FILE    CA certificates for HTTPS (default the system's)\n"
+"  --cert FILE      the relay's client certificate (PEM), for a TSM that\n"
+"                   wants one; --key FILE its private key\n"
+"  --policy FILE    which TSM may control which SEs (default\n"
+"                   " BS_DEFAULT_POLICY "; without it: inquiry only)\n"
 "  --timeout SEC    per HTTP request (default 30)\n"
 "  --max-rounds N   POSTs at most before the session is an error (default 64)\n"
 "  -v, --verbose    each HTTP exchange and each APDU on standard error\n"
@@ -248,6 +431,10 @@ int main(int argc, char **argv)
 		{ "se", required_argument, NULL, 's' },
 		{ "sd", required_argument, NULL, 'd' },
 		{ "cacert", required_argument, NULL, 'c' },
+		{ "cert", required_argument, NULL, 'E' },
+		{ "key", required_argument, NULL, 'K' },
+		{ "policy", required_argument, NULL, 'P' },
+		{ "sysfs-dir", required_argument, NULL, 'S' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "max-rounds", required_argument, NULL, 'm' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -260,6 +447,8 @@ int main(int argc, char **argv)
 	};
 	static struct se_data se;
 	const char *se_arg = "designated", *cacert = NULL, *url, *sd_hex = NULL;
+	const char *cert = NULL, *key = NULL, *policy_path = NULL;
+	char perr[600];
 	unsigned long timeout = 30, max_rounds = 64;
 	bool verbose = false, json = false;
 	char msg[RELAY_LINE_MAX + 64], why[SE_MSG_MAX], from[512], info[4096];
@@ -280,6 +469,10 @@ int main(int argc, char **argv)
 		case 's': se_arg = optarg; break;
 		case 'd': sd_hex = optarg; break;
 		case 'c': cacert = optarg; break;
+		case 'E': cert = optarg; break;
+		case 'K': key = optarg; break;
+		case 'P': policy_path = optarg; break;
+		case 'S': sysfs_dir = optarg; break;
 		case 't':
 			if (parse_num("--timeout", optarg, 1, 86400, &timeout))
 				return 2;
@@ -321,6 +514,21 @@ int main(int argc, char **argv)
 			strerror(errno));
 		return 2;
 	}
+	if ((cert && access(cert, R_OK)) || (key && access(key, R_OK))) {
+		fprintf(stderr, "secel-relay: --%s %s: %s\n",
+			cert && access(cert, R_OK) ? "cert" : "key",
+			cert && access(cert, R_OK) ? cert : key, strerror(errno));
+		return 2;
+	}
+	ret = bs_policy_read(policy_path ? policy_path : BS_DEFAULT_POLICY,
+			     &policy, perr, sizeof(perr));
+	if (ret == -ENOENT && !policy_path) {
+		bs_policy_default(&policy);
+	} else if (ret) {
+		fprintf(stderr, "secel-relay: policy %s\n", perr);
+		return 2;
+	}
+	openlog("secel-relay", LOG_PID, LOG_AUTHPRIV);
 	if (curl_global_init(CURL_GLOBAL_DEFAULT)) {
 		fprintf(stderr, "secel-relay: libcurl does not start\n");
 		return 1;
@@ -369,6 +577,9 @@ int main(int argc, char **argv)
 	cfg.sd = sd;
 	cfg.sd_len = sd_len;
 	cfg.cacert = cacert;
+	cfg.cert = cert;
+	cfg.key = key;
+	cfg.backstage = &backstage;
 	cfg.timeout = timeout;
 	cfg.max_rounds = max_rounds;
 	cfg.verbose = verbose;

@@ -29,8 +29,9 @@ struct answer {
 	struct ram_buf body;
 	bool too_big;
 	bool overlong;		/* a header of ours did not fit */
-	bool has_next, has_target, has_result;
+	bool has_next, has_target, has_result, has_control;
 	char next[RELAY_LINE_MAX];
+	char control[RELAY_LINE_MAX];
 	char target[128];
 	char result[RELAY_LINE_MAX];
 	char ctype[256];
@@ -52,6 +53,9 @@ struct session {
 	struct ram_script script;
 	struct ram_buf raw;	/* the R-APDUs of a script, one after another */
 	size_t raw_len[RAM_SCRIPT_APDUS];
+	/* results of the last answer's control instructions, for the next POST */
+	char ctl_result[RELAY_LINE_MAX];
+	char list[RELAY_LIST_MAX];
 	uint8_t rsp[RSP_MAX];
 };
 
@@ -224,6 +228,7 @@ static size_t on_header(char *data, size_t size, size_t n, void *priv)
 	if (!strncmp(data, "HTTP/", len < 5 ? len : 5)) {
 		/* a new answer (after a 100 Continue, say): start again */
 		a->has_next = a->has_target = a->has_result = false;
+		a->has_control = false;
 		a->overlong = false;
 		a->ctype[0] = '\0';
 		return len;
@@ -243,7 +248,8 @@ static size_t on_header(char *data, size_t size, size_t n, void *priv)
 	*e = '\0';
 	if (len >= sizeof(line) - 1 && (!strcasecmp(line, RAM_H_NEXT_URI) ||
 					 !strcasecmp(line, RAM_H_TARGET) ||
-					 !strcasecmp(line, RAM_H_RESULT))) {
+					 !strcasecmp(line, RAM_H_RESULT) ||
+					 !strcasecmp(line, RAM_H_CONTROL))) {
 		a->overlong = true;
 		return len;
 	}
@@ -253,6 +259,8 @@ static size_t on_header(char *data, size_t size, size_t n, void *priv)
 		take(a, a->target, sizeof(a->target), v, &a->has_target);
 	else if (!strcasecmp(line, RAM_H_RESULT))
 		take(a, a->result, sizeof(a->result), v, &a->has_result);
+	else if (!strcasecmp(line, RAM_H_CONTROL))
+		take(a, a->control, sizeof(a->control), v, &a->has_control);
 	else if (!strcasecmp(line, "Content-Type"))
 		take(a, a->ctype, sizeof(a->ctype), v, &dummy);
 	return len;
@@ -272,6 +280,30 @@ static int add_header(struct curl_slist **h, const char *name,
 		return -ENOMEM;
 	*h = n;
 	return 0;
+}
+
+/*
+ * The TSM's identity for the policy: its certificate of this answer's
+ * connection (a reused connection shows none: the last one stays).
+ */
+static void who_answered(struct session *s)
+{
+	struct curl_certinfo *ci = NULL;
+	struct curl_slist *l;
+
+	if (strncasecmp(s->url, "https:", 6)) {
+		memset(&s->out->tsm, 0, sizeof(s->out->tsm));
+		return;
+	}
+	if (curl_easy_getinfo(s->curl, CURLINFO_CERTINFO, &ci) || !ci ||
+	    ci->num_of_certs < 1)
+		return;
+	for (l = ci->certinfo[0]; l; l = l->next)
+		if (!strncmp(l->data, "Cert:", 5)) {
+			if (bs_tsm_from_pem(l->data + 5, &s->out->tsm))
+				memset(&s->out->tsm, 0, sizeof(s->out->tsm));
+			return;
+		}
 }
 
 /*
@@ -297,6 +329,7 @@ static int post_once(struct session *s, const struct ram_buf *body,
 	a->body.len = 0;
 	a->too_big = a->overlong = false;
 	a->has_next = a->has_target = a->has_result = false;
+	a->has_control = false;
 	a->ctype[0] = '\0';
 
 	ret = add_header(&h, RAM_H_PROTOCOL, RAM_PROTOCOL);
@@ -304,6 +337,17 @@ static int post_once(struct session *s, const struct ram_buf *body,
 		ret = add_header(&h, RAM_H_FROM, cfg->from);
 	if (!ret && !status)
 		ret = add_header(&h, RAM_H_SE_INFO, cfg->se_info);
+	/* the list afresh on every POST that asks for a script */
+	if (!ret && !status && cfg->backstage && !resume) {
+		s->list[0] = '\0';
+		if (cfg->backstage->list(cfg->backstage->priv, &s->out->tsm, s->list,
+					 sizeof(s->list)))
+			s->list[0] = '\0';
+	}
+	if (!ret && !status && cfg->backstage && s->list[0])
+		ret = add_header(&h, RAM_H_SE_LIST, s->list);
+	if (!ret && s->ctl_result[0])
+		ret = add_header(&h, RAM_H_CONTROL_RESULT, s->ctl_result);
 	/* no body: no Content-Type (curl would say a form) */
 	if (!ret)
 		ret = add_header(&h, "Content-Type", has_body ? RAM_CT_RESPONSE : "");
@@ -334,6 +378,10 @@ static int post_once(struct session *s, const struct ram_buf *body,
 			logf_(s, ">   %s: %s", RAM_H_STATUS, status);
 		else
 			logf_(s, ">   %s: %s", RAM_H_SE_INFO, cfg->se_info);
+		if (!status && s->list[0])
+			logf_(s, ">   %s: %s", RAM_H_SE_LIST, s->list);
+		if (s->ctl_result[0])
+			logf_(s, ">   %s: %s", RAM_H_CONTROL_RESULT, s->ctl_result);
 		if (resume)
 			logf_(s, ">   %s: true", RAM_H_RESUME);
 	}
@@ -355,6 +403,7 @@ static int post_once(struct session *s, const struct ram_buf *body,
 		return -1;
 	}
 	curl_easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &a->code);
+	who_answered(s);
 	if (a->overlong)
 		return fail(s, "TSM %s: HTTP %ld: a header longer than %d bytes",
 			    s->url, a->code, RELAY_LINE_MAX - 1);
@@ -367,6 +416,8 @@ static int post_once(struct session *s, const struct ram_buf *body,
 			logf_(s, "<   %s: %s", RAM_H_TARGET, a->target);
 		if (a->has_result)
 			logf_(s, "<   %s: %s", RAM_H_RESULT, a->result);
+		if (a->has_control)
+			logf_(s, "<   %s: %s", RAM_H_CONTROL, a->control);
 	}
 	return 0;
 }
@@ -668,6 +719,43 @@ static int next_url(struct session *s)
 	return 0;
 }
 
+/*
+ * X-Secel-Control of the answer just in: each instruction carried out in
+ * order, before the script; the results go with the next POST.  One that
+ * fails does not stop the others, nor the session.
+ */
+static void control(struct session *s)
+{
+	const struct relay_backstage *bs = s->cfg->backstage;
+	struct bs_request rq[BS_REQUESTS_MAX];
+	char err[256];
+	size_t n, i;
+
+	s->ctl_result[0] = '\0';
+	if (!s->a.has_control)
+		return;
+	if (!bs) {
+		snprintf(s->ctl_result, sizeof(s->ctl_result),
+			 "refused: this relay takes no control instructions");
+		return;
+	}
+	if (bs_control_parse(s->a.control, rq, BS_REQUESTS_MAX, &n, err,
+			     sizeof(err))) {
+		snprintf(s->ctl_result, sizeof(s->ctl_result), "malformed: %s",
+			 err);
+		logf_(s, "TSM %s: %s '%.200s': %s", s->url, RAM_H_CONTROL,
+		      s->a.control, err);
+	} else {
+		for (i = 0; i < n; i++) {
+			bs->control(bs->priv, &s->out->tsm, &rq[i],
+				    s->ctl_result, sizeof(s->ctl_result));
+			s->out->controls++;
+		}
+	}
+	snprintf(s->out->control, sizeof(s->out->control), "%s",
+		 s->ctl_result);
+}
+
 static int loop(struct session *s)
 {
 	const struct relay_cfg *cfg = s->cfg;
@@ -680,10 +768,12 @@ static int loop(struct session *s)
 		ret = post(s, &rsp, status);
 		if (ret)
 			break;
+		s->ctl_result[0] = '\0';
 		if (s->a.code != 200 && s->a.code != 204) {
 			ret = http_error(s);
 			break;
 		}
+		control(s);
 		/* no Next-URI: the session ends (after the script in a 200) */
 		if (s->a.has_next && s->out->rounds >= cfg->max_rounds) {
 			ret = fail(s, "TSM %s: the session is not over after %u rounds (--max-rounds)",
@@ -759,6 +849,12 @@ int relay_run(const struct relay_cfg *cfg, const struct relay_card *card,
 	curl_easy_setopt(s->curl, CURLOPT_HEADERDATA, &s->a);
 	if (cfg->cacert)
 		curl_easy_setopt(s->curl, CURLOPT_CAINFO, cfg->cacert);
+	if (cfg->cert)
+		curl_easy_setopt(s->curl, CURLOPT_SSLCERT, cfg->cert);
+	if (cfg->key)
+		curl_easy_setopt(s->curl, CURLOPT_SSLKEY, cfg->key);
+	/* the TSM's certificate, for the backstage policy */
+	curl_easy_setopt(s->curl, CURLOPT_CERTINFO, 1L);
 	ret = loop(s);
 out:
 	if (s->curl)

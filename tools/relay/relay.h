@@ -12,9 +12,12 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "backstage.h"
+
 #define RELAY_VERSION	"1.0"
 #define RELAY_LINE_MAX	2048
 #define RELAY_RESUMES	2	/* POSTs again after a broken connection */
+#define RELAY_LIST_MAX	8192	/* X-Secel-SE-List */
 
 /* The SE's logical channel, as the loop sees it. */
 struct relay_card {
@@ -55,6 +58,26 @@ int relay_from_header(const struct relay_se *se, const uint8_t *sd,
 		      size_t sd_len, char *out, size_t room);
 int relay_se_info_header(const struct relay_se *se, char *out, size_t room);
 
+/*
+ * The backstage (tsm.rst): the SE list for the bodiless POSTs and the
+ * control instructions of the TSM's answers, carried out by the caller.
+ */
+struct relay_backstage {
+	/*
+	 * X-Secel-SE-List of the SEs @tsm may inquire into @out; 0, or
+	 * -errno: the POST goes without
+	 */
+	int (*list)(void *priv, const struct bs_tsm *tsm, char *out,
+		    size_t room);
+	/*
+	 * Carry out @rq for @tsm (policy, the operation, the log) and
+	 * append its result to @result with bs_result_add().
+	 */
+	void (*control)(void *priv, const struct bs_tsm *tsm,
+			const struct bs_request *rq, char *result, size_t room);
+	void *priv;
+};
+
 struct relay_cfg {
 	const char *url;		/* the first POST goes there */
 	const char *se_name;		/* for messages */
@@ -63,6 +86,8 @@ struct relay_cfg {
 	const uint8_t *sd;		/* what the channel has selected */
 	size_t sd_len;
 	const char *cacert;		/* NULL: the system's CAs */
+	const char *cert, *key;		/* the relay's client certificate */
+	const struct relay_backstage *backstage;	/* NULL: none */
 	long timeout;			/* seconds per HTTP request */
 	unsigned int max_rounds;	/* POSTs at most */
 	bool verbose;			/* exchanges and APDUs on @log */
@@ -80,6 +105,9 @@ struct relay_outcome {
 	char result[RELAY_LINE_MAX];	/* X-Secel-Result, or "ok; N scripts,
 					 * M APDUs" without one */
 	char error[RELAY_LINE_MAX];	/* why the relay failed, "" if not */
+	unsigned int controls;		/* control instructions carried out */
+	char control[RELAY_LINE_MAX];	/* the last X-Secel-Control-Result */
+	struct bs_tsm tsm;		/* the TSM's certificate, last seen */
 };
 
 /*

@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <gnutls/gnutls.h>
 #include <microhttpd.h>
 
 #include "tsm.h"
@@ -89,6 +90,11 @@ static void usage(FILE *f)
 "                         token the first line of FILE (default: no /cards)\n"
 "  --tls-cert FILE        serve HTTPS (TLS 1.2, 1.3) with this certificate ...\n"
 "  --tls-key FILE         ... and this key (PEM)\n"
+"  --tls-client-ca FILE   want a client certificate signed by a CA of FILE\n"
+"                         (PEM) on every request (403 otherwise)\n"
+"  --control TEXT         X-Secel-Control for every backstage session\n"
+"                         (repeatable, joined): 'delete VSE2', 'designate\n"
+"                         eSE1', 'add SE', 'verify SE', 'inquire SE', 'clear'\n"
 "  --ready-file FILE      write the base URL there once listening\n"
 "  --fault WHAT           test knob (repeatable): %s\n"
 "  -v, --verbose          each request on standard error\n"
@@ -212,6 +218,8 @@ static enum MHD_Result queue(struct MHD_Connection *c,
 		MHD_add_response_header(resp, RAM_H_NEXT_URI, r->next_uri);
 	if (r->result[0])
 		MHD_add_response_header(resp, RAM_H_RESULT, r->result);
+	if (r->control[0])
+		MHD_add_response_header(resp, RAM_H_CONTROL, r->control);
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
 				"no-store");
 	ret = MHD_queue_response(c, r->code, resp);
@@ -248,6 +256,38 @@ static void log_request(struct MHD_Connection *c, const char *method,
 	peer_addr(c, addr, sizeof(addr));
 	fprintf(stderr, PROG ": %s %.16s %.80s: %s\n", addr, method, url,
 		r->log);
+}
+
+/* --tls-client-ca: whether the client showed a certificate of its CAs. */
+static bool want_client_cert;
+
+static bool client_cert_ok(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci;
+	unsigned int status = 0, n = 0;
+	gnutls_session_t tls;
+
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	if (!ci || !ci->tls_session)
+		return false;
+	tls = ci->tls_session;
+	if (gnutls_certificate_type_get(tls) != GNUTLS_CRT_X509 ||
+	    !gnutls_certificate_get_peers(tls, &n) || !n)
+		return false;
+	return !gnutls_certificate_verify_peers2(tls, &status) && !status;
+}
+
+/* --control, repeated: the instructions joined with ", " */
+static void control_add(char **all, const char *one)
+{
+	char *s;
+
+	if (asprintf(&s, "%s%s%s", *all ? *all : "", *all ? ", " : "", one) < 0)
+		die("out of memory");
+	if (strlen(s) >= TSM_LINE_MAX)
+		die("--control: more than %d characters in all", TSM_LINE_MAX - 1);
+	free(*all);
+	*all = s;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
@@ -306,6 +346,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 	in.protocol = hdr(c, RAM_H_PROTOCOL);
 	in.from = hdr(c, RAM_H_FROM);
 	in.se_info = hdr(c, RAM_H_SE_INFO);
+	in.se_list = hdr(c, RAM_H_SE_LIST);
+	in.control_result = hdr(c, RAM_H_CONTROL_RESULT);
 	in.status = hdr(c, RAM_H_STATUS);
 	resume = hdr(c, RAM_H_RESUME);
 	in.resume = resume && !strcasecmp(resume, "true");
@@ -321,7 +363,18 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 
 		in.body = &none;
 	}
-	tsm_handle(t, &in, &r);
+	if (want_client_cert && !client_cert_ok(c)) {
+		static const char why[] = "a client certificate signed by a CA of --tls-client-ca is wanted";
+
+		memset(&r, 0, sizeof(r));
+		r.code = 403;
+		r.content_type = "text/plain";
+		r.body = (uint8_t *)strdup(why);
+		r.len = r.body ? strlen(why) : 0;
+		snprintf(r.log, sizeof(r.log), "403 no valid client certificate");
+	} else {
+		tsm_handle(t, &in, &r);
+	}
 	log_request(c, method, url, &r);
 	ret = queue(c, &r);
 	tsm_reply_free(&r);
@@ -369,7 +422,7 @@ enum {
 	OPT_LISTEN = 256, OPT_KEYS, OPT_SERVICE, OPT_LEVEL, OPT_RECORDS,
 	OPT_BLOCK, OPT_TIMEOUT, OPT_MAX_SESSIONS, OPT_CERT, OPT_KEY,
 	OPT_READY, OPT_FAULT, OPT_VERSION, OPT_PER_CIN, OPT_PER_PEER,
-	OPT_CONN_PER_PEER, OPT_CARDS_TOKEN,
+	OPT_CONN_PER_PEER, OPT_CARDS_TOKEN, OPT_CLIENT_CA, OPT_CONTROL,
 };
 
 /* The first line of @path: the token GET /cards wants. */
@@ -413,6 +466,8 @@ int main(int argc, char **argv)
 		{ "cards-token", required_argument, NULL, OPT_CARDS_TOKEN },
 		{ "tls-cert", required_argument, NULL, OPT_CERT },
 		{ "tls-key", required_argument, NULL, OPT_KEY },
+		{ "tls-client-ca", required_argument, NULL, OPT_CLIENT_CA },
+		{ "control", required_argument, NULL, OPT_CONTROL },
 		{ "ready-file", required_argument, NULL, OPT_READY },
 		{ "fault", required_argument, NULL, OPT_FAULT },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -423,6 +478,8 @@ int main(int argc, char **argv)
 	static struct tsm_service services[TSM_SERVICES_MAX];
 	const char *listen_spec = "127.0.0.1:8080", *keys_path = NULL;
 	const char *cert_path = NULL, *key_path = NULL, *ready = NULL;
+	const char *client_ca_path = NULL;
+	char *client_ca = NULL, *control = NULL;
 	struct tsm_config cfg = { .level = 0x33 };
 	struct sockaddr_storage ss;
 	socklen_t ss_len;
@@ -492,6 +549,12 @@ int main(int argc, char **argv)
 		case OPT_CARDS_TOKEN:
 			cfg.cards_token = read_token(optarg);
 			break;
+		case OPT_CLIENT_CA:
+			client_ca_path = optarg;
+			break;
+		case OPT_CONTROL:
+			control_add(&control, optarg);
+			break;
 		case OPT_CERT:
 			cert_path = optarg;
 			break;
@@ -530,6 +593,9 @@ int main(int argc, char **argv)
 		die("no --service (see --help)");
 	if (!cert_path != !key_path)
 		die("--tls-cert and --tls-key go together");
+	if (client_ca_path && !cert_path)
+		die("--tls-client-ca wants --tls-cert and --tls-key");
+	cfg.control = control;
 	if (tsm_read_keys(keys_path, &keys, &nkeys, err, sizeof(err)))
 		die("--keys %s", err);
 	listen_arg(listen_spec, &ss, &ss_len, base, sizeof(base));
@@ -548,13 +614,31 @@ int main(int argc, char **argv)
 		key = read_pem("--tls-key", key_path);
 		flags |= MHD_USE_TLS;
 	}
+	if (client_ca_path) {
+		client_ca = read_pem("--tls-client-ca", client_ca_path);
+		want_client_cert = true;
+	}
 	signal(SIGPIPE, SIG_IGN);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 
-	if (cert)
+	if (client_ca)
+		d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, t,
+			MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+			MHD_OPTION_CONNECTION_LIMIT, (unsigned int)CONN_MAX,
+			MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)CONN_TIMEOUT,
+			MHD_OPTION_PER_IP_CONNECTION_LIMIT, conn_per_peer,
+			MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+			MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+			MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int)1,
+			MHD_OPTION_HTTPS_PRIORITIES, TLS_PRIORITIES,
+			MHD_OPTION_HTTPS_MEM_CERT, cert,
+			MHD_OPTION_HTTPS_MEM_KEY, key,
+			MHD_OPTION_HTTPS_MEM_TRUST, client_ca,
+			MHD_OPTION_END);
+	else if (cert)
 		d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, t,
 			MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 			MHD_OPTION_CONNECTION_LIMIT, (unsigned int)CONN_MAX,
@@ -602,6 +686,8 @@ int main(int argc, char **argv)
 		memset(keys, 0, nkeys * sizeof(*keys));
 	free(keys);
 	free(cert);
+	free(client_ca);
+	free(control);
 	if (key)
 		memset(key, 0, strlen(key));
 	free(key);

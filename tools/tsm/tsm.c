@@ -1701,6 +1701,121 @@ static void keep_last(struct session *s, const struct tsm_request *rq,
 	s->has_last = true;
 }
 
+int tsm_se_list_summary(const char *list, char *out, size_t room)
+{
+	const char *p = list, *e, *f, *fe;
+	size_t len = 0;
+	int k;
+
+	if (!room)
+		return -EINVAL;
+	out[0] = '\0';
+	while (*p == ' ')
+		p++;
+	if (!*p) {
+		snprintf(out, room, "none");
+		return 0;
+	}
+	for (;;) {
+		char name[32] = "", state[16] = "";
+		bool designated = false;
+
+		e = strstr(p, ", ");
+		if (!e)
+			e = p + strlen(p);
+		for (f = p; f < e; f = fe + 1) {
+			size_t n;
+
+			fe = memchr(f, ';', e - f);
+			if (!fe)
+				fe = e;
+			n = fe - f;
+			if (n > 5 && !strncmp(f, "name=", 5) && n - 5 < sizeof(name))
+				snprintf(name, sizeof(name), "%.*s", (int)(n - 5), f + 5);
+			else if (n > 6 && !strncmp(f, "state=", 6) &&
+				 n - 6 < sizeof(state))
+				snprintf(state, sizeof(state), "%.*s", (int)(n - 6), f + 6);
+			else if (n == 12 && !strncmp(f, "designated=1", 12))
+				designated = true;
+			if (fe == e)
+				break;
+		}
+		if (!name[0] || !state[0])
+			return -EINVAL;
+		k = snprintf(out + len, room - len, "%s%s %s%s", len ? ", " : "",
+			     name, state, designated ? " designated" : "");
+		if (k < 0 || (size_t)k >= room - len) {
+			/* what fits, and that more did not */
+			if (room > 4)
+				strcpy(out + (len < room - 4 ? len : room - 4), "...");
+			return 0;
+		}
+		len += k;
+		if (!*e)
+			return 0;
+		p = e + 2;
+	}
+}
+
+/*
+ * The backstage (tsm.rst): the first POST reports the SE list; with
+ * --control, a 204 carries the instructions and a Next-URI for their
+ * results; the answer to the results, or to a first POST without
+ * instructions, ends with X-Secel-Result.
+ */
+static void backstage(struct tsm *t, const struct tsm_request *rq,
+		      bool results, struct tsm_reply *r)
+{
+	char list[TSM_LINE_MAX / 2];
+	const char *res = rq->control_result;
+	bool ok = true;
+
+	if (rq->len) {
+		reply_text(r, 400, "the backstage POSTs carry no body");
+		return;
+	}
+	if (!rq->se_list) {
+		snprintf(list, sizeof(list), "not reported");
+	} else if (tsm_se_list_summary(rq->se_list, list, sizeof(list))) {
+		reply_text(r, 400, RAM_H_SE_LIST " '%.128s' is not name=..;state=..[, ...]",
+			   rq->se_list);
+		return;
+	}
+	note(t, "backstage %s: SE list %s", rq->peer ? rq->peer : "?",
+	     rq->se_list ? rq->se_list : "(none)");
+	r->code = 204;
+	if (!results && t->cfg.control) {
+		snprintf(r->next_uri, sizeof(r->next_uri), "%s",
+			 TSM_BACKSTAGE_RESULT);
+		snprintf(r->control, sizeof(r->control), "%s", t->cfg.control);
+		snprintf(r->log, sizeof(r->log), "204 backstage: control %.200s",
+			 t->cfg.control);
+		return;
+	}
+	if (results) {
+		const char *p;
+
+		if (!res) {
+			res = "no " RAM_H_CONTROL_RESULT;
+			ok = false;
+		}
+		/* every item "OP [SE]: ok ..." */
+		for (p = res; ok && p; p = strstr(p, ", ")) {
+			const char *colon;
+
+			if (*p == ',')
+				p += 2;
+			colon = strchr(p, ':');
+			ok = colon && !strncmp(colon, ": ok", 4);
+		}
+		snprintf(r->result, sizeof(r->result), "%s; control: %.200s; SEs: %s",
+			 ok ? "ok" : "error", res, list);
+	} else {
+		snprintf(r->result, sizeof(r->result), "ok; SEs: %s", list);
+	}
+	snprintf(r->log, sizeof(r->log), "204 backstage: %.480s", r->result);
+}
+
 void tsm_handle(struct tsm *t, const struct tsm_request *rq,
 		struct tsm_reply *r)
 {
@@ -1724,6 +1839,18 @@ void tsm_handle(struct tsm *t, const struct tsm_request *rq,
 			return;
 		}
 		cards(t, r);
+		return;
+	}
+	if (!strcmp(path, TSM_BACKSTAGE) || !strcmp(path, TSM_BACKSTAGE_RESULT)) {
+		if (!post) {
+			reply_text(r, 405, "%s: Amendment B wants POST", path);
+			return;
+		}
+		if (!rq->protocol || strcmp(rq->protocol, RAM_PROTOCOL)) {
+			reply_text(r, 400, "no " RAM_H_PROTOCOL ": " RAM_PROTOCOL);
+			return;
+		}
+		backstage(t, rq, !strcmp(path, TSM_BACKSTAGE_RESULT), r);
 		return;
 	}
 	if (strncmp(path, TSM_SERVICE_PREFIX, strlen(TSM_SERVICE_PREFIX)) &&

@@ -52,6 +52,8 @@
 #define TSM_BODY_MAX		RAM_SCRIPT_MAX	/* a request body */
 
 #define TSM_SESSION_PREFIX	"/session/"
+#define TSM_BACKSTAGE		"/backstage"	/* the SE list and control */
+#define TSM_BACKSTAGE_RESULT	"/backstage/result"
 #define TSM_SERVICE_PREFIX	"/ram/"
 
 /* --fault: test knobs, each makes one thing go wrong on purpose */
@@ -101,6 +103,11 @@ struct tsm_config {
 	const char *records;		/* directory, NULL: in memory only */
 	/* GET /cards wants "Authorization: Bearer <this>"; NULL: no /cards */
 	const char *cards_token;
+	/*
+	 * X-Secel-Control for every device that begins a backstage session
+	 * (--control, tsm.rst "The backstage"); NULL: inquiry only.
+	 */
+	const char *control;
 	FILE *log;			/* notes (-v, expired sessions), or NULL */
 	/* for the tests and the fuzzer; NULL: the clock and OpenSSL */
 	long long (*now)(void *priv);	/* seconds, monotonic */
@@ -114,6 +121,8 @@ struct tsm_request {
 	const char *protocol;		/* X-Admin-Protocol; NULL: absent */
 	const char *from;		/* X-Admin-From */
 	const char *se_info;		/* X-Secel-SE-Info */
+	const char *se_list;		/* X-Secel-SE-List */
+	const char *control_result;	/* X-Secel-Control-Result */
 	const char *status;		/* X-Admin-Script-Status */
 	bool resume;			/* X-Admin-Resume: true */
 	const char *peer;		/* the client's address, NULL: unknown */
@@ -130,6 +139,7 @@ struct tsm_reply {
 	size_t len;
 	char next_uri[64];		/* "" when none */
 	char result[TSM_LINE_MAX];	/* X-Secel-Result, "" when none */
+	char control[TSM_LINE_MAX];	/* X-Secel-Control, "" when none */
 	char log[TSM_LINE_MAX];		/* what happened, for -v */
 };
 
@@ -174,6 +184,12 @@ int tsm_parse_se_info(const char *info, unsigned int *channel, char *name,
  */
 size_t tsm_load_block(uint8_t level, size_t cap, bool extended,
 		      size_t max_data);
+/*
+ * X-Secel-SE-List ("name=eSE1;index=0;...;state=listed;designated=1,
+ * name=...") as "eSE1 listed designated, SIM1 reported" in @out; "none"
+ * for an empty list.  0, or -EINVAL when an entry has no name or state.
+ */
+int tsm_se_list_summary(const char *list, char *out, size_t room);
 /* LOAD blocks for @lf_len bytes of load file (C4 and its length too). */
 size_t tsm_load_blocks(size_t lf_len, size_t block);
 
