@@ -19,6 +19,9 @@
 #include <microhttpd.h>
 
 #include "../ram/ram.h"
+#include <linux/secel.h>
+
+#include "backstage.h"
 #include "relay.h"
 
 static int failed, passed;
@@ -42,6 +45,7 @@ struct canned {
 	struct ram_buf body;	/* or: */
 	const char *text;
 	const char *next, *target, *result;
+	const char *control;		/* X-Secel-Control */
 	unsigned int delay_ms;
 	size_t big;		/* a body of this many bytes */
 	bool drop;		/* close the connection without an answer */
@@ -52,7 +56,9 @@ struct seen {
 	char path[512];
 	char protocol[128], from[512], se_info[2048], status[64], ctype[128];
 	char accept[128], resume[32];
+	char se_list[2048], control_result[2048];
 	bool has_se_info, has_ctype, has_status, has_resume;
+	bool has_se_list, has_control_result;
 	uint8_t body[8192];
 	size_t body_len;
 };
@@ -113,6 +119,10 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c,
 		get_header(c, "Accept", r->accept, sizeof(r->accept), NULL);
 		get_header(c, RAM_H_RESUME, r->resume, sizeof(r->resume),
 			   &r->has_resume);
+		get_header(c, RAM_H_SE_LIST, r->se_list, sizeof(r->se_list),
+			   &r->has_se_list);
+		get_header(c, RAM_H_CONTROL_RESULT, r->control_result,
+			   sizeof(r->control_result), &r->has_control_result);
 		*con_cls = r;
 		return MHD_YES;
 	}
@@ -154,6 +164,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c,
 		MHD_add_response_header(resp, RAM_H_TARGET, a->target);
 	if (a->result)
 		MHD_add_response_header(resp, RAM_H_RESULT, a->result);
+	if (a->control)
+		MHD_add_response_header(resp, RAM_H_CONTROL, a->control);
 	if (a->close)
 		MHD_add_response_header(resp, "Connection", "close");
 	ret = MHD_queue_response(c, a->code, resp);
@@ -360,6 +372,8 @@ static struct relay_se test_se = {
 static char log_text[65536];
 static char url[256];
 
+static const struct relay_backstage *test_backstage;
+
 static int run_url(const char *u, unsigned int max_rounds, long timeout,
 		   bool verbose, struct relay_outcome *o)
 {
@@ -385,6 +399,7 @@ static int run_url(const char *u, unsigned int max_rounds, long timeout,
 	cfg.max_rounds = max_rounds;
 	cfg.verbose = verbose;
 	cfg.log = log;
+	cfg.backstage = test_backstage;
 	ret = relay_run(&cfg, &c, o);
 	fclose(log);
 	snprintf(log_text, sizeof(log_text), "%s", buf ? buf : "");
@@ -949,6 +964,256 @@ static void test_verbose(void)
 	      "exchanges and APDUs: %s", log_text);
 }
 
+/* ---- the backstage ---------------------------------------------------- */
+
+static const struct bs_se se_a = {
+	.index = 0, .name = "eSE1", .kind = "physical", .transport = "t1-serial",
+	.state = SECEL_STATE_LISTED, .designated = true, .atr = "3B8A80",
+};
+static const struct bs_se se_b = {
+	.index = 3, .name = "VSE2", .kind = "virtual", .transport = "vse",
+	.state = SECEL_STATE_REPORTED, .atr = "",
+};
+
+static const struct bs_tsm tsm_one = {
+	.subject = "/CN=tsm.example/O=secel",
+	.fingerprint = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff",
+};
+static const struct bs_tsm tsm_none;
+
+static void test_policy_lines(void)
+{
+	struct bs_rule r;
+	char err[256];
+
+	CHECK(bs_policy_parse_line("  # a comment\n", &r, err, sizeof(err)) == 1 &&
+	      bs_policy_parse_line("\n", &r, err, sizeof(err)) == 1,
+	      "comments and blank lines are no rules");
+	CHECK(!bs_policy_parse_line("allow any inquire\n", &r, err, sizeof(err)) &&
+	      r.any_tsm && r.ops == 1u << BS_INQUIRE && !r.kind[0] &&
+	      !r.name[0] && !r.state, "allow any inquire: %s", err);
+	CHECK(!bs_policy_parse_line("allow subject=\"/CN=tsm.example/O=A B\" delete,designate kind=virtual name=VSE* state=listed",
+				    &r, err, sizeof(err)) &&
+	      !strcmp(r.subject, "/CN=tsm.example/O=A B") &&
+	      r.ops == ((1u << BS_DELETE) | (1u << BS_DESIGNATE)) &&
+	      !strcmp(r.kind, "virtual") && !strcmp(r.name, "VSE*") &&
+	      r.state == SECEL_STATE_LISTED,
+	      "a quoted subject, two operations, three conditions: %s", err);
+	CHECK(!bs_policy_parse_line("allow sha256=00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:aa:bb:cc:dd:ee:ff all",
+				    &r, err, sizeof(err)) &&
+	      !strcmp(r.fingerprint, tsm_one.fingerprint) &&
+	      r.ops == (1u << BS_OPS) - 1,
+	      "a fingerprint with colons and upper case, all: %s", err);
+	CHECK(bs_policy_parse_line("deny any all", &r, err, sizeof(err)) == -EINVAL &&
+	      strstr(err, "'allow'"), "only allow rules: %s", err);
+	CHECK(bs_policy_parse_line("allow nobody inquire", &r, err, sizeof(err)) == -EINVAL &&
+	      strstr(err, "no TSM"), "an unknown TSM form: %s", err);
+	CHECK(bs_policy_parse_line("allow any reboot", &r, err, sizeof(err)) == -EINVAL &&
+	      strstr(err, "'reboot' is no operation"), "an unknown operation: %s", err);
+	CHECK(bs_policy_parse_line("allow sha256=0011 all", &r, err, sizeof(err)) == -EINVAL &&
+	      strstr(err, "SHA-256"), "a short fingerprint: %s", err);
+	CHECK(bs_policy_parse_line("allow any delete state=gone", &r, err, sizeof(err)) == -EINVAL &&
+	      strstr(err, "state 'gone'"), "an unknown state: %s", err);
+	CHECK(bs_policy_parse_line("allow any delete kind=usb", &r, err, sizeof(err)) == -EINVAL,
+	      "an unknown kind");
+	CHECK(bs_policy_parse_line("allow any delete colour=red", &r, err, sizeof(err)) == -EINVAL,
+	      "an unknown condition");
+	CHECK(bs_policy_parse_line("allow subject=\"/CN=x delete", &r, err, sizeof(err)) == -EINVAL,
+	      "a quote left open");
+	CHECK(bs_policy_parse_line("allow any", &r, err, sizeof(err)) == -EINVAL,
+	      "a rule without operations");
+}
+
+static void test_policy_decisions(void)
+{
+	struct bs_policy *p = calloc(1, sizeof(*p));
+	char path[] = "/tmp/test-relay-policy.XXXXXX", err[512];
+	unsigned int line = 99;
+	FILE *f;
+	int fd;
+
+	bs_policy_default(p);
+	CHECK(bs_allowed(p, &tsm_none, BS_INQUIRE, &se_a, &line) && line == 0,
+	      "the default lets anyone inquire");
+	CHECK(!bs_allowed(p, &tsm_one, BS_DELETE, &se_a, NULL) &&
+	      !bs_allowed(p, &tsm_one, BS_ADD, &se_b, NULL) &&
+	      !bs_allowed(p, &tsm_one, BS_DESIGNATE, &se_b, NULL) &&
+	      !bs_allowed(p, &tsm_one, BS_CLEAR, NULL, NULL),
+	      "the default allows nothing but inquiry");
+
+	fd = mkstemp(path);
+	f = fdopen(fd, "w");
+	fprintf(f, "# the test policy\n"
+		"allow any inquire\n"
+		"allow subject=/CN=tsm.example/* delete,add kind=virtual\n"
+		"\n"
+		"allow sha256=%s designate,clear state=listed\n",
+		tsm_one.fingerprint);
+	fclose(f);
+	CHECK(!bs_policy_read(path, p, err, sizeof(err)) && p->n == 3,
+	      "a policy file of three rules: %s", err);
+	CHECK(bs_allowed(p, &tsm_one, BS_DELETE, &se_b, &line) && line == 3,
+	      "delete of a virtual SE by subject, rule of line 3 (%u)", line);
+	CHECK(!bs_allowed(p, &tsm_one, BS_DELETE, &se_a, NULL),
+	      "no delete of a physical SE");
+	CHECK(!bs_allowed(p, &tsm_none, BS_DELETE, &se_b, NULL),
+	      "a TSM without a certificate matches no subject");
+	CHECK(bs_allowed(p, &tsm_one, BS_DESIGNATE, &se_a, &line) && line == 5,
+	      "designate by fingerprint, state listed");
+	CHECK(!bs_allowed(p, &tsm_one, BS_DESIGNATE, &se_b, NULL),
+	      "no designate of a reported SE");
+	CHECK(!bs_allowed(p, &tsm_one, BS_CLEAR, NULL, NULL),
+	      "a rule with conditions does not match clear without an SE");
+	f = fopen(path, "w");
+	fprintf(f, "allow any inquire\nallow any frobnicate\n");
+	fclose(f);
+	CHECK(bs_policy_read(path, p, err, sizeof(err)) == -EINVAL &&
+	      strstr(err, ":2: 'frobnicate' is no operation"),
+	      "a bad line named by file and line: %s", err);
+	unlink(path);
+	CHECK(bs_policy_read(path, p, err, sizeof(err)) == -ENOENT,
+	      "a policy file that is not there");
+	free(p);
+}
+
+static void test_control_headers(void)
+{
+	struct bs_request rq[BS_REQUESTS_MAX];
+	struct bs_se two[2] = { se_a, se_b };
+	char h[1024], err[256];
+	size_t n = 0;
+
+	CHECK(!bs_control_parse("delete VSE2, designate eSE1,clear , inquire SIM1",
+				rq, BS_REQUESTS_MAX, &n, err, sizeof(err)) &&
+	      n == 4 && rq[0].op == BS_DELETE && !strcmp(rq[0].se, "VSE2") &&
+	      rq[1].op == BS_DESIGNATE && !strcmp(rq[1].se, "eSE1") &&
+	      rq[2].op == BS_CLEAR && !rq[2].se[0] &&
+	      rq[3].op == BS_INQUIRE && !strcmp(rq[3].se, "SIM1"),
+	      "four instructions: %s", err);
+	CHECK(bs_control_parse("delete", rq, BS_REQUESTS_MAX, &n, err, sizeof(err)) == -EINVAL &&
+	      strstr(err, "wants an SE name"), "delete without an SE: %s", err);
+	CHECK(bs_control_parse("clear eSE1", rq, BS_REQUESTS_MAX, &n, err, sizeof(err)) == -EINVAL,
+	      "clear with an SE");
+	CHECK(bs_control_parse("format eSE1", rq, BS_REQUESTS_MAX, &n, err, sizeof(err)) == -EINVAL &&
+	      strstr(err, "'format'"), "an unknown instruction: %s", err);
+	CHECK(bs_control_parse("delete a;b", rq, BS_REQUESTS_MAX, &n, err, sizeof(err)) == -EINVAL,
+	      "an SE name with a separator in it");
+	CHECK(bs_control_parse("delete ABCDEFGHIJKLMNOP", rq, BS_REQUESTS_MAX, &n, err, sizeof(err)) == -EINVAL,
+	      "an SE name longer than the kernel's");
+	CHECK(bs_control_parse("delete A,, delete B", rq, BS_REQUESTS_MAX, &n, err, sizeof(err)) == -EINVAL,
+	      "an empty instruction");
+	CHECK(bs_control_parse("clear, clear, clear", rq, 2, &n, err, sizeof(err)) == -EINVAL,
+	      "more instructions than room");
+
+	CHECK(!bs_list_header(two, 2, h, sizeof(h)) &&
+	      !strcmp(h, "name=eSE1;index=0;kind=physical;transport=t1-serial;state=listed;designated=1;atr=3B8A80, "
+		      "name=VSE2;index=3;kind=virtual;transport=vse;state=reported"),
+	      "X-Secel-SE-List of two: %s", h);
+	CHECK(!bs_list_header(two, 0, h, sizeof(h)) && !h[0], "an empty list");
+	CHECK(bs_list_header(two, 2, h, 60) == -EMSGSIZE, "a list too long");
+
+	h[0] = '\0';
+	rq[0].op = BS_DELETE;
+	strcpy(rq[0].se, "VSE2");
+	rq[1].op = BS_CLEAR;
+	rq[1].se[0] = '\0';
+	CHECK(!bs_result_add(h, sizeof(h), &rq[0], 0, SECEL_STATE_DELETED, false) &&
+	      !bs_result_add(h, sizeof(h), &rq[0], ENODEV, 0, false) &&
+	      !bs_result_add(h, sizeof(h), &rq[1], EPERM, 0, false) &&
+	      !strcmp(h, "delete VSE2: ok deleted, delete VSE2: ENODEV, clear: EPERM"),
+	      "results: %s", h);
+}
+
+/* the fake device: eSE1 and VSE2; GONE vanished; delete eSE1 forbidden */
+static int fake_list(void *priv, const struct bs_tsm *who, char *out,
+		     size_t room)
+{
+	struct bs_se two[2] = { se_a, se_b };
+
+	(void)priv;
+	(void)who;
+	return bs_list_header(two, 2, out, room);
+}
+
+static void fake_control(void *priv, const struct bs_tsm *who,
+			 const struct bs_request *rq, char *result, size_t room)
+{
+	(void)priv;
+	(void)who;
+	if (!strcmp(rq->se, "GONE"))
+		bs_result_add(result, room, rq, ENODEV, 0, false);
+	else if (rq->op == BS_DELETE && !strcmp(rq->se, "eSE1"))
+		bs_result_add(result, room, rq, EPERM, 0, false);
+	else
+		bs_result_add(result, room, rq, 0, SECEL_STATE_LISTED,
+			      rq->op == BS_DESIGNATE);
+}
+
+static const struct relay_backstage fake_backstage = {
+	.list = fake_list,
+	.control = fake_control,
+};
+
+/*
+ * A 204 with instructions and a Next-URI: carried out in order, one that
+ * fails does not stop the others, the results and a fresh list go with
+ * the next POST.
+ */
+static void test_control_session(void)
+{
+	const char *list = "name=eSE1;index=0;kind=physical;transport=t1-serial;state=listed;designated=1;atr=3B8A80, "
+			   "name=VSE2;index=3;kind=virtual;transport=vse;state=reported";
+	int ret;
+
+	tsm_reset();
+	tsm.answer[0] = *end(204, NULL);
+	tsm.answer[0].next = "/backstage/result";
+	tsm.answer[0].control = "delete GONE, delete eSE1, designate VSE2";
+	tsm.answer[1] = *end(204, "ok; done");
+	tsm.n_answers = 2;
+	test_backstage = &fake_backstage;
+	ret = run(&out);
+	test_backstage = NULL;
+	CHECK(!ret && out.controls == 3, "the session went on: %d, %u controls, %s",
+	      ret, out.controls, out.error);
+	CHECK(tsm.n_seen == 2 && tsm.seen[0].has_se_list &&
+	      !strcmp(tsm.seen[0].se_list, list) && tsm.seen[1].has_se_list &&
+	      !tsm.seen[0].has_control_result,
+	      "the list on both bodiless POSTs: '%s'", tsm.seen[0].se_list);
+	CHECK(tsm.seen[1].has_control_result &&
+	      !strcmp(tsm.seen[1].control_result,
+		      "delete GONE: ENODEV, delete eSE1: EPERM, designate VSE2: ok listed designated"),
+	      "the results, in order: '%s'", tsm.seen[1].control_result);
+
+	/* a relay without a backstage refuses, and says so */
+	tsm_reset();
+	tsm.answer[0] = *end(204, NULL);
+	tsm.answer[0].next = "/backstage/result";
+	tsm.answer[0].control = "delete VSE2";
+	tsm.answer[1] = *end(204, "ok; done");
+	tsm.n_answers = 2;
+	ret = run(&out);
+	CHECK(!ret && !tsm.seen[0].has_se_list &&
+	      !strncmp(tsm.seen[1].control_result, "refused:", 8),
+	      "no backstage: no list, instructions refused: '%s'",
+	      tsm.seen[1].control_result);
+
+	/* a malformed header: nothing done, the reason goes back */
+	tsm_reset();
+	tsm.answer[0] = *end(204, NULL);
+	tsm.answer[0].next = "/backstage/result";
+	tsm.answer[0].control = "delete VSE2, explode VSE2";
+	tsm.answer[1] = *end(204, "ok; done");
+	tsm.n_answers = 2;
+	test_backstage = &fake_backstage;
+	ret = run(&out);
+	test_backstage = NULL;
+	CHECK(!ret && out.controls == 0 &&
+	      !strncmp(tsm.seen[1].control_result, "malformed: 'explode'", 20),
+	      "a malformed X-Secel-Control runs nothing: '%s'",
+	      tsm.seen[1].control_result);
+}
+
 int main(void)
 {
 	unsetenv("http_proxy");
@@ -974,6 +1239,10 @@ int main(void)
 	test_transport();
 	test_next_uri();
 	test_verbose();
+	test_policy_lines();
+	test_policy_decisions();
+	test_control_headers();
+	test_control_session();
 
 	MHD_stop_daemon(tsm.d);
 	tsm_reset();

@@ -1161,6 +1161,77 @@ static void test_cards_access(void)
 	env_free(&e);
 }
 
+/* A backstage POST with the SE list and the control results. */
+static void backstage_post(struct env *e, const char *path, const char *list,
+			   const char *results, struct tsm_reply *r)
+{
+	struct tsm_request rq = {
+		.method = "POST", .path = path, .protocol = RAM_PROTOCOL,
+		.se_list = list, .control_result = results, .peer = "127.0.0.1",
+	};
+
+	tsm_handle(e->t, &rq, r);
+}
+
+static void test_backstage(void)
+{
+	const char *list = "name=eSE1;index=0;kind=physical;transport=t1-serial;state=listed;designated=1;atr=3B8A80, "
+			   "name=VSE2;index=3;kind=virtual;transport=vse;state=reported";
+	struct tsm_reply r;
+	char sum[64];
+	struct env e;
+
+	section = "backstage";
+	check(!tsm_se_list_summary(list, sum, sizeof(sum)) &&
+	      !strcmp(sum, "eSE1 listed designated, VSE2 reported"),
+	      "the list summed up: %s", sum);
+	check(!tsm_se_list_summary("", sum, sizeof(sum)) && !strcmp(sum, "none"),
+	      "an empty list: %s", sum);
+	check(tsm_se_list_summary("index=0;state=listed", sum, sizeof(sum)) == -EINVAL,
+	      "an entry without a name");
+	check(!tsm_se_list_summary(list, sum, 20) && strstr(sum, "..."),
+	      "a summary cut short says so: %s", sum);
+
+	env_init(&e, "backstage", 0x33, 0);
+	backstage_post(&e, TSM_BACKSTAGE, list, NULL, &r);
+	check(r.code == 204 && !r.next_uri[0] && !r.control[0] &&
+	      !strcmp(r.result, "ok; SEs: eSE1 listed designated, VSE2 reported"),
+	      "without --control: the list, the end: %u '%s'", r.code, r.result);
+	tsm_reply_free(&r);
+	backstage_post(&e, TSM_BACKSTAGE, "name=;;", NULL, &r);
+	check(r.code == 400, "a list that does not parse: %u", r.code);
+	tsm_reply_free(&r);
+	env_free(&e);
+
+	env_init(&e, "backstage-control", 0x33, 0);
+	tsm_free(e.t);
+	e.cfg.control = "delete VSE2, designate eSE1";
+	if (tsm_new(&e.cfg, &e.t, NULL, 0))
+		abort();
+	backstage_post(&e, TSM_BACKSTAGE, list, NULL, &r);
+	check(r.code == 204 && !strcmp(r.next_uri, TSM_BACKSTAGE_RESULT) &&
+	      !strcmp(r.control, "delete VSE2, designate eSE1") && !r.result[0],
+	      "with --control: the instructions and a Next-URI: %u '%s' '%s'",
+	      r.code, r.next_uri, r.control);
+	tsm_reply_free(&r);
+	backstage_post(&e, TSM_BACKSTAGE_RESULT, "name=eSE1;state=listed;designated=1",
+		       "delete VSE2: ok deleted, designate eSE1: ok listed designated", &r);
+	check(r.code == 204 && !r.next_uri[0] &&
+	      !strcmp(r.result, "ok; control: delete VSE2: ok deleted, designate eSE1: ok listed designated; SEs: eSE1 listed designated"),
+	      "every instruction done: ok: '%s'", r.result);
+	tsm_reply_free(&r);
+	backstage_post(&e, TSM_BACKSTAGE_RESULT, list,
+		       "delete VSE2: EPERM, designate eSE1: ok listed designated", &r);
+	check(r.code == 204 && !strncmp(r.result, "error; control: delete VSE2: EPERM", 34),
+	      "a refused instruction makes the verdict an error: '%s'", r.result);
+	tsm_reply_free(&r);
+	backstage_post(&e, TSM_BACKSTAGE_RESULT, list, NULL, &r);
+	check(r.code == 204 && !strncmp(r.result, "error; control: no X-Secel-Control-Result;", 42),
+	      "no results: an error: '%s'", r.result);
+	tsm_reply_free(&r);
+	env_free(&e);
+}
+
 /* One first POST from @peer for @cin: the HTTP status. */
 static unsigned int begin_from(struct env *e, const char *cin,
 			       const char *peer, char *next, size_t room)
@@ -1774,6 +1845,7 @@ int main(void)
 	test_scripts();
 	test_http_errors();
 	test_cards_access();
+	test_backstage();
 	test_session_bounds();
 	test_resume();
 	test_config();
