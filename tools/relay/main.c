@@ -9,6 +9,7 @@
  *               [--key FILE] [--policy FILE] [--timeout SEC]
  *               [--max-rounds N] [-v] [--json] URL
  */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdint.h>
@@ -97,8 +98,14 @@ static int backstage_list(void *priv, const struct bs_tsm *tsm, char *out,
 		if (!bs_allowed(&policy, tsm, BS_INQUIRE, &ses[k], NULL))
 			continue;
 		if (!se_sysfs_read(sysfs_dir, ents[i].index, "atr", atr[k],
-				   sizeof(atr[k])))
+				   sizeof(atr[k]))) {
+			char *c;
+
+			/* upper case, as every hex item of our headers */
+			for (c = atr[k]; *c; c++)
+				*c = toupper((unsigned char)*c);
 			ses[k].atr = atr[k];
+		}
 		k++;
 	}
 	ret = bs_list_header(ses, k, out, room);
