@@ -23,6 +23,8 @@
 #include <gnutls/gnutls.h>
 #include <microhttpd.h>
 
+#include "../relay/backstage.h"
+#include "db.h"
 #include "tsm.h"
 
 #define PROG		"secel-tsm"
@@ -92,6 +94,8 @@ static void usage(FILE *f)
 "  --tls-key FILE         ... and this key (PEM)\n"
 "  --tls-client-ca FILE   want a client certificate signed by a CA of FILE\n"
 "                         (PEM) on every request (403 otherwise)\n"
+"  --db FILE              the backstage database (SQLite): device SE lists,\n"
+"                         queued instructions, rules\n"
 "  --control TEXT         X-Secel-Control for every backstage session\n"
 "                         (repeatable, joined): 'delete VSE2', 'designate\n"
 "                         eSE1', 'add SE', 'verify SE', 'inquire SE', 'clear'\n"
@@ -277,6 +281,29 @@ static bool client_cert_ok(struct MHD_Connection *c)
 	return !gnutls_certificate_verify_peers2(tls, &status) && !status;
 }
 
+/* "sha256:HEX" of the client's certificate, once it verified. */
+static void client_identity(struct MHD_Connection *c, char *out, size_t room)
+{
+	const union MHD_ConnectionInfo *ci;
+	const gnutls_datum_t *certs;
+	unsigned char md[32];
+	size_t len = sizeof(md), i;
+	unsigned int n = 0;
+
+	out[0] = '\0';
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	if (!ci || !ci->tls_session)
+		return;
+	certs = gnutls_certificate_get_peers(ci->tls_session, &n);
+	if (!certs || !n || room < 8 + 2 * sizeof(md) ||
+	    gnutls_fingerprint(GNUTLS_DIG_SHA256, &certs[0], md, &len) ||
+	    len != sizeof(md))
+		return;
+	strcpy(out, "sha256:");
+	for (i = 0; i < len; i++)
+		sprintf(out + 7 + 2 * i, "%02x", md[i]);
+}
+
 /* --control, repeated: the instructions joined with ", " */
 static void control_add(char **all, const char *one)
 {
@@ -300,7 +327,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 	struct tsm_request in;
 	struct tsm_reply r;
 	enum MHD_Result ret;
-	char addr[INET6_ADDRSTRLEN];
+	char addr[INET6_ADDRSTRLEN], device[80];
 	const char *resume;
 
 	(void)version;
@@ -363,6 +390,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 
 		in.body = &none;
 	}
+	if (want_client_cert) {
+		client_identity(c, device, sizeof(device));
+		if (device[0])
+			in.device = device;
+	}
 	if (want_client_cert && !client_cert_ok(c)) {
 		static const char why[] = "a client certificate signed by a CA of --tls-client-ca is wanted";
 
@@ -422,7 +454,7 @@ enum {
 	OPT_LISTEN = 256, OPT_KEYS, OPT_SERVICE, OPT_LEVEL, OPT_RECORDS,
 	OPT_BLOCK, OPT_TIMEOUT, OPT_MAX_SESSIONS, OPT_CERT, OPT_KEY,
 	OPT_READY, OPT_FAULT, OPT_VERSION, OPT_PER_CIN, OPT_PER_PEER,
-	OPT_CONN_PER_PEER, OPT_CARDS_TOKEN, OPT_CLIENT_CA, OPT_CONTROL,
+	OPT_CONN_PER_PEER, OPT_CARDS_TOKEN, OPT_CLIENT_CA, OPT_CONTROL, OPT_DB,
 };
 
 /* The first line of @path: the token GET /cards wants. */
@@ -448,6 +480,57 @@ static char *read_token(const char *path)
 	return tok;
 }
 
+/*
+ * The operator's commands on the database:
+ *   secel-tsm queue --db FILE DEVICE INSTRUCTION
+ *   secel-tsm rule --db FILE new|rejected [kind=GLOB] [name=GLOB] OP
+ *   secel-tsm devices --db FILE
+ */
+static int db_command(int argc, char **argv)
+{
+	const char *cmd = argv[1], *kind = NULL, *name = NULL;
+	struct bs_request rq[2];
+	struct tsm_db *db;
+	char err[1024];
+	size_t n;
+	int i, ret;
+
+	if (argc < 4 || strcmp(argv[2], "--db"))
+		die("%s: usage: " PROG " %s --db FILE ...", cmd, cmd);
+	if (!strcmp(cmd, "queue") && argc != 6)
+		die("queue: usage: " PROG " queue --db FILE DEVICE 'INSTRUCTION'");
+	if (!strcmp(cmd, "devices") && argc != 4)
+		die("devices: usage: " PROG " devices --db FILE");
+	if (!strcmp(cmd, "rule") && argc < 6)
+		die("rule: usage: " PROG " rule --db FILE new|rejected [kind=GLOB] [name=GLOB] OP");
+	if (!strcmp(cmd, "queue") &&
+	    (bs_control_parse(argv[5], rq, 1, &n, err, sizeof(err)) || n != 1))
+		die("queue: '%s': %s", argv[5], n != 1 ? "one instruction" : err);
+	if (tsm_db_open(argv[3], &db, err, sizeof(err)))
+		die("--db %s", err);
+	if (!strcmp(cmd, "queue")) {
+		ret = tsm_db_queue(db, argv[4], argv[5], err, sizeof(err));
+	} else if (!strcmp(cmd, "devices")) {
+		ret = tsm_db_show(db, stdout, err, sizeof(err));
+	} else {
+		for (i = 5; i < argc - 1; i++) {
+			if (!strncmp(argv[i], "kind=", 5))
+				kind = argv[i] + 5;
+			else if (!strncmp(argv[i], "name=", 5))
+				name = argv[i] + 5;
+			else
+				die("rule: '%s' is neither kind=GLOB nor name=GLOB",
+				    argv[i]);
+		}
+		ret = tsm_db_rule_add(db, argv[4], kind, name, argv[argc - 1],
+				      err, sizeof(err));
+	}
+	tsm_db_close(db);
+	if (ret)
+		die("%s: %s", cmd, err);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -468,6 +551,7 @@ int main(int argc, char **argv)
 		{ "tls-key", required_argument, NULL, OPT_KEY },
 		{ "tls-client-ca", required_argument, NULL, OPT_CLIENT_CA },
 		{ "control", required_argument, NULL, OPT_CONTROL },
+		{ "db", required_argument, NULL, OPT_DB },
 		{ "ready-file", required_argument, NULL, OPT_READY },
 		{ "fault", required_argument, NULL, OPT_FAULT },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -478,7 +562,7 @@ int main(int argc, char **argv)
 	static struct tsm_service services[TSM_SERVICES_MAX];
 	const char *listen_spec = "127.0.0.1:8080", *keys_path = NULL;
 	const char *cert_path = NULL, *key_path = NULL, *ready = NULL;
-	const char *client_ca_path = NULL;
+	const char *client_ca_path = NULL, *db_path = NULL;
 	char *client_ca = NULL, *control = NULL;
 	struct tsm_config cfg = { .level = 0x33 };
 	struct sockaddr_storage ss;
@@ -496,6 +580,9 @@ int main(int argc, char **argv)
 	char *end;
 	int opt;
 
+	if (argc > 1 && (!strcmp(argv[1], "queue") || !strcmp(argv[1], "rule") ||
+			 !strcmp(argv[1], "devices")))
+		return db_command(argc, argv);
 	while ((opt = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
 		switch (opt) {
 		case OPT_LISTEN:
@@ -555,6 +642,9 @@ int main(int argc, char **argv)
 		case OPT_CONTROL:
 			control_add(&control, optarg);
 			break;
+		case OPT_DB:
+			db_path = optarg;
+			break;
 		case OPT_CERT:
 			cert_path = optarg;
 			break;
@@ -596,6 +686,8 @@ int main(int argc, char **argv)
 	if (client_ca_path && !cert_path)
 		die("--tls-client-ca wants --tls-cert and --tls-key");
 	cfg.control = control;
+	if (db_path && tsm_db_open(db_path, &cfg.db, err, sizeof(err)))
+		die("--db %s", err);
 	if (tsm_read_keys(keys_path, &keys, &nkeys, err, sizeof(err)))
 		die("--keys %s", err);
 	listen_arg(listen_spec, &ss, &ss_len, base, sizeof(base));
@@ -688,6 +780,7 @@ int main(int argc, char **argv)
 	free(cert);
 	free(client_ca);
 	free(control);
+	tsm_db_close(cfg.db);
 	if (key)
 		memset(key, 0, strlen(key));
 	free(key);

@@ -1168,6 +1168,7 @@ static void backstage_post(struct env *e, const char *path, const char *list,
 	struct tsm_request rq = {
 		.method = "POST", .path = path, .protocol = RAM_PROTOCOL,
 		.se_list = list, .control_result = results, .peer = "127.0.0.1",
+		.device = "sha256:d1",
 	};
 
 	tsm_handle(e->t, &rq, r);
@@ -1230,6 +1231,118 @@ static void test_backstage(void)
 	      "no results: an error: '%s'", r.result);
 	tsm_reply_free(&r);
 	env_free(&e);
+}
+
+static bool db_shows(struct tsm_db *db, const char *what)
+{
+	char *buf = NULL, err[256];
+	size_t len = 0;
+	bool found;
+	FILE *f = open_memstream(&buf, &len);
+
+	tsm_db_show(db, f, err, sizeof(err));
+	fclose(f);
+	found = buf && strstr(buf, what);
+	if (!found && getenv("TEST_TSM_VERBOSE"))
+		fprintf(stderr, "database:\n%s", buf ? buf : "");
+	free(buf);
+	return found;
+}
+
+static void test_backstage_db(void)
+{
+	const char *list = "name=eSE1;index=0;kind=physical;transport=t1-serial;state=listed;designated=1, "
+			   "name=VSE2;index=3;kind=virtual;transport=vse;state=reported";
+	const char *listed = "name=eSE1;index=0;kind=physical;transport=t1-serial;state=listed, "
+			     "name=VSE2;index=3;kind=virtual;transport=vse;state=listed;designated=1";
+	const char *rejected = "name=eSE1;index=0;kind=physical;transport=t1-serial;state=listed, "
+			       "name=VSE2;index=3;kind=virtual;transport=vse;state=rejected";
+	struct tsm_se_entry ses[4];
+	struct tsm_reply r;
+	char path[PATH_MAX], err[256];
+	struct tsm_db *db;
+	struct env e;
+	size_t n = 0;
+
+	section = "backstage database";
+	check(!tsm_se_list_parse(list, ses, 4, &n) && n == 2 &&
+	      !strcmp(ses[1].name, "VSE2") && ses[1].index == 3 &&
+	      !strcmp(ses[1].kind, "virtual") && !strcmp(ses[1].state, "reported") &&
+	      ses[0].designated && !ses[1].designated,
+	      "the list parsed: %zu", n);
+	check(tsm_se_list_parse(list, ses, 1, &n) == -E2BIG, "a list too long");
+	check(tsm_se_list_parse("kind=virtual;state=listed", ses, 4, &n) == -EINVAL,
+	      "an entry without a name");
+
+	snprintf(path, sizeof(path), "%s/backstage.db", tmpdir);
+	check(!tsm_db_open(path, &db, err, sizeof(err)), "open: %s", err);
+	check(!tsm_db_rule_add(db, "new", "virtual", NULL, "designate", err, sizeof(err)) &&
+	      !tsm_db_rule_add(db, "rejected", NULL, "VSE*", "delete", err, sizeof(err)),
+	      "two rules: %s", err);
+	check(tsm_db_rule_add(db, "gone", NULL, NULL, "delete", err, sizeof(err)) == -EINVAL &&
+	      tsm_db_rule_add(db, "new", NULL, NULL, "install", err, sizeof(err)) == -EINVAL,
+	      "an unknown event, an unknown instruction");
+	check(!tsm_db_queue(db, "sha256:d1", "inquire eSE1", err, sizeof(err)),
+	      "the operator queues: %s", err);
+
+	env_init(&e, "backstage-db", 0x33, 0);
+	tsm_free(e.t);
+	e.cfg.db = db;
+	if (tsm_new(&e.cfg, &e.t, NULL, 0))
+		abort();
+	backstage_post(&e, TSM_BACKSTAGE, list, NULL, &r);
+	check(r.code == 204 && !strcmp(r.control, "inquire eSE1, designate VSE2") &&
+	      !strcmp(r.next_uri, TSM_BACKSTAGE_RESULT "/1"),
+	      "the queue, then the rule on the new virtual SE: %u '%s' '%s'",
+	      r.code, r.control, r.next_uri);
+	tsm_reply_free(&r);
+	check(db_shows(db, "se device=sha256:d1 name=VSE2 index=3 kind=virtual transport=vse state=reported designated=0") &&
+	      db_shows(db, "instruction=designate VSE2 origin=rule 1 sent=20"),
+	      "the list and the instructions sent are recorded");
+	backstage_post(&e, TSM_BACKSTAGE_RESULT "/1", listed,
+		       "inquire eSE1: ok listed designated, designate VSE2: ok listed designated", &r);
+	check(r.code == 204 && !strncmp(r.result, "ok; control: inquire eSE1", 25),
+	      "the results: %u '%s'", r.code, r.result);
+	tsm_reply_free(&r);
+	check(db_shows(db, "instruction=designate VSE2 origin=rule 1 sent=") &&
+	      db_shows(db, "result=designate VSE2: ok listed designated") &&
+	      db_shows(db, "name=VSE2 index=3 kind=virtual transport=vse state=listed designated=1"),
+	      "each result with its instruction, the list afresh");
+	backstage_post(&e, TSM_BACKSTAGE_RESULT "/1", listed, "inquire eSE1: ok listed", &r);
+	check(r.code == 500, "a batch answered already: %u", r.code);
+	tsm_reply_free(&r);
+
+	backstage_post(&e, TSM_BACKSTAGE, listed, NULL, &r);
+	check(r.code == 204 && !r.control[0] && !strncmp(r.result, "ok; SEs: ", 9),
+	      "nothing new: nothing to do: '%s' '%s'", r.control, r.result);
+	tsm_reply_free(&r);
+	backstage_post(&e, TSM_BACKSTAGE, rejected, NULL, &r);
+	check(r.code == 204 && !strcmp(r.control, "delete VSE2"),
+	      "an SE rejected: the rule deletes it: '%s'", r.control);
+	tsm_reply_free(&r);
+	/* the answer never came: sent again, and the rule does not fire twice */
+	backstage_post(&e, TSM_BACKSTAGE, rejected, NULL, &r);
+	check(r.code == 204 && !strcmp(r.control, "delete VSE2") &&
+	      !strcmp(r.next_uri, TSM_BACKSTAGE_RESULT "/3"),
+	      "an instruction without a result goes again: '%s' '%s'",
+	      r.control, r.next_uri);
+	tsm_reply_free(&r);
+	backstage_post(&e, TSM_BACKSTAGE, "name=eSE1;index=0;kind=physical;transport=x;state=listed", NULL, &r);
+	check(r.code == 204 && !strcmp(r.control, "delete VSE2"), "still pending");
+	tsm_reply_free(&r);
+	check(!db_shows(db, "name=VSE2 index="), "an SE no longer listed leaves the records");
+	tsm_free(e.t);
+	e.t = NULL;
+	tsm_db_close(db);
+
+	/* it is all in the file */
+	check(!tsm_db_open(path, &db, err, sizeof(err)) &&
+	      db_shows(db, "name=eSE1 index=0 kind=physical transport=x state=listed") &&
+	      db_shows(db, "rule id=2 event=rejected kind=- name=VSE* op=delete"),
+	      "reopened, the same: %s", err);
+	tsm_db_close(db);
+	tsm_service_free(&e.svc[0]);
+	tsm_service_free(&e.svc[1]);
 }
 
 /* One first POST from @peer for @cin: the HTTP status. */
@@ -1846,6 +1959,7 @@ int main(void)
 	test_http_errors();
 	test_cards_access();
 	test_backstage();
+	test_backstage_db();
 	test_session_bounds();
 	test_resume();
 	test_config();

@@ -1758,17 +1758,21 @@ int tsm_se_list_summary(const char *list, char *out, size_t room)
 }
 
 /*
- * The backstage (tsm.rst): the first POST reports the SE list; with
- * --control, a 204 carries the instructions and a Next-URI for their
- * results; the answer to the results, or to a first POST without
- * instructions, ends with X-Secel-Result.
+ * The backstage (tsm.rst): the first POST reports the SE list, recorded
+ * in the database with --db (the rules run on it); the instructions
+ * queued for the device (--db) and those of --control go back in a 204
+ * with a Next-URI for their results; the answer to the results, or to a
+ * first POST without instructions, ends with X-Secel-Result.
  */
 static void backstage(struct tsm *t, const struct tsm_request *rq,
-		      bool results, struct tsm_reply *r)
+		      const char *path, struct tsm_reply *r)
 {
-	char list[TSM_LINE_MAX / 2];
-	const char *res = rq->control_result;
-	bool ok = true;
+	const char *res = rq->control_result, *rest;
+	char list[TSM_LINE_MAX / 2], device[TSM_LINE_MAX / 2];
+	char control[TSM_LINE_MAX], err[TSM_LINE_MAX / 2];
+	bool results = strcmp(path, TSM_BACKSTAGE) != 0, ok = true;
+	long long batch = 0;
+	char *end;
 
 	if (rq->len) {
 		reply_text(r, 400, "the backstage POSTs carry no body");
@@ -1781,38 +1785,77 @@ static void backstage(struct tsm *t, const struct tsm_request *rq,
 			   rq->se_list);
 		return;
 	}
-	note(t, "backstage %s: SE list %s", rq->peer ? rq->peer : "?",
+	/* the device: its client certificate, else what its agent says */
+	snprintf(device, sizeof(device), "%s", rq->device ? rq->device :
+		 rq->from ? rq->from : rq->peer ? rq->peer : "?");
+	rest = path + strlen(TSM_BACKSTAGE_RESULT);
+	if (results) {
+		if (*rest == '/') {
+			errno = 0;
+			batch = strtoll(rest + 1, &end, 10);
+			if (errno || *end || batch <= 0) {
+				reply_text(r, 404, "nothing at '%.64s'", path);
+				return;
+			}
+		} else if (*rest) {
+			reply_text(r, 404, "nothing at '%.64s'", path);
+			return;
+		}
+	}
+	note(t, "backstage %s: SE list %s", device,
 	     rq->se_list ? rq->se_list : "(none)");
 	r->code = 204;
-	if (!results && t->cfg.control) {
-		snprintf(r->next_uri, sizeof(r->next_uri), "%s",
-			 TSM_BACKSTAGE_RESULT);
-		snprintf(r->control, sizeof(r->control), "%s", t->cfg.control);
-		snprintf(r->log, sizeof(r->log), "204 backstage: control %.200s",
-			 t->cfg.control);
+	if (!results) {
+		control[0] = '\0';
+		if (t->cfg.db && tsm_db_report(t->cfg.db, device, rq->se_list,
+					       control, sizeof(control), &batch,
+					       err, sizeof(err))) {
+			reply_text(r, 500, "%s", err);
+			return;
+		}
+		/* the database's first: its results are matched in order */
+		if (t->cfg.control && strlen(control) + 2 +
+		    strlen(t->cfg.control) < sizeof(control))
+			snprintf(control + strlen(control),
+				 sizeof(control) - strlen(control), "%s%s",
+				 control[0] ? ", " : "", t->cfg.control);
+		if (control[0]) {
+			if (batch)
+				snprintf(r->next_uri, sizeof(r->next_uri),
+					 "%s/%lld", TSM_BACKSTAGE_RESULT, batch);
+			else
+				snprintf(r->next_uri, sizeof(r->next_uri), "%s",
+					 TSM_BACKSTAGE_RESULT);
+			snprintf(r->control, sizeof(r->control), "%s", control);
+			snprintf(r->log, sizeof(r->log), "204 backstage: control %.200s",
+				 control);
+			return;
+		}
+		snprintf(r->result, sizeof(r->result), "ok; SEs: %s", list);
+		snprintf(r->log, sizeof(r->log), "204 backstage: %.480s", r->result);
 		return;
 	}
-	if (results) {
-		const char *p;
-
-		if (!res) {
-			res = "no " RAM_H_CONTROL_RESULT;
-			ok = false;
-		}
-		/* every item "OP [SE]: ok ..." */
-		for (p = res; ok && p; p = strstr(p, ", ")) {
-			const char *colon;
-
-			if (*p == ',')
-				p += 2;
-			colon = strchr(p, ':');
-			ok = colon && !strncmp(colon, ": ok", 4);
-		}
-		snprintf(r->result, sizeof(r->result), "%s; control: %.200s; SEs: %s",
-			 ok ? "ok" : "error", res, list);
-	} else {
-		snprintf(r->result, sizeof(r->result), "ok; SEs: %s", list);
+	if (!res) {
+		res = "no " RAM_H_CONTROL_RESULT;
+		ok = false;
 	}
+	if (t->cfg.db && batch &&
+	    tsm_db_results(t->cfg.db, device, batch, rq->control_result,
+			   rq->se_list, err, sizeof(err))) {
+		reply_text(r, 500, "%s", err);
+		return;
+	}
+	/* every item "OP [SE]: ok ..." */
+	for (rest = res; ok && rest; rest = strstr(rest, ", ")) {
+		const char *colon;
+
+		if (*rest == ',')
+			rest += 2;
+		colon = strchr(rest, ':');
+		ok = colon && !strncmp(colon, ": ok", 4);
+	}
+	snprintf(r->result, sizeof(r->result), "%s; control: %.200s; SEs: %s",
+		 ok ? "ok" : "error", res, list);
 	snprintf(r->log, sizeof(r->log), "204 backstage: %.480s", r->result);
 }
 
@@ -1841,7 +1884,8 @@ void tsm_handle(struct tsm *t, const struct tsm_request *rq,
 		cards(t, r);
 		return;
 	}
-	if (!strcmp(path, TSM_BACKSTAGE) || !strcmp(path, TSM_BACKSTAGE_RESULT)) {
+	if (!strcmp(path, TSM_BACKSTAGE) ||
+	    !strncmp(path, TSM_BACKSTAGE_RESULT, strlen(TSM_BACKSTAGE_RESULT))) {
 		if (!post) {
 			reply_text(r, 405, "%s: Amendment B wants POST", path);
 			return;
@@ -1850,7 +1894,7 @@ void tsm_handle(struct tsm *t, const struct tsm_request *rq,
 			reply_text(r, 400, "no " RAM_H_PROTOCOL ": " RAM_PROTOCOL);
 			return;
 		}
-		backstage(t, rq, !strcmp(path, TSM_BACKSTAGE_RESULT), r);
+		backstage(t, rq, path, r);
 		return;
 	}
 	if (strncmp(path, TSM_SERVICE_PREFIX, strlen(TSM_SERVICE_PREFIX)) &&

@@ -33,6 +33,7 @@
 
 #include "../gp/gp.h"
 #include "../ram/ram.h"
+#include "db.h"
 
 #define TSM_VERSION		"1.0"
 #define TSM_NAME_MAX		32	/* a service name */
@@ -108,6 +109,8 @@ struct tsm_config {
 	 * (--control, tsm.rst "The backstage"); NULL: inquiry only.
 	 */
 	const char *control;
+	/* the backstage database (db.h), NULL: none; the caller's */
+	struct tsm_db *db;
 	FILE *log;			/* notes (-v, expired sessions), or NULL */
 	/* for the tests and the fuzzer; NULL: the clock and OpenSSL */
 	long long (*now)(void *priv);	/* seconds, monotonic */
@@ -123,6 +126,8 @@ struct tsm_request {
 	const char *se_info;		/* X-Secel-SE-Info */
 	const char *se_list;		/* X-Secel-SE-List */
 	const char *control_result;	/* X-Secel-Control-Result */
+	/* the device as TLS authenticated it ("sha256:HEX"), NULL: none */
+	const char *device;
 	const char *status;		/* X-Admin-Script-Status */
 	bool resume;			/* X-Admin-Resume: true */
 	const char *peer;		/* the client's address, NULL: unknown */

@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * secel-tsm's backstage database (SQLite): each device's SE list, the
+ * control instructions queued for it by the operator or by rules, and
+ * their results (Documentation/secel/tsm.rst, "The TSM's database").
+ * Every change a request makes is one transaction: a TSM killed in the
+ * middle leaves the database as it was before the request.
+ */
+#ifndef SECEL_TSM_DB_H
+#define SECEL_TSM_DB_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#define TSM_DB_SES_MAX		64	/* SEs of one report */
+#define TSM_DB_SEND_MAX		16	/* instructions per answer */
+
+struct tsm_db;
+
+/* One entry of X-Secel-SE-List. */
+struct tsm_se_entry {
+	char name[32];
+	char kind[16];
+	char transport[32];
+	char state[16];
+	char atr[80];
+	int index;
+	int designated;
+};
+
+/*
+ * X-Secel-SE-List into @out (at most @max); 0 with *@n, -EINVAL when an
+ * entry has no name or state, -E2BIG for more than @max.
+ */
+int tsm_se_list_parse(const char *list, struct tsm_se_entry *out, size_t max,
+		      size_t *n);
+
+/* Open (and create) the database @path; 0, or -errno with @err. */
+int tsm_db_open(const char *path, struct tsm_db **db, char *err, size_t room);
+void tsm_db_close(struct tsm_db *db);
+
+/*
+ * A backstage report of @device: its SE list recorded (SEs no longer
+ * listed dropped), the rules run on what changed (a new SE, an SE
+ * rejected), and the instructions to send now taken from its queue
+ * (those sent before without a result are sent again): joined in
+ * @control ("" when none) and tagged with *@batch.  0 or -errno.
+ */
+int tsm_db_report(struct tsm_db *db, const char *device, const char *list,
+		  char *control, size_t control_room, long long *batch,
+		  char *err, size_t room);
+
+/*
+ * The results of @batch for @device (X-Secel-Control-Result, in the
+ * order sent) and its list afresh.  0 or -errno (-ENOENT: no such
+ * batch).
+ */
+int tsm_db_results(struct tsm_db *db, const char *device, long long batch,
+		   const char *results, const char *list, char *err,
+		   size_t room);
+
+/* The operator: queue @instruction ("delete VSE2") for @device. */
+int tsm_db_queue(struct tsm_db *db, const char *device,
+		 const char *instruction, char *err, size_t room);
+
+/*
+ * A rule: when an SE matching @kind and @name (globs, NULL for any)
+ * appears (@event "new") or is reported rejected (@event "rejected"),
+ * queue "@op SE" for its device.  0 or -errno.
+ */
+int tsm_db_rule_add(struct tsm_db *db, const char *event, const char *kind,
+		    const char *name, const char *op, char *err, size_t room);
+
+/* Devices, their SEs, the queue and the rules, as text on @out. */
+int tsm_db_show(struct tsm_db *db, FILE *out, char *err, size_t room);
+
+#endif
