@@ -23,7 +23,8 @@ secel_tmp secel-backstage
 TESTS="backstage_tsm_sees_list backstage_inquire_allowed_by_default
 backstage_delete_refused_by_default backstage_delete_readd_designate
 backstage_vanished_se_enodev backstage_policy_by_fingerprint
-backstage_wrong_certificate_refused backstage_client_certificate_required"
+backstage_wrong_certificate_refused backstage_client_certificate_required
+backstage_database_rule_and_queue"
 
 num=0
 echo "TAP version 13"
@@ -143,6 +144,13 @@ start_tsm tlsother --control "delete $B" --tls-cert "$tmp/other.crt" \
 	--tls-key "$tmp/other.key" &&
 start_tsm mtls --tls-cert "$tmp/tsm.crt" --tls-key "$tmp/tsm.key" \
 	--tls-client-ca "$tmp/dev.crt" || started=0
+# the database: a rule designates the SE C when it appears
+bounded "$TSM" rule --db "$tmp/tsm.db" new kind=virtual "name=$C" designate \
+	2> "$tmp/ce" || setup_failed "secel-tsm rule: $(cat "$tmp/ce")"
+start_tsm db --tls-cert "$tmp/tsm.crt" --tls-key "$tmp/tsm.key" \
+	--tls-client-ca "$tmp/dev.crt" --db "$tmp/tsm.db" || started=0
+DEV=sha256:$(openssl x509 -noout -fingerprint -sha256 -in "$tmp/dev.crt" |
+	     sed 's/.*=//; s/://g' | tr 'A-F' 'a-f')
 [ $started = 1 ] || setup_failed "a TSM did not start"
 
 # shellcheck disable=SC2154
@@ -244,4 +252,32 @@ if [ $rc != 1 ] || ! err_has "HTTP 403\|SSL\|TLS"; then
 	why="$why another: $(said)"
 fi
 ok_unless $t "$why"
+
+t=backstage_database_rule_and_queue
+why=""
+# the first report: C is new, the rule designates it
+relay --cacert "$tmp/tsm.crt" --cert "$tmp/dev.crt" --key "$tmp/dev.key" \
+	--policy "$tmp/permit.conf" "$(url db)"
+if [ $rc != 0 ] || ! has "^ok; control: designate $C: ok listed designated; "; then
+	why="rule: $(said)"
+fi
+why="$why$(is "$c_idx" listed 1)"
+# the operator queues a delete for this device; the next session does it
+bounded "$TSM" queue --db "$tmp/tsm.db" "$DEV" "delete $B" 2> "$tmp/ce" ||
+	why="$why queue: $(cat "$tmp/ce")"
+relay --cacert "$tmp/tsm.crt" --cert "$tmp/dev.crt" --key "$tmp/dev.key" \
+	--policy "$tmp/permit.conf" "$(url db)"
+if [ $rc != 0 ] || ! has "^ok; control: delete $B: ok deleted; "; then
+	why="$why queue: $(said)"
+fi
+why="$why$(is "$b_idx" deleted)"
+# and the database says so: the SEs as reported, each result
+bounded "$TSM" devices --db "$tmp/tsm.db" > "$tmp/dbo" 2> "$tmp/ce"
+grep -q "^se device=$DEV name=$B index=$b_idx kind=virtual transport=vse state=deleted" "$tmp/dbo" &&
+grep -q "instruction=designate $C origin=rule 1 .*result=designate $C: ok listed designated" "$tmp/dbo" &&
+grep -q "instruction=delete $B origin=operator .*result=delete $B: ok deleted" "$tmp/dbo" ||
+	why="$why devices: $(cat "$tmp/dbo" "$tmp/ce")"
+ok_unless $t "$why"
+ctl add "$B"
+ctl designate "$A"
 exit 0

@@ -61,6 +61,9 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 "usage: " PROG " --keys FILE --service NAME:LOADFILE:INSTANCE[:PARAMS] [OPTIONS]\n"
+"       " PROG " queue --db FILE DEVICE INSTRUCTION\n"
+"       " PROG " rule --db FILE new|rejected [kind=GLOB] [name=GLOB] OP\n"
+"       " PROG " devices --db FILE\n"
 "\n"
 "The reference TSM of GlobalPlatform Amendment B (remote application\n"
 "management over HTTP): a device's secel-relay POSTs to /ram/NAME, and the\n"
