@@ -305,6 +305,8 @@ static void print_json(const char *se, const char *url, unsigned int channel,
 	printf(", \"rounds\": %u, \"scripts\": %u, \"apdus\": %lu, \"ok\": %s",
 	       o->rounds, o->scripts, o->apdus, o->ok && !error ? "true" : "false");
 	json_str_or_null(stdout, "result", o->result);
+	printf(", \"controls\": %u", o->controls);
+	json_str_or_null(stdout, "control", o->control);
 	json_str_or_null(stdout, "error", error);
 	printf("}\n");
 }
