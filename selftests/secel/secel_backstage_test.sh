@@ -24,7 +24,7 @@ TESTS="backstage_tsm_sees_list backstage_inquire_allowed_by_default
 backstage_delete_refused_by_default backstage_delete_readd_designate
 backstage_vanished_se_enodev backstage_policy_by_fingerprint
 backstage_wrong_certificate_refused backstage_client_certificate_required
-backstage_database_rule_and_queue"
+backstage_database_rule_and_queue backstage_list_only_what_policy_shows"
 
 num=0
 echo "TAP version 13"
@@ -128,6 +128,7 @@ cat "$tmp/tsm.crt" "$tmp/other.crt" > "$tmp/both.crt"
 FPR=$(openssl x509 -noout -fingerprint -sha256 -in "$tmp/tsm.crt" | sed 's/.*=//')
 printf 'allow any inquire\nallow any add,verify,delete,designate,clear kind=virtual name=BS*\n' \
 	> "$tmp/permit.conf"
+printf 'allow sha256=%s inquire name=%s\n' "$FPR" "$B" > "$tmp/show.conf"
 printf '# only the TSM of this certificate may delete\nallow any inquire\nallow sha256=%s delete kind=virtual\n' \
 	"$FPR" > "$tmp/fpr.conf"
 
@@ -142,6 +143,8 @@ start_tsm tls --control "delete $B" --tls-cert "$tmp/tsm.crt" \
 	--tls-key "$tmp/tsm.key" &&
 start_tsm tlsother --control "delete $B" --tls-cert "$tmp/other.crt" \
 	--tls-key "$tmp/other.key" &&
+start_tsm tlslist --tls-cert "$tmp/tsm.crt" --tls-key "$tmp/tsm.key" &&
+start_tsm tlsotherlist --tls-cert "$tmp/other.crt" --tls-key "$tmp/other.key" &&
 start_tsm mtls --tls-cert "$tmp/tsm.crt" --tls-key "$tmp/tsm.key" \
 	--tls-client-ca "$tmp/dev.crt" || started=0
 # the database: a rule designates the SE C when it appears
@@ -280,4 +283,18 @@ grep -q "instruction=delete $B origin=operator .*result=delete $B: ok deleted" "
 ok_unless $t "$why"
 ctl add "$B"
 ctl designate "$A"
+
+t=backstage_list_only_what_policy_shows
+why=""
+# the TSM the policy names sees B, and B only, on the first POST
+relay --cacert "$tmp/both.crt" --policy "$tmp/show.conf" "$(url tlslist)"
+if [ $rc != 0 ] || [ "$(cat "$tmp/o")" != "ok; SEs: $B listed" ]; then
+	why="named: $(said)"
+fi
+# another TSM sees none: no list at all
+relay --cacert "$tmp/both.crt" --policy "$tmp/show.conf" "$(url tlsotherlist)"
+if [ $rc != 0 ] || [ "$(cat "$tmp/o")" != "ok; SEs: not reported" ]; then
+	why="$why other: $(said)"
+fi
+ok_unless $t "$why"
 exit 0

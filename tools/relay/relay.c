@@ -56,6 +56,9 @@ struct session {
 	/* results of the last answer's control instructions, for the next POST */
 	char ctl_result[RELAY_LINE_MAX];
 	char list[RELAY_LIST_MAX];
+	struct curl_slist *list_hdrs;	/* the request on_connected adds to */
+	bool list_fresh;		/* make the list anew, not a resume */
+	bool who_known;			/* on_connected read the certificate */
 	uint8_t rsp[RSP_MAX];
 };
 
@@ -288,6 +291,11 @@ static int add_header(struct curl_slist **h, const char *name,
  */
 static void who_answered(struct session *s)
 {
+	if (s->who_known) {
+		/* on_connected saw this connection's certificate */
+		s->who_known = false;
+		return;
+	}
 	struct curl_certinfo *ci = NULL;
 	struct curl_slist *l;
 
@@ -304,6 +312,43 @@ static void who_answered(struct session *s)
 				memset(&s->out->tsm, 0, sizeof(s->out->tsm));
 			return;
 		}
+}
+
+/*
+ * CURLOPT_PREREQFUNCTION: the connection is up, the request not yet
+ * written.  The TSM's certificate is known now, so the SE list it may see
+ * goes into this very request: appended to the header list curl reads
+ * when it writes the request.
+ */
+static int on_connected(void *priv, char *conn_ip, char *local_ip,
+			int conn_port, int local_port)
+{
+	struct session *s = priv;
+	const struct relay_backstage *bs = s->cfg->backstage;
+	char *line;
+
+	(void)conn_ip;
+	(void)local_ip;
+	(void)conn_port;
+	(void)local_port;
+	s->who_known = false;
+	who_answered(s);
+	s->who_known = true;
+	if (!s->list_hdrs)
+		return CURL_PREREQFUNC_OK;
+	if (s->list_fresh &&
+	    bs->list(bs->priv, &s->out->tsm, s->list, sizeof(s->list)))
+		s->list[0] = '\0';
+	if (s->list[0] && asprintf(&line, "%s: %s", RAM_H_SE_LIST, s->list) >= 0) {
+		/* appended at the tail: the head curl holds stays the same */
+		if (!curl_slist_append(s->list_hdrs, line))
+			s->list[0] = '\0';
+		free(line);
+	}
+	if (s->cfg->verbose && s->list[0])
+		logf_(s, ">   %s: %s", RAM_H_SE_LIST, s->list);
+	s->list_hdrs = NULL;
+	return CURL_PREREQFUNC_OK;
 }
 
 /*
@@ -337,15 +382,18 @@ static int post_once(struct session *s, const struct ram_buf *body,
 		ret = add_header(&h, RAM_H_FROM, cfg->from);
 	if (!ret && !status)
 		ret = add_header(&h, RAM_H_SE_INFO, cfg->se_info);
-	/* the list afresh on every POST that asks for a script */
-	if (!ret && !status && cfg->backstage && !resume) {
-		s->list[0] = '\0';
-		if (cfg->backstage->list(cfg->backstage->priv, &s->out->tsm, s->list,
-					 sizeof(s->list)))
+	/*
+	 * The list afresh on every POST that asks for a script, made once
+	 * the connection is up (on_connected), when the TSM's certificate
+	 * is known; the same again on a resume.
+	 */
+	s->list_hdrs = NULL;
+	if (!ret && !status && cfg->backstage) {
+		if (!resume)
 			s->list[0] = '\0';
+		s->list_hdrs = h;
+		s->list_fresh = !resume || !s->list[0];
 	}
-	if (!ret && !status && cfg->backstage && s->list[0])
-		ret = add_header(&h, RAM_H_SE_LIST, s->list);
 	if (!ret && s->ctl_result[0])
 		ret = add_header(&h, RAM_H_CONTROL_RESULT, s->ctl_result);
 	/* no body: no Content-Type (curl would say a form) */
@@ -378,8 +426,6 @@ static int post_once(struct session *s, const struct ram_buf *body,
 			logf_(s, ">   %s: %s", RAM_H_STATUS, status);
 		else
 			logf_(s, ">   %s: %s", RAM_H_SE_INFO, cfg->se_info);
-		if (!status && s->list[0])
-			logf_(s, ">   %s: %s", RAM_H_SE_LIST, s->list);
 		if (s->ctl_result[0])
 			logf_(s, ">   %s: %s", RAM_H_CONTROL_RESULT, s->ctl_result);
 		if (resume)
@@ -855,6 +901,8 @@ int relay_run(const struct relay_cfg *cfg, const struct relay_card *card,
 		curl_easy_setopt(s->curl, CURLOPT_SSLKEY, cfg->key);
 	/* the TSM's certificate, for the backstage policy */
 	curl_easy_setopt(s->curl, CURLOPT_CERTINFO, 1L);
+	curl_easy_setopt(s->curl, CURLOPT_PREREQFUNCTION, on_connected);
+	curl_easy_setopt(s->curl, CURLOPT_PREREQDATA, s);
 	ret = loop(s);
 out:
 	if (s->curl)
