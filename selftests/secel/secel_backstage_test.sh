@@ -99,17 +99,20 @@ is() {
 	s=$(state "$1")
 	d=$(designated "$1")
 	if [ "$s" != "$2" ] || { [ -n "$3" ] && [ "$d" != "$3" ]; }; then
-		echo "secel$1 is '$s' designated '$d', not '$2' ${3:+designated '$3'}"
+		echo "secel$1 is '$s' designated '$d', not '$2'${3:+ designated $3}"
 	fi
 }
 
 echo 1000 > /sys/module/secel_vse/parameters/timeout_ms 2>/dev/null
-for t in a b c d; do
-	start_vcard $t --name BS || setup_failed "the card $t did not start"
-	eval "${t}_idx=$IDX ${t}_name=$NAME ${t}_pid=$PID"
-done
-# shellcheck disable=SC2154 # set by the eval above
-A=$a_name B=$b_name C=$c_name D=$d_name
+# A, designated, is the relay's own SE; B, C and D are the others
+start_vcard a --name BS || setup_failed "the card A did not start"
+A=$NAME a_idx=$IDX
+start_vcard b --name BS || setup_failed "the card B did not start"
+B=$NAME b_idx=$IDX
+start_vcard c --name BS || setup_failed "the card C did not start"
+C=$NAME c_idx=$IDX
+start_vcard d --name BS || setup_failed "the card D did not start"
+D=$NAME d_idx=$IDX d_pid=$PID
 ctl designate "$A" || setup_failed "designate $A: $(cat "$tmp/ce")"
 bounded "$CTL" gp mkload --type secel.purse --aid A000000553454301 \
 	--module A00000055345430101 --code-size 300 "$tmp/purse.slf" \
@@ -156,7 +159,6 @@ DEV=sha256:$(openssl x509 -noout -fingerprint -sha256 -in "$tmp/dev.crt" |
 	     sed 's/.*=//; s/://g' | tr 'A-F' 'a-f')
 [ $started = 1 ] || setup_failed "a TSM did not start"
 
-# shellcheck disable=SC2154
 t=backstage_tsm_sees_list
 relay "$(url list)"
 if [ $rc != 0 ] || ! has "^ok; SEs: " || ! has "$A listed designated" ||
@@ -199,7 +201,6 @@ fi
 ctl designate "$A"
 
 t=backstage_vanished_se_enodev
-# shellcheck disable=SC2154
 stop_vcard "$d_pid"
 wait_for test ! -e "/sys/class/secel/secel$d_idx"
 relay --policy "$tmp/permit.conf" "$(url gone)"
