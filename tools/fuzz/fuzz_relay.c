@@ -127,6 +127,29 @@ static void se_headers(const uint8_t *p, size_t len)
 	memset(buf, 0, sizeof(buf));
 	if (!relay_se_info_header(&se, buf, room) && strlen(buf) >= room)
 		abort();
+	/* the bytes as an X-Secel-Control header and a policy line */
+	{
+		struct bs_request rq[4];
+		struct bs_rule rule;
+		char err[256];
+		size_t n = 99, i;
+		int ret;
+
+		memcpy(buf, p, len < sizeof(buf) - 1 ? len : sizeof(buf) - 1);
+		buf[len < sizeof(buf) - 1 ? len : sizeof(buf) - 1] = '\0';
+		ret = bs_control_parse(buf, rq, 4, &n, err, sizeof(err));
+		if (!ret && (n < 1 || n > 4))
+			abort();
+		for (i = 0; !ret && i < n; i++)
+			if (rq[i].op >= BS_OPS ||
+			    strlen(rq[i].se) >= sizeof(rq[i].se) ||
+			    (rq[i].op != BS_CLEAR && !rq[i].se[0]))
+				abort();
+		ret = bs_policy_parse_line(buf, &rule, err, sizeof(err));
+		if (ret < -EINVAL || ret > 1 ||
+		    (!ret && (!rule.ops || rule.ops >= 1u << BS_OPS)))
+			abort();
+	}
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * libFuzzer: what secel-tsm reads from a relay, without the socket:
- * its own header parsers (X-Admin-From, X-Secel-SE-Info) on the input's
+ * its own header parsers (X-Admin-From, X-Secel-SE-Info, X-Secel-SE-List
+ * on the SE info string) on the input's
  * strings, then a session through tsm_handle(): the first POST, then
  * response scripts from the input to each script the TSM sends, until
  * it stops giving an X-Admin-Next-URI.
@@ -128,6 +129,26 @@ static void check_parsers(const char *from, const char *info)
 					abort();
 		} else if (ret != -EINVAL) {
 			abort();
+		}
+		/* the same string as an X-Secel-SE-List */
+		{
+			struct tsm_se_entry ses[4];
+			char sum[64];
+			size_t n = 99;
+
+			ret = tsm_se_list_parse(info, ses, 4, &n);
+			if (!ret && n > 4)
+				abort();
+			if (ret && ret != -EINVAL && ret != -E2BIG)
+				abort();
+			for (i = 0; !ret && i < n; i++)
+				if (!ses[i].name[0] || !ses[i].state[0] ||
+				    strlen(ses[i].name) >= sizeof(ses[i].name))
+					abort();
+			ret = tsm_se_list_summary(info, sum, sizeof(sum));
+			if ((!ret && strlen(sum) >= sizeof(sum)) ||
+			    (ret && ret != -EINVAL))
+				abort();
 		}
 	}
 }
