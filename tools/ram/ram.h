@@ -46,6 +46,7 @@
 #define RAM_H_SE_LIST		"X-Secel-SE-List"
 #define RAM_H_CONTROL		"X-Secel-Control"
 #define RAM_H_CONTROL_RESULT	"X-Secel-Control-Result"
+#define RAM_H_TARGET_SE		"X-Secel-Targeted-SE"
 
 /* X-Admin-Script-Status values */
 #define RAM_ST_OK		"ok"

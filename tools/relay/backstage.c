@@ -26,6 +26,7 @@ static const char *const op_names[BS_OPS] = {
 	[BS_DELETE] = "delete",
 	[BS_DESIGNATE] = "designate",
 	[BS_CLEAR] = "clear",
+	[BS_SCRIPT] = "script",
 };
 
 static const char *const state_names[] = {
@@ -163,7 +164,7 @@ static int parse_ops(const char *w, unsigned int *ops, char *err, size_t room)
 			e = p + strlen(p);
 		op = op_parse(p, e - p);
 		if (op < 0)
-			return why(err, room, "'%.*s' is no operation (inquire, add, verify, delete, designate, clear, all)",
+			return why(err, room, "'%.*s' is no operation (inquire, add, verify, delete, designate, clear, script, all)",
 				   (int)(e - p), p);
 		*ops |= 1u << op;
 		if (!*e)
@@ -384,6 +385,9 @@ int bs_control_parse(const char *hdr, struct bs_request *reqs, size_t max,
 			return why(err, room, "more than %zu instructions", max);
 		sp = memchr(p, ' ', len);
 		op = op_parse(p, sp ? (size_t)(sp - p) : len);
+		/* scripts are aimed with X-Secel-Targeted-SE, not ordered */
+		if (op == BS_SCRIPT)
+			op = -1;
 		if (op < 0)
 			return why(err, room, "'%.*s' is no instruction (inquire, add, verify, delete, designate, clear)",
 				   (int)(sp ? sp - p : (long)len), p);

@@ -30,6 +30,7 @@ enum bs_op {
 	BS_DELETE,
 	BS_DESIGNATE,
 	BS_CLEAR,	/* no SE designated */
+	BS_SCRIPT,	/* run scripts on it (X-Secel-Targeted-SE) */
 	BS_OPS
 };
 

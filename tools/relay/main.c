@@ -35,6 +35,12 @@ static const char *ctl_path = "/dev/secel-ctl";
 static const char *dev_dir = "/dev";
 static const char *sysfs_dir = "/sys/class/secel";
 
+/* a logical channel of an SE: its node and the channel number */
+struct channel {
+	int fd;
+	uint32_t channel;
+};
+
 /* ---- the backstage: the SE list and the control instructions ---------- */
 
 static struct bs_policy policy;
@@ -212,15 +218,115 @@ done:
 		err ? bs_errno_name(err) : "ok", msg, rule);
 }
 
+/* The other SEs scripts were aimed at: a channel each, kept. */
+#define TARGETS_MAX	8
+static struct target {
+	char name[SECEL_NAME_LEN];
+	struct channel ch;
+	struct relay_card card;
+} targets[TARGETS_MAX];
+static unsigned int ntargets;
+static const uint8_t *target_sd;
+static size_t target_sd_len;
+
+static int open_channel(int fd, const uint8_t *aid, size_t aid_len,
+			uint32_t *channel, char *msg, size_t room);
+static int channel_transmit(void *priv, const uint8_t *cmd, size_t len,
+			    uint8_t *rsp, size_t *rsp_len);
+
+static int backstage_target(void *priv, const struct bs_tsm *tsm,
+			    const char *name, const struct relay_card **card,
+			    char *why, size_t room)
+{
+	struct secel_list_entry *ents = NULL, *e = NULL;
+	char msg[SE_MSG_MAX], who[BS_SUBJECT_MAX + 96];
+	struct target *t;
+	unsigned int n = 0, i;
+	struct bs_se se;
+	int ret;
+
+	(void)priv;
+	if (!name)
+		return 0;	/* back to the relay's own SE: nothing to do */
+	ret = list_all(&ents, &n, msg, sizeof(msg));
+	if (ret) {
+		snprintf(why, room, "%s", msg);
+		return ret;
+	}
+	for (i = 0; i < n; i++) {
+		ents[i].name[sizeof(ents[i].name) - 1] = '\0';
+		ents[i].transport[sizeof(ents[i].transport) - 1] = '\0';
+		if (!strcmp(ents[i].name, name))
+			e = &ents[i];
+	}
+	if (!e) {
+		snprintf(why, room, "no SE named '%s'", name);
+		ret = -ENODEV;
+		goto out;
+	}
+	to_bs_se(e, &se);
+	if (!bs_allowed(&policy, tsm, BS_SCRIPT, &se, NULL)) {
+		snprintf(why, room, "the policy (%s) does not allow scripts on it",
+			 policy.source);
+		bs_tsm_describe(tsm, who, sizeof(who));
+		syslog(LOG_WARNING, "scripts on %s asked by %s: EPERM", name, who);
+		ret = -EPERM;
+		goto out;
+	}
+	for (i = 0; i < ntargets; i++)
+		if (!strcmp(targets[i].name, name)) {
+			*card = &targets[i].card;
+			goto out;
+		}
+	if (ntargets == TARGETS_MAX) {
+		snprintf(why, room, "scripts on more than %d other SEs", TARGETS_MAX);
+		ret = -EMFILE;
+		goto out;
+	}
+	t = &targets[ntargets];
+	t->ch.fd = se_open(dev_dir, e->index, NULL, 0, msg, sizeof(msg));
+	if (t->ch.fd < 0) {
+		ret = t->ch.fd;
+		snprintf(why, room, "%s", msg);
+		goto out;
+	}
+	ret = open_channel(t->ch.fd, target_sd, target_sd_len, &t->ch.channel,
+			   msg, sizeof(msg));
+	if (ret) {
+		close(t->ch.fd);
+		snprintf(why, room, "%s", msg);
+		goto out;
+	}
+	snprintf(t->name, sizeof(t->name), "%s", name);
+	t->card.transmit = channel_transmit;
+	t->card.priv = &t->ch;
+	*card = &t->card;
+	ntargets++;
+out:
+	free(ents);
+	return ret;
+}
+
+static void targets_close(void)
+{
+	struct secel_channel_close cl;
+	unsigned int i;
+
+	for (i = 0; i < ntargets; i++) {
+		memset(&cl, 0, sizeof(cl));
+		cl.channel = targets[i].ch.channel;
+		ioctl(targets[i].ch.fd, SECEL_IOC_CLOSE_CHANNEL, &cl);
+		close(targets[i].ch.fd);
+	}
+	ntargets = 0;
+}
+
 static const struct relay_backstage backstage = {
 	.list = backstage_list,
 	.control = backstage_control,
+	.target = backstage_target,
 };
 
-struct channel {
-	int fd;
-	uint32_t channel;
-};
 
 static int channel_transmit(void *priv, const uint8_t *cmd, size_t len,
 			    uint8_t *rsp, size_t *rsp_len)
@@ -589,6 +695,8 @@ int main(int argc, char **argv)
 	cfg.cert = cert;
 	cfg.key = key;
 	cfg.backstage = &backstage;
+	target_sd = sd;
+	target_sd_len = sd_len;
 	cfg.timeout = timeout;
 	cfg.max_rounds = max_rounds;
 	cfg.verbose = verbose;
@@ -599,6 +707,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "secel-relay: SE %s (%s/secel%u), channel %u to the security domain %s\n",
 			se_name, dev_dir, idx, ch.channel, sd_hex ? sd_hex : "A000000151000000");
 	rc = relay_run(&cfg, &card, out);
+	targets_close();
 	msg[0] = '\0';
 	if (rc)
 		snprintf(msg, sizeof(msg), "%s", out->error);

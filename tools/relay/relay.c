@@ -29,8 +29,9 @@ struct answer {
 	struct ram_buf body;
 	bool too_big;
 	bool overlong;		/* a header of ours did not fit */
-	bool has_next, has_target, has_result, has_control;
+	bool has_next, has_target, has_result, has_control, has_target_se;
 	char next[RELAY_LINE_MAX];
+	char target_se[64];
 	char control[RELAY_LINE_MAX];
 	char target[128];
 	char result[RELAY_LINE_MAX];
@@ -39,7 +40,9 @@ struct answer {
 
 struct session {
 	const struct relay_cfg *cfg;
-	const struct relay_card *card;
+	const struct relay_card *card;		/* the script's SE */
+	const struct relay_card *own;		/* the relay's own SE */
+	char card_name[64];			/* the script's SE, "" own */
 	struct relay_outcome *out;
 	CURL *curl;
 	char *url;
@@ -231,7 +234,7 @@ static size_t on_header(char *data, size_t size, size_t n, void *priv)
 	if (!strncmp(data, "HTTP/", len < 5 ? len : 5)) {
 		/* a new answer (after a 100 Continue, say): start again */
 		a->has_next = a->has_target = a->has_result = false;
-		a->has_control = false;
+		a->has_control = a->has_target_se = false;
 		a->overlong = false;
 		a->ctype[0] = '\0';
 		return len;
@@ -264,6 +267,8 @@ static size_t on_header(char *data, size_t size, size_t n, void *priv)
 		take(a, a->result, sizeof(a->result), v, &a->has_result);
 	else if (!strcasecmp(line, RAM_H_CONTROL))
 		take(a, a->control, sizeof(a->control), v, &a->has_control);
+	else if (!strcasecmp(line, RAM_H_TARGET_SE))
+		take(a, a->target_se, sizeof(a->target_se), v, &a->has_target_se);
 	else if (!strcasecmp(line, "Content-Type"))
 		take(a, a->ctype, sizeof(a->ctype), v, &dummy);
 	return len;
@@ -374,7 +379,7 @@ static int post_once(struct session *s, const struct ram_buf *body,
 	a->body.len = 0;
 	a->too_big = a->overlong = false;
 	a->has_next = a->has_target = a->has_result = false;
-	a->has_control = false;
+	a->has_control = a->has_target_se = false;
 	a->ctype[0] = '\0';
 
 	ret = add_header(&h, RAM_H_PROTOCOL, RAM_PROTOCOL);
@@ -464,6 +469,8 @@ static int post_once(struct session *s, const struct ram_buf *body,
 			logf_(s, "<   %s: %s", RAM_H_RESULT, a->result);
 		if (a->has_control)
 			logf_(s, "<   %s: %s", RAM_H_CONTROL, a->control);
+		if (a->has_target_se)
+			logf_(s, "<   %s: %s", RAM_H_TARGET_SE, a->target_se);
 	}
 	return 0;
 }
@@ -558,12 +565,13 @@ static int xmit(struct session *s, const uint8_t *cmd, size_t len,
 	ret = s->card->transmit(s->card->priv, cmd, len, s->rsp, rlen);
 	s->out->apdus++;
 	if (ret)
-		return fail(s, "SE %s: script %u %s (%s): %s", s->cfg->se_name,
+		return fail(s, "SE %s: script %u %s (%s): %s",
+			    s->card_name[0] ? s->card_name : s->cfg->se_name,
 			    s->script_no, what, short_hex(cmd, len, hex),
 			    se_hint(-ret));
 	if (*rlen < 2 || *rlen > sizeof(s->rsp))
 		return fail(s, "SE %s: script %u %s (%s): answer of %zu bytes",
-			    s->cfg->se_name, s->script_no, what,
+			    s->card_name[0] ? s->card_name : s->cfg->se_name, s->script_no, what,
 			    short_hex(cmd, len, hex), *rlen);
 	if (s->cfg->verbose) {
 		snprintf(label, sizeof(label), "  script %u %s < ", s->script_no,
@@ -642,6 +650,61 @@ static int target(struct session *s, const char **status)
 	return 1;
 }
 
+/*
+ * X-Secel-Targeted-SE: the script runs on that SE (or on the relay's own
+ * without the header).  0: aimed; 1: it could not be (*@status
+ * unknown-application, the reason in X-Secel-Control-Result).
+ */
+static int aim(struct session *s, const char **status)
+{
+	const struct relay_backstage *bs = s->cfg->backstage;
+	const char *want = s->a.has_target_se ? s->a.target_se : "";
+	const struct relay_card *card = NULL;
+	char why[256], item[RELAY_LINE_MAX / 4];
+	size_t len;
+	int ret;
+
+	if (!strcmp(want, s->card_name))
+		return 0;
+	if (!*want) {
+		ret = bs && bs->target ? bs->target(bs->priv, &s->out->tsm, NULL,
+						     &card, why, sizeof(why)) : 0;
+		s->card = s->own;
+	} else if (!bs || !bs->target) {
+		ret = -EPERM;
+		snprintf(why, sizeof(why), "this relay runs scripts on its own SE only");
+	} else {
+		ret = bs->target(bs->priv, &s->out->tsm, want, &card, why,
+				 sizeof(why));
+		if (!ret)
+			s->card = card;
+	}
+	if (!ret) {
+		snprintf(s->card_name, sizeof(s->card_name), "%s", want);
+		/* a fresh channel to the same security domain */
+		s->selected_len = 0;
+		if (s->cfg->sd_len && s->cfg->sd_len <= sizeof(s->selected)) {
+			memcpy(s->selected, s->cfg->sd, s->cfg->sd_len);
+			s->selected_len = s->cfg->sd_len;
+		}
+		if (*want)
+			logf_(s, "script %u on SE %s", s->script_no, want);
+		return 0;
+	}
+	*status = RAM_ST_UNKNOWN_APP;
+	snprintf(item, sizeof(item), "script %s: %s", want, bs_errno_name(-ret));
+	len = strlen(s->ctl_result);
+	snprintf(s->ctl_result + len, sizeof(s->ctl_result) - len, "%s%s",
+		 len ? ", " : "", item);
+	if (!s->not_ok[0])
+		snprintf(s->not_ok, sizeof(s->not_ok), "TSM %.900s: script %u not run: %s %s: %s (%.200s)",
+			 s->url, s->script_no, RAM_H_TARGET_SE, want,
+			 bs_errno_name(-ret), why);
+	logf_(s, "TSM %s: script %u not run: %s %s: %s (%s)", s->url,
+	      s->script_no, RAM_H_TARGET_SE, want, bs_errno_name(-ret), why);
+	return 1;
+}
+
 /* The script in s->a.body into the response @rsp; -1: stop. */
 static int run_script(struct session *s, struct ram_buf *rsp,
 		      const char **status)
@@ -678,7 +741,9 @@ static int run_script(struct session *s, struct ram_buf *rsp,
 			    strerror(-ret));
 	indef = a->body.data[0] == RAM_TAG_CMD_INDEF;
 
-	ret = a->has_target ? target(s, status) : 0;
+	ret = aim(s, status);
+	if (!ret)
+		ret = a->has_target ? target(s, status) : 0;
 	if (ret < 0)
 		return -1;
 	if (ret)
@@ -872,6 +937,7 @@ int relay_run(const struct relay_cfg *cfg, const struct relay_card *card,
 	}
 	s->cfg = cfg;
 	s->card = card;
+	s->own = card;
 	s->out = out;
 	if (cfg->sd_len && cfg->sd_len <= sizeof(s->selected)) {
 		memcpy(s->selected, cfg->sd, cfg->sd_len);

@@ -75,6 +75,16 @@ struct relay_backstage {
 	 */
 	void (*control)(void *priv, const struct bs_tsm *tsm,
 			const struct bs_request *rq, char *result, size_t room);
+	/*
+	 * X-Secel-Targeted-SE: the channel of SE @se (opened to the same
+	 * security domain as the relay's own) for the next script, or NULL
+	 * for the relay's own SE.  0 with *@card, or a negative errno
+	 * (-ENODEV: no such SE, -EPERM: the policy does not allow
+	 * "script" on it) with the reason in @why.  May be NULL: no
+	 * targeting.
+	 */
+	int (*target)(void *priv, const struct bs_tsm *tsm, const char *se,
+		      const struct relay_card **card, char *why, size_t room);
 	void *priv;
 };
 

@@ -46,6 +46,7 @@ struct canned {
 	const char *text;
 	const char *next, *target, *result;
 	const char *control;		/* X-Secel-Control */
+	const char *target_se;		/* X-Secel-Targeted-SE */
 	unsigned int delay_ms;
 	size_t big;		/* a body of this many bytes */
 	bool drop;		/* close the connection without an answer */
@@ -166,6 +167,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c,
 		MHD_add_response_header(resp, RAM_H_RESULT, a->result);
 	if (a->control)
 		MHD_add_response_header(resp, RAM_H_CONTROL, a->control);
+	if (a->target_se)
+		MHD_add_response_header(resp, RAM_H_TARGET_SE, a->target_se);
 	if (a->close)
 		MHD_add_response_header(resp, "Connection", "close");
 	ret = MHD_queue_response(c, a->code, resp);
@@ -1104,6 +1107,8 @@ static void test_control_headers(void)
 	      "an empty instruction");
 	CHECK(bs_control_parse("clear, clear, clear", rq, 2, &n, err, sizeof(err)) == -EINVAL,
 	      "more instructions than room");
+	CHECK(bs_control_parse("script VSE2", rq, BS_REQUESTS_MAX, &n, err, sizeof(err)) == -EINVAL,
+	      "script is a policy operation, not an instruction");
 
 	CHECK(!bs_list_header(two, 2, h, sizeof(h)) &&
 	      !strcmp(h, "name=eSE1;index=0;kind=physical;transport=t1-serial;state=listed;designated=1;atr=3B8A80, "
@@ -1149,9 +1154,43 @@ static void fake_control(void *priv, const struct bs_tsm *who,
 			      rq->op == BS_DESIGNATE);
 }
 
+/* the other SE scripts may be aimed at: it counts and answers 6A88 */
+static unsigned int other_apdus;
+
+static int other_transmit(void *priv, const uint8_t *cmd, size_t len,
+			  uint8_t *rsp, size_t *rsp_len)
+{
+	(void)priv;
+	(void)cmd;
+	(void)len;
+	other_apdus++;
+	rsp[0] = 0x6a;
+	rsp[1] = 0x88;
+	*rsp_len = 2;
+	return 0;
+}
+
+static const struct relay_card other_card = { .transmit = other_transmit };
+
+static int fake_target(void *priv, const struct bs_tsm *who, const char *se,
+		       const struct relay_card **card, char *why, size_t room)
+{
+	(void)priv;
+	(void)who;
+	if (!se)
+		return 0;
+	if (!strcmp(se, "VSE2")) {
+		*card = &other_card;
+		return 0;
+	}
+	snprintf(why, room, "no SE named '%s'", se);
+	return -ENODEV;
+}
+
 static const struct relay_backstage fake_backstage = {
 	.list = fake_list,
 	.control = fake_control,
+	.target = fake_target,
 };
 
 /*
@@ -1214,6 +1253,50 @@ static void test_control_session(void)
 	      tsm.seen[1].control_result);
 }
 
+/*
+ * X-Secel-Targeted-SE: that script on the other SE, the next one (no
+ * header) on the relay's own again; an SE that is gone: the script is not
+ * run, unknown-application, and why in X-Secel-Control-Result.
+ */
+static void test_targeted_se(void)
+{
+	int ret;
+
+	tsm_reset();
+	card_reset(NULL);
+	other_apdus = 0;
+	script(false, "/s/2", "80CA004500", "80CA9F7F00", NULL)->target_se = "VSE2";
+	script(false, "/s/3", "80CA004500", NULL);
+	script(false, "/s/4", "80CA004500", NULL)->target_se = "GONE";
+	end(204, NULL);
+	test_backstage = &fake_backstage;
+	ret = run(&out);
+	test_backstage = NULL;
+	CHECK(other_apdus == 1 && card.n == 1,
+	      "script 1 on VSE2 (%u APDUs, stopped at 6A88), script 2 on the own SE (%zu)",
+	      other_apdus, card.n);
+	CHECK(body_is(1, "AB 07 8001 01 2302 6A88"), "VSE2's answer: %s",
+	      body_hex(1));
+	CHECK(!strcmp(tsm.seen[3].status, RAM_ST_UNKNOWN_APP) &&
+	      !tsm.seen[3].body_len &&
+	      !strcmp(tsm.seen[3].control_result, "script GONE: ENODEV"),
+	      "an SE that is gone: '%s' '%s'", tsm.seen[3].status,
+	      tsm.seen[3].control_result);
+	CHECK(ret == 1 && strstr(out.error, "script 3 not run: X-Secel-Targeted-SE GONE: ENODEV"),
+	      "and the relay says so: %s", out.error);
+
+	/* a relay without targeting runs nothing on another SE */
+	tsm_reset();
+	card_reset(NULL);
+	script(false, "/s/2", "80CA004500", NULL)->target_se = "VSE2";
+	end(204, NULL);
+	ret = run(&out);
+	CHECK(ret == 1 && card.n == 0 &&
+	      !strcmp(tsm.seen[1].control_result, "script VSE2: EPERM"),
+	      "no backstage: EPERM, nothing sent: %zu '%s'", card.n,
+	      tsm.seen[1].control_result);
+}
+
 int main(void)
 {
 	unsetenv("http_proxy");
@@ -1243,6 +1326,7 @@ int main(void)
 	test_policy_decisions();
 	test_control_headers();
 	test_control_session();
+	test_targeted_se();
 
 	MHD_stop_daemon(tsm.d);
 	tsm_reset();

@@ -99,6 +99,8 @@ static void usage(FILE *f)
 "                         (PEM) on every request (403 otherwise)\n"
 "  --db FILE              the backstage database (SQLite): device SE lists,\n"
 "                         queued instructions, rules\n"
+"  --target-se NAME       aim every script at this SE of the device\n"
+"                         (X-Secel-Targeted-SE)\n"
 "  --control TEXT         X-Secel-Control for every backstage session\n"
 "                         (repeatable, joined): 'delete VSE2', 'designate\n"
 "                         eSE1', 'add SE', 'verify SE', 'inquire SE', 'clear'\n"
@@ -207,6 +209,9 @@ static const char *hdr(struct MHD_Connection *c, const char *name)
 	return MHD_lookup_connection_value(c, MHD_HEADER_KIND, name);
 }
 
+/* --target-se: every script aimed at this SE of the device */
+static const char *target_se;
+
 static enum MHD_Result queue(struct MHD_Connection *c,
 			     const struct tsm_reply *r)
 {
@@ -227,6 +232,8 @@ static enum MHD_Result queue(struct MHD_Connection *c,
 		MHD_add_response_header(resp, RAM_H_RESULT, r->result);
 	if (r->control[0])
 		MHD_add_response_header(resp, RAM_H_CONTROL, r->control);
+	if (target_se && r->code == 200 && r->len)
+		MHD_add_response_header(resp, RAM_H_TARGET_SE, target_se);
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
 				"no-store");
 	ret = MHD_queue_response(c, r->code, resp);
@@ -458,6 +465,7 @@ enum {
 	OPT_BLOCK, OPT_TIMEOUT, OPT_MAX_SESSIONS, OPT_CERT, OPT_KEY,
 	OPT_READY, OPT_FAULT, OPT_VERSION, OPT_PER_CIN, OPT_PER_PEER,
 	OPT_CONN_PER_PEER, OPT_CARDS_TOKEN, OPT_CLIENT_CA, OPT_CONTROL, OPT_DB,
+	OPT_TARGET_SE,
 };
 
 /* The first line of @path: the token GET /cards wants. */
@@ -555,6 +563,7 @@ int main(int argc, char **argv)
 		{ "tls-client-ca", required_argument, NULL, OPT_CLIENT_CA },
 		{ "control", required_argument, NULL, OPT_CONTROL },
 		{ "db", required_argument, NULL, OPT_DB },
+		{ "target-se", required_argument, NULL, OPT_TARGET_SE },
 		{ "ready-file", required_argument, NULL, OPT_READY },
 		{ "fault", required_argument, NULL, OPT_FAULT },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -647,6 +656,12 @@ int main(int argc, char **argv)
 			break;
 		case OPT_DB:
 			db_path = optarg;
+			break;
+		case OPT_TARGET_SE:
+			if (!*optarg || strlen(optarg) >= 16 ||
+			    strspn(optarg, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") != strlen(optarg))
+				die("--target-se '%s': not an SE name", optarg);
+			target_se = optarg;
 			break;
 		case OPT_CERT:
 			cert_path = optarg;
