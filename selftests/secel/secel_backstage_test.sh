@@ -24,7 +24,8 @@ TESTS="backstage_tsm_sees_list backstage_inquire_allowed_by_default
 backstage_delete_refused_by_default backstage_delete_readd_designate
 backstage_vanished_se_enodev backstage_policy_by_fingerprint
 backstage_wrong_certificate_refused backstage_client_certificate_required
-backstage_database_rule_and_queue backstage_list_only_what_policy_shows"
+backstage_database_rule_and_queue backstage_list_only_what_policy_shows
+backstage_script_target_refused_by_default backstage_script_on_targeted_se"
 
 num=0
 echo "TAP version 13"
@@ -117,7 +118,7 @@ ctl designate "$A" || setup_failed "designate $A: $(cat "$tmp/ce")"
 bounded "$CTL" gp mkload --type secel.purse --aid A000000553454301 \
 	--module A00000055345430101 --code-size 300 "$tmp/purse.slf" \
 	> /dev/null 2> "$tmp/ce" || setup_failed "mkload: $(cat "$tmp/ce")"
-SVC=purse:$tmp/purse.slf:A00000055345430101
+SVC=purse:$tmp/purse.slf:A00000055345430101:DF1204000003E8
 K=404142434445464748494A4B4C4D4E4F
 echo "* 30:$K:$K:$K" > "$tmp/keys"
 for c in tsm other dev; do
@@ -129,7 +130,7 @@ for c in tsm other dev; do
 done
 cat "$tmp/tsm.crt" "$tmp/other.crt" > "$tmp/both.crt"
 FPR=$(openssl x509 -noout -fingerprint -sha256 -in "$tmp/tsm.crt" | sed 's/.*=//')
-printf 'allow any inquire\nallow any add,verify,delete,designate,clear kind=virtual name=BS*\n' \
+printf 'allow any inquire\nallow any add,verify,delete,designate,clear,script kind=virtual name=BS*\n' \
 	> "$tmp/permit.conf"
 printf 'allow sha256=%s inquire name=%s\n' "$FPR" "$B" > "$tmp/show.conf"
 printf '# only the TSM of this certificate may delete\nallow any inquire\nallow sha256=%s delete kind=virtual\n' \
@@ -148,6 +149,7 @@ start_tsm tlsother --control "delete $B" --tls-cert "$tmp/other.crt" \
 	--tls-key "$tmp/other.key" &&
 start_tsm tlslist --tls-cert "$tmp/tsm.crt" --tls-key "$tmp/tsm.key" &&
 start_tsm tlsotherlist --tls-cert "$tmp/other.crt" --tls-key "$tmp/other.key" &&
+start_tsm target --target-se "$C" &&
 start_tsm mtls --tls-cert "$tmp/tsm.crt" --tls-key "$tmp/tsm.key" \
 	--tls-client-ca "$tmp/dev.crt" || started=0
 # the database: a rule designates the SE C when it appears
@@ -298,4 +300,35 @@ if [ $rc != 0 ] || [ "$(cat "$tmp/o")" != "ok; SEs: not reported" ]; then
 	why="$why other: $(said)"
 fi
 ok_unless $t "$why"
+
+# the purse on the SEs: "" when A does not have it and C does
+purse_on_c_only() {
+	bounded "$CTL" gp "$A" list > "$tmp/ga" 2>&1
+	bounded "$CTL" gp "$C" list > "$tmp/gc" 2>&1
+	grep -q A00000055345430101 "$tmp/ga" && echo "$A has it: $(cat "$tmp/ga")"
+	grep -q A00000055345430101 "$tmp/gc" || echo "$C has not: $(cat "$tmp/gc")"
+}
+
+t=backstage_script_target_refused_by_default
+relay "$(url target | sed 's|/backstage$|/ram/purse|')"
+if [ $rc != 1 ] || [ -s "$tmp/o" ] ||
+   ! err_has "script 1 not run: X-Secel-Targeted-SE $C: EPERM"; then
+	fail $t "$(said)"
+else
+	bounded "$CTL" gp "$C" list > "$tmp/gc" 2>&1
+	if grep -q A00000055345430101 "$tmp/gc"; then
+		fail $t "$C has the purse: $(cat "$tmp/gc")"
+	else
+		ok $t
+	fi
+fi
+
+t=backstage_script_on_targeted_se
+# the TSM aims every script at C: the purse goes there, not on A
+relay --policy "$tmp/permit.conf" "$(url target | sed 's|/backstage$|/ram/purse|')"
+if [ $rc != 0 ] || ! has "^ok; installed A00000055345430101"; then
+	fail $t "$(said)"
+else
+	ok_unless $t "$(purse_on_c_only)"
+fi
 exit 0
