@@ -22,7 +22,8 @@ secel_tmp secel-backstage
 
 TESTS="backstage_tsm_sees_list backstage_inquire_allowed_by_default
 backstage_delete_refused_by_default backstage_delete_readd_designate
-backstage_vanished_se_enodev backstage_policy_by_fingerprint
+backstage_vanished_se_enodev backstage_se_vanishes_mid_session
+backstage_policy_by_fingerprint
 backstage_wrong_certificate_refused backstage_client_certificate_required
 backstage_database_rule_and_queue backstage_list_only_what_policy_shows
 backstage_script_target_refused_by_default backstage_script_on_targeted_se"
@@ -114,6 +115,8 @@ start_vcard c --name BS || setup_failed "the card C did not start"
 C=$NAME c_idx=$IDX
 start_vcard d --name BS || setup_failed "the card D did not start"
 D=$NAME d_idx=$IDX d_pid=$PID
+start_vcard e --name BS || setup_failed "the card E did not start"
+E=$NAME e_idx=$IDX e_pid=$PID
 ctl designate "$A" || setup_failed "designate $A: $(cat "$tmp/ce")"
 bounded "$CTL" gp mkload --type secel.purse --aid A000000553454301 \
 	--module A00000055345430101 --code-size 300 "$tmp/purse.slf" \
@@ -150,6 +153,8 @@ start_tsm tlsother --control "delete $B" --tls-cert "$tmp/other.crt" \
 start_tsm tlslist --tls-cert "$tmp/tsm.crt" --tls-key "$tmp/tsm.key" &&
 start_tsm tlsotherlist --tls-cert "$tmp/other.crt" --tls-key "$tmp/other.key" &&
 start_tsm target --target-se "$C" &&
+start_tsm slow --control "inquire $E" --control "inquire $B" \
+	--fault slow-control &&
 start_tsm mtls --tls-cert "$tmp/tsm.crt" --tls-key "$tmp/tsm.key" \
 	--tls-client-ca "$tmp/dev.crt" || started=0
 # the database: a rule designates the SE C when it appears
@@ -214,6 +219,28 @@ elif [ $rc != 1 ] ||
 	fail $t "$(said)"
 else
 	ok_unless $t "$(is "$b_idx" listed)"
+fi
+
+t=backstage_se_vanishes_mid_session
+# E is in the list the relay sends; it goes away before the TSM's
+# instruction for it comes back
+bounded "$RELAY" --policy "$tmp/permit.conf" "$(url slow)" > "$tmp/o" 2> "$tmp/e" &
+rpid=$!
+WAIT_TENTHS=300 wait_for grep -q "SE list .*name=$E;" "$tmp/slow.log"
+stop_vcard "$e_pid"
+wait_for test ! -e "/sys/class/secel/secel$e_idx"
+wait "$rpid"
+rc=$?
+if ! grep -q "SE list .*name=$E;index=$e_idx;.*state=listed" "$tmp/slow.log"; then
+	fail $t "the TSM did not see $E: $(grep 'SE list' "$tmp/slow.log")"
+elif [ -e "/sys/class/secel/secel$e_idx" ]; then
+	fail $t "$E did not go away"
+elif [ $rc != 1 ] ||
+     ! err_has ": error; control: inquire $E: ENODEV, inquire $B: ok listed; SEs: " ||
+     ! err_has "control inquire $E asked by an unauthenticated TSM: ENODEV"; then
+	fail $t "$(said)"
+else
+	ok $t
 fi
 
 t=backstage_policy_by_fingerprint

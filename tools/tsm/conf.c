@@ -23,6 +23,7 @@ static const struct {
 	{ "wrong-cin", TSM_FAULT_WRONG_CIN },
 	{ "bad-params", TSM_FAULT_BAD_PARAMS },
 	{ "drop-session", TSM_FAULT_DROP_SESSION },
+	{ "slow-control", TSM_FAULT_SLOW_CONTROL },
 };
 
 int tsm_parse_fault(const char *name, unsigned int *out)
@@ -40,7 +41,7 @@ int tsm_parse_fault(const char *name, unsigned int *out)
 
 const char *tsm_fault_names(void)
 {
-	return "tamper-mac, bad-script, wrong-cin, bad-params, drop-session";
+	return "tamper-mac, bad-script, wrong-cin, bad-params, drop-session, slow-control";
 }
 
 /* Exactly @min..@max bytes of hex (no spaces) into @out; length or -1. */

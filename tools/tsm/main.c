@@ -211,6 +211,8 @@ static const char *hdr(struct MHD_Connection *c, const char *name)
 
 /* --target-se: every script aimed at this SE of the device */
 static const char *target_se;
+/* --fault: the knobs the HTTP side acts on */
+static unsigned int faults;
 
 static enum MHD_Result queue(struct MHD_Connection *c,
 			     const struct tsm_reply *r)
@@ -416,6 +418,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 		snprintf(r.log, sizeof(r.log), "403 no valid client certificate");
 	} else {
 		tsm_handle(t, &in, &r);
+		/*
+		 * --fault slow-control: the SE list is in, the instructions
+		 * wait, so that a test can take an SE away in between (the
+		 * logic never blocks; the HTTP side may, for a test)
+		 */
+		if (r.control[0] && (faults & TSM_FAULT_SLOW_CONTROL))
+			sleep(3);
 	}
 	log_request(c, method, url, &r);
 	ret = queue(c, &r);
@@ -704,6 +713,7 @@ int main(int argc, char **argv)
 	if (client_ca_path && !cert_path)
 		die("--tls-client-ca wants --tls-cert and --tls-key");
 	cfg.control = control;
+	faults = cfg.faults;
 	if (db_path && tsm_db_open(db_path, &cfg.db, err, sizeof(err)))
 		die("--db %s", err);
 	if (tsm_read_keys(keys_path, &keys, &nkeys, err, sizeof(err)))

@@ -63,6 +63,7 @@
 #define TSM_FAULT_WRONG_CIN	0x04	/* expect another CIN than claimed */
 #define TSM_FAULT_BAD_PARAMS	0x08	/* install parameters the card refuses */
 #define TSM_FAULT_DROP_SESSION	0x10	/* forget the session after script 1 */
+#define TSM_FAULT_SLOW_CONTROL	0x20	/* 3 s before sending instructions */
 
 /* A catalogue entry: --service NAME:LOADFILE:INSTANCE[:PARAMS] */
 struct tsm_service {
