@@ -296,14 +296,14 @@ static int add_header(struct curl_slist **h, const char *name,
  */
 static void who_answered(struct session *s)
 {
+	struct curl_certinfo *ci = NULL;
+	struct curl_slist *l;
+
 	if (s->who_known) {
 		/* on_connected saw this connection's certificate */
 		s->who_known = false;
 		return;
 	}
-	struct curl_certinfo *ci = NULL;
-	struct curl_slist *l;
-
 	if (strncasecmp(s->url, "https:", 6)) {
 		memset(&s->out->tsm, 0, sizeof(s->out->tsm));
 		return;
@@ -571,7 +571,8 @@ static int xmit(struct session *s, const uint8_t *cmd, size_t len,
 			    se_hint(-ret));
 	if (*rlen < 2 || *rlen > sizeof(s->rsp))
 		return fail(s, "SE %s: script %u %s (%s): answer of %zu bytes",
-			    s->card_name[0] ? s->card_name : s->cfg->se_name, s->script_no, what,
+			    s->card_name[0] ? s->card_name : s->cfg->se_name,
+			    s->script_no, what,
 			    short_hex(cmd, len, hex), *rlen);
 	if (s->cfg->verbose) {
 		snprintf(label, sizeof(label), "  script %u %s < ", s->script_no,
@@ -681,12 +682,11 @@ static int aim(struct session *s, const char **status)
 	}
 	if (!ret) {
 		snprintf(s->card_name, sizeof(s->card_name), "%s", want);
-		/* a fresh channel to the same security domain */
+		/*
+		 * what that channel has selected is not tracked across
+		 * switches: unknown, so a Targeted-Application is SELECTed
+		 */
 		s->selected_len = 0;
-		if (s->cfg->sd_len && s->cfg->sd_len <= sizeof(s->selected)) {
-			memcpy(s->selected, s->cfg->sd, s->cfg->sd_len);
-			s->selected_len = s->cfg->sd_len;
-		}
 		if (*want)
 			logf_(s, "script %u on SE %s", s->script_no, want);
 		return 0;
