@@ -135,7 +135,7 @@ cat "$tmp/tsm.crt" "$tmp/other.crt" > "$tmp/both.crt"
 FPR=$(openssl x509 -noout -fingerprint -sha256 -in "$tmp/tsm.crt" | sed 's/.*=//')
 printf 'allow any inquire\nallow any add,verify,delete,designate,clear,script kind=virtual name=BS*\n' \
 	> "$tmp/permit.conf"
-printf 'allow sha256=%s inquire name=%s\n' "$FPR" "$B" > "$tmp/show.conf"
+printf 'allow sha256=%s inquire,identify name=%s\n' "$FPR" "$B" > "$tmp/show.conf"
 printf '# only the TSM of this certificate may delete\nallow any inquire\nallow sha256=%s delete kind=virtual\n' \
 	"$FPR" > "$tmp/fpr.conf"
 
@@ -171,7 +171,9 @@ relay "$(url list)"
 if [ $rc != 0 ] || ! has "^ok; SEs: " || ! has "$A listed designated" ||
    ! has "$B listed" || ! has "$C listed" || ! has "$D listed"; then
 	fail $t "$(said)"
-elif ! grep -q "name=$A;index=$a_idx;kind=virtual;transport=vse;state=listed;designated=1;atr=3B" "$tmp/list.log"; then
+elif ! grep -q "name=$A;index=$a_idx;kind=virtual;transport=vse;state=listed;designated=1;atr=3B" "$tmp/list.log" ||
+     grep "SE list" "$tmp/list.log" | grep -q "cin="; then
+	# the ATRs, and no CIN: the default policy does not identify
 	fail $t "the TSM saw: $(grep 'SE list' "$tmp/list.log")"
 else
 	ok $t
@@ -316,10 +318,13 @@ ctl designate "$A"
 
 t=backstage_list_only_what_policy_shows
 why=""
-# the TSM the policy names sees B, and B only, on the first POST
+# the TSM the policy names sees B, and B only, on the first POST, with
+# its CIN (secel-vcard's default)
 relay --cacert "$tmp/both.crt" --policy "$tmp/show.conf" "$(url tlslist)"
 if [ $rc != 0 ] || [ "$(cat "$tmp/o")" != "ok; SEs: $B listed" ]; then
 	why="named: $(said)"
+elif ! grep -q "SE list name=$B;index=$b_idx;.*;cin=534543454C000001\$" "$tmp/tlslist.log"; then
+	why="named, the TSM saw: $(grep 'SE list' "$tmp/tlslist.log")"
 fi
 # another TSM sees none: no list at all
 relay --cacert "$tmp/both.crt" --policy "$tmp/show.conf" "$(url tlsotherlist)"

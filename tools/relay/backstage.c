@@ -27,6 +27,7 @@ static const char *const op_names[BS_OPS] = {
 	[BS_DESIGNATE] = "designate",
 	[BS_CLEAR] = "clear",
 	[BS_SCRIPT] = "script",
+	[BS_IDENTIFY] = "identify",
 };
 
 static const char *const state_names[] = {
@@ -164,7 +165,7 @@ static int parse_ops(const char *w, unsigned int *ops, char *err, size_t room)
 			e = p + strlen(p);
 		op = op_parse(p, e - p);
 		if (op < 0)
-			return why(err, room, "'%.*s' is no operation (inquire, add, verify, delete, designate, clear, script, all)",
+			return why(err, room, "'%.*s' is no operation (inquire, add, verify, delete, designate, clear, script, identify, all)",
 				   (int)(e - p), p);
 		*ops |= 1u << op;
 		if (!*e)
@@ -336,7 +337,7 @@ static void clean(char *out, const char *in, size_t room)
 
 int bs_list_header(const struct bs_se *ses, size_t n, char *out, size_t room)
 {
-	char name[BS_NAME_MAX * 2], kind[16], tr[32], atr[80];
+	char name[BS_NAME_MAX * 2], kind[16], tr[32], atr[80], cin[80];
 	size_t i, len = 0;
 	int k;
 
@@ -349,12 +350,14 @@ int bs_list_header(const struct bs_se *ses, size_t n, char *out, size_t room)
 		clean(kind, se->kind, sizeof(kind));
 		clean(tr, se->transport, sizeof(tr));
 		clean(atr, se->atr ? se->atr : "", sizeof(atr));
+		clean(cin, se->cin ? se->cin : "", sizeof(cin));
 		k = snprintf(out + len, room - len,
-			     "%sname=%s;index=%u;kind=%s;transport=%s;state=%s%s%s%s",
+			     "%sname=%s;index=%u;kind=%s;transport=%s;state=%s%s%s%s%s%s",
 			     i ? ", " : "", name, se->index, kind, tr,
 			     bs_state_name(se->state),
 			     se->designated ? ";designated=1" : "",
-			     atr[0] ? ";atr=" : "", atr);
+			     atr[0] ? ";atr=" : "", atr, cin[0] ? ";cin=" : "",
+			     cin);
 		if (k < 0 || (size_t)k >= room - len)
 			return -EMSGSIZE;
 		len += k;
@@ -385,8 +388,11 @@ int bs_control_parse(const char *hdr, struct bs_request *reqs, size_t max,
 			return why(err, room, "more than %zu instructions", max);
 		sp = memchr(p, ' ', len);
 		op = op_parse(p, sp ? (size_t)(sp - p) : len);
-		/* scripts are aimed with X-Secel-Targeted-SE, not ordered */
-		if (op == BS_SCRIPT)
+		/*
+		 * scripts are aimed with X-Secel-Targeted-SE, identifiers
+		 * shown in the list: policy operations, not instructions
+		 */
+		if (op == BS_SCRIPT || op == BS_IDENTIFY)
 			op = -1;
 		if (op < 0)
 			return why(err, room, "'%.*s' is no instruction (inquire, add, verify, delete, designate, clear)",

@@ -31,6 +31,7 @@ enum bs_op {
 	BS_DESIGNATE,
 	BS_CLEAR,	/* no SE designated */
 	BS_SCRIPT,	/* run scripts on it (X-Secel-Targeted-SE) */
+	BS_IDENTIFY,	/* see its identifiers (CIN) in the list */
 	BS_OPS
 };
 
@@ -67,6 +68,7 @@ struct bs_se {
 	unsigned int state;		/* SECEL_STATE_* */
 	bool designated;
 	const char *atr;		/* hex, "" when unknown */
+	const char *cin;		/* hex, NULL or "" when not shown */
 };
 
 /* One control instruction: "delete eSE2", "clear". */
@@ -108,8 +110,9 @@ bool bs_allowed(const struct bs_policy *p, const struct bs_tsm *tsm,
 
 /*
  * X-Secel-SE-List: "name=eSE1;index=0;kind=virtual;transport=vse;
- * state=listed;designated=1;atr=3B..., name=..." (entries joined with
- * ", ", designated=1 only when it is).  0 or -EMSGSIZE.
+ * state=listed;designated=1;atr=3B...;cin=..., name=..." (entries joined
+ * with ", ", designated=1 only when it is, atr and cin when known).  0 or
+ * -EMSGSIZE.
  */
 int bs_list_header(const struct bs_se *ses, size_t n, char *out, size_t room);
 

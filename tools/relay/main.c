@@ -79,7 +79,7 @@ static int backstage_list(void *priv, const struct bs_tsm *tsm, char *out,
 			  size_t room)
 {
 	struct secel_list_entry *ents = NULL;
-	char msg[SE_MSG_MAX], (*atr)[80] = NULL;
+	char msg[SE_MSG_MAX], (*atr)[80] = NULL, (*cin)[80] = NULL;
 	struct bs_se *ses = NULL;
 	unsigned int n = 0, i, k = 0;
 	int ret;
@@ -92,7 +92,8 @@ static int backstage_list(void *priv, const struct bs_tsm *tsm, char *out,
 	}
 	ses = calloc(n ? n : 1, sizeof(*ses));
 	atr = calloc(n ? n : 1, sizeof(*atr));
-	if (!ses || !atr) {
+	cin = calloc(n ? n : 1, sizeof(*cin));
+	if (!ses || !atr || !cin) {
 		ret = -ENOMEM;
 		goto out;
 	}
@@ -112,10 +113,21 @@ static int backstage_list(void *priv, const struct bs_tsm *tsm, char *out,
 				*c = toupper((unsigned char)*c);
 			ses[k].atr = atr[k];
 		}
+		/* the CIN names one card: only where the policy says */
+		if (bs_allowed(&policy, tsm, BS_IDENTIFY, &ses[k], NULL) &&
+		    !se_sysfs_read(sysfs_dir, ents[i].index, "cin", cin[k],
+				   sizeof(cin[k]))) {
+			char *c;
+
+			for (c = cin[k]; *c; c++)
+				*c = toupper((unsigned char)*c);
+			ses[k].cin = cin[k];
+		}
 		k++;
 	}
 	ret = bs_list_header(ses, k, out, room);
 out:
+	free(cin);
 	free(atr);
 	free(ses);
 	free(ents);

@@ -1115,6 +1115,13 @@ static void test_control_headers(void)
 		      "name=VSE2;index=3;kind=virtual;transport=vse;state=reported"),
 	      "X-Secel-SE-List of two: %s", h);
 	CHECK(!bs_list_header(two, 0, h, sizeof(h)) && !h[0], "an empty list");
+	two[1].cin = "534543454C000001";
+	CHECK(!bs_list_header(two + 1, 1, h, sizeof(h)) &&
+	      !strcmp(h, "name=VSE2;index=3;kind=virtual;transport=vse;state=reported;cin=534543454C000001"),
+	      "a CIN the policy shows: %s", h);
+	two[1].cin = NULL;
+	CHECK(bs_control_parse("identify VSE2", rq, BS_REQUESTS_MAX, &n, err, sizeof(err)) == -EINVAL,
+	      "identify is a policy operation, not an instruction");
 	CHECK(bs_list_header(two, 2, h, 60) == -EMSGSIZE, "a list too long");
 
 	h[0] = '\0';

@@ -36,6 +36,7 @@ static const char schema[] =
 	" state TEXT NOT NULL,"
 	" designated INTEGER NOT NULL DEFAULT 0,"
 	" atr TEXT NOT NULL DEFAULT '',"
+	" cin TEXT NOT NULL DEFAULT '',"
 	" first_seen TEXT NOT NULL,"
 	" last_seen TEXT NOT NULL,"
 	" PRIMARY KEY (device, name));"
@@ -180,7 +181,8 @@ int tsm_se_list_parse(const char *list, struct tsm_se_entry *out, size_t max,
 				    !FIELD("kind", se->kind) &&
 				    !FIELD("transport", se->transport) &&
 				    !FIELD("state", se->state) &&
-				    !FIELD("atr", se->atr)) {
+				    !FIELD("atr", se->atr) &&
+				    !FIELD("cin", se->cin)) {
 					if (kl == 5 && !strncmp(f, "index", 5))
 						se->index = atoi(v);
 					else if (kl == 10 && !strncmp(f, "designated", 10))
@@ -318,11 +320,12 @@ static int record_list(struct tsm_db *db, long long dev, const char *list,
 			   "an entry without name or state");
 	}
 	snprintf(sql, sizeof(sql),
-		 "INSERT INTO ses (device, name, idx, kind, transport, state, designated, atr, first_seen, last_seen) "
-		 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, %s, %s) "
+		 "INSERT INTO ses (device, name, idx, kind, transport, state, designated, atr, cin, first_seen, last_seen) "
+		 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, %s, %s) "
 		 "ON CONFLICT (device, name) DO UPDATE SET idx = excluded.idx, kind = excluded.kind, "
 		 "transport = excluded.transport, state = excluded.state, designated = excluded.designated, "
-		 "atr = excluded.atr, last_seen = excluded.last_seen", now_sql, now_sql);
+		 "atr = excluded.atr, cin = excluded.cin, last_seen = excluded.last_seen",
+		 now_sql, now_sql);
 	if (sqlite3_prepare_v2(db->h, sql, -1, &st, NULL) != SQLITE_OK) {
 		free(ses);
 		return sql_fail(db, err, room, "ses");
@@ -344,6 +347,7 @@ static int record_list(struct tsm_db *db, long long dev, const char *list,
 		sqlite3_bind_text(st, 6, se->state, -1, SQLITE_STATIC);
 		sqlite3_bind_int(st, 7, se->designated);
 		sqlite3_bind_text(st, 8, se->atr, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 9, se->cin, -1, SQLITE_STATIC);
 		if (sqlite3_step(st) != SQLITE_DONE) {
 			ret = sql_fail(db, err, room, "ses");
 			break;
@@ -587,7 +591,7 @@ int tsm_db_show(struct tsm_db *db, FILE *out, char *err, size_t room)
 	if (!ret)
 		ret = show_rows(db, out, "se",
 				"SELECT d.identity AS device, s.name, s.idx AS 'index', s.kind, s.transport, "
-				"s.state, s.designated, s.atr FROM ses s JOIN devices d ON d.id = s.device "
+				"s.state, s.designated, s.atr, s.cin FROM ses s JOIN devices d ON d.id = s.device "
 				"ORDER BY d.id, s.idx", err, room);
 	if (!ret)
 		ret = show_rows(db, out, "queued",

@@ -24,6 +24,7 @@ struct tsm_se_entry {
 	char transport[32];
 	char state[16];
 	char atr[80];
+	char cin[80];			/* "" unless the relay shows it */
 	int index;
 	int designated;
 };

@@ -1251,7 +1251,7 @@ static bool db_shows(struct tsm_db *db, const char *what)
 
 static void test_backstage_db(void)
 {
-	const char *list = "name=eSE1;index=0;kind=physical;transport=t1-serial;state=listed;designated=1, "
+	const char *list = "name=eSE1;index=0;kind=physical;transport=t1-serial;state=listed;designated=1;cin=0102, "
 			   "name=VSE2;index=3;kind=virtual;transport=vse;state=reported";
 	const char *listed = "name=eSE1;index=0;kind=physical;transport=t1-serial;state=listed, "
 			     "name=VSE2;index=3;kind=virtual;transport=vse;state=listed;designated=1";
@@ -1268,7 +1268,8 @@ static void test_backstage_db(void)
 	check(!tsm_se_list_parse(list, ses, 4, &n) && n == 2 &&
 	      !strcmp(ses[1].name, "VSE2") && ses[1].index == 3 &&
 	      !strcmp(ses[1].kind, "virtual") && !strcmp(ses[1].state, "reported") &&
-	      ses[0].designated && !ses[1].designated,
+	      ses[0].designated && !ses[1].designated &&
+	      !strcmp(ses[0].cin, "0102") && !ses[1].cin[0],
 	      "the list parsed: %zu", n);
 	check(tsm_se_list_parse(list, ses, 1, &n) == -E2BIG, "a list too long");
 	check(tsm_se_list_parse("kind=virtual;state=listed", ses, 4, &n) == -EINVAL,
@@ -1297,6 +1298,7 @@ static void test_backstage_db(void)
 	      r.code, r.control, r.next_uri);
 	tsm_reply_free(&r);
 	check(db_shows(db, "se device=sha256:d1 name=VSE2 index=3 kind=virtual transport=vse state=reported designated=0") &&
+	      db_shows(db, "name=eSE1 index=0 kind=physical transport=t1-serial state=listed designated=1 atr= cin=0102") &&
 	      db_shows(db, "instruction=designate VSE2 origin=rule 1 sent=20"),
 	      "the list and the instructions sent are recorded");
 	backstage_post(&e, TSM_BACKSTAGE_RESULT "/1", listed,
