@@ -309,7 +309,10 @@ RESPONSECODE IFDHCreateChannelByName(DWORD Lun, LPSTR DeviceName)
 	struct reader *r = NULL;
 	int i;
 
-	/* /dev/secel:NAME is accepted too, for readability in reader.conf */
+	/*
+	 * "secel:NAME": pcscd insists that a DEVICENAME without ':' is a
+	 * file it can stat; a bare NAME is taken too
+	 */
 	if (!strncmp(dev, "secel:", 6))
 		dev += 6;
 	if (!*dev || strlen(dev) >= sizeof(r->device)) {
@@ -401,10 +404,16 @@ RESPONSECODE IFDHGetCapabilities(DWORD Lun, DWORD Tag, PDWORD Length,
 		     put_bytes(Length, Value, r->info.atr, r->info.atr_len);
 		break;
 	case TAG_IFD_SLOTS_NUMBER:
-	case TAG_IFD_SIMULTANEOUS_ACCESS:
 		rc = put_bytes(Length, Value, "\x01", 1);
-		if (Tag == TAG_IFD_SIMULTANEOUS_ACCESS)
-			*Value = MAX_READERS;
+		break;
+	case TAG_IFD_SIMULTANEOUS_ACCESS:
+		/*
+		 * More than 1: pcscd then numbers our readers "NAME 00 00",
+		 * "NAME 01 00", ... and gives each its own Lun (number << 16);
+		 * with 1 every reader of this library would get Lun 0.
+		 */
+		rc = put_bytes(Length, Value, (unsigned char[]){ MAX_READERS },
+			       1);
 		break;
 	case TAG_IFD_THREAD_SAFE:
 		/* readers are independent; pcscd may call them at once */
