@@ -21,7 +21,8 @@ import os
 import sys
 import time
 
-from smartcard.scard import (SCARD_E_NO_READERS_AVAILABLE, SCARD_LEAVE_CARD,
+from smartcard.scard import (SCARD_E_NO_READERS_AVAILABLE,
+                             SCARD_E_NO_SERVICE, SCARD_LEAVE_CARD,
                              SCARD_PCI_T0, SCARD_PCI_T1, SCARD_PROTOCOL_T0,
                              SCARD_PROTOCOL_T1, SCARD_RESET_CARD,
                              SCARD_S_SUCCESS, SCARD_SCOPE_USER,
@@ -138,13 +139,19 @@ def cmd_wait_reader(args):
                 ctx = None
                 time.sleep(0.02)
                 continue
-        rv, readers = SCardListReaders(ctx, [])
+        try:
+            rv, readers = SCardListReaders(ctx, [])
+        except SystemError:  # pyscard, when pcscd goes away meanwhile
+            rv, readers = SCARD_E_NO_SERVICE, []
         if rv == SCARD_S_SUCCESS and any(
                 r.startswith(reader + " ") for r in readers):
             print("%.3f" % time.time())
             return
         if rv not in (SCARD_S_SUCCESS, SCARD_E_NO_READERS_AVAILABLE):
-            SCardReleaseContext(ctx)  # pcscd restarted: a new context
+            try:  # pcscd restarted: a new context
+                SCardReleaseContext(ctx)
+            except SystemError:
+                pass
             ctx = None
         time.sleep(0.02)
     die("no reader %s within %s s" % (reader, secs))

@@ -70,6 +70,7 @@ static struct reader readers[MAX_READERS];
 static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_key_t thread_key;
 static pthread_once_t key_once = PTHREAD_ONCE_INIT;
+static bool key_made;
 
 static void say(int prio, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -99,6 +100,15 @@ static void make_key(void)
 	if (pthread_key_create(&thread_key, thread_gone))
 		say(LOG_ERR, "pthread_key_create failed: channels of ended "
 		    "clients stay open until the card is removed");
+	else
+		key_made = true;
+}
+
+/* pcscd unloads the handler: no thread may call into it on exit any more */
+__attribute__((destructor)) static void unload(void)
+{
+	if (key_made)
+		pthread_key_delete(thread_key);
 }
 
 static struct reader *reader_of(DWORD lun)
