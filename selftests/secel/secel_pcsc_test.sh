@@ -99,7 +99,7 @@ full() { readers | grep "^secel $1 " | head -n 1; }
 if ! start_vcard a --name eSE --extended --channels 3; then
 	skip_all "the first card did not start"
 fi
-A_PID=$PID A_IDX=$IDX A=$NAME
+A_IDX=$IDX A=$NAME
 
 sync_readers	# no pcscd yet: writes the file it reads at start
 supervise_pcscd &
