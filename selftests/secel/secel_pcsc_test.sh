@@ -1,0 +1,308 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# secel selftests: secel SEs as PC/SC readers -- Debian's pcscd with
+# tools/pcsc/libifdsecel.so, reader.conf written by secel-pcsc-sync (what
+# the udev rule runs), and real PC/SC clients: pcsc_scan, opensc-tool,
+# pyscard.  KTAP on stdout.
+#
+# Environment: SECEL_VCARD, SECELCTL override the tool paths.
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+VCARD=${SECEL_VCARD:-$root/tools/secel-vcard/secel-vcard}
+CTL=${SECELCTL:-$root/tools/secelctl/secelctl}
+LIB=$root/tools/pcsc/libifdsecel.so
+SYNC=$root/tools/pcsc/secel-pcsc-sync
+CLIENT=$here/pcsc_client.py
+PY=/usr/bin/python3
+ISD=A000000151000000
+
+. "$here/secel_lib.sh"
+secel_tmp secel-pcsc
+
+TESTS="pcsc_reader_named_after_se pcsc_scan_lists_reader opensc_lists_reader
+opensc_atr_is_the_se_atr opensc_apdu_selects_isd pyscard_select_get_data
+pcsc_extended_apdu pcsc_designated_reader pcsc_channels_isolated
+pcsc_channels_freed_when_client_ends pcsc_reconnect_resets
+pcsc_new_card_within_2s pcsc_unplug_seen_by_pcsc_scan
+pcsc_unplug_seen_by_pyscard pcsc_deleted_se_card_absent
+pcsc_prune_removes_reader"
+
+num=0
+echo "TAP version 13"
+# shellcheck disable=SC2086 # one word per test
+set -- $TESTS
+echo "1..$#"
+
+ok() { num=$((num + 1)); echo "ok $num $1"; }
+fail() {
+	num=$((num + 1))
+	name=$1; shift
+	echo "# $name: $*"
+	echo "not ok $num $name"
+}
+skip() { num=$((num + 1)); echo "ok $num $1 # SKIP $2"; }
+skip_all() {
+	for t in $TESTS; do
+		skip "$t" "$1"
+	done
+	exit 0
+}
+
+bounded() { timeout -k 2 60 "$@"; }
+has() { grep -q -- "$1" "$tmp/o"; }
+
+if [ ! -x "$VCARD" ] || [ ! -x "$CTL" ] || [ ! -f "$LIB" ]; then
+	skip_all "secel-vcard, secelctl or libifdsecel.so not built"
+fi
+for c in pcscd pcsc_scan opensc-tool; do
+	command -v $c > /dev/null ||
+		skip_all "$c missing (tools/testing/install-deps smartcard)"
+done
+"$PY" -c 'import smartcard' 2> /dev/null ||
+	skip_all "python3-pyscard missing (tools/testing/install-deps smartcard)"
+[ -d /run/systemd/system ] &&
+	skip_all "runs its own pcscd: for the test guest, not a systemd host"
+
+CONF_DIR=$tmp/reader.conf.d
+mkdir -p "$CONF_DIR" /run/pcscd
+CONF=$CONF_DIR/secel
+sync_readers() { "$SYNC" --conf "$CONF" --lib "$LIB" "$@"; }
+
+# pcscd in the foreground under a loop that starts it again when
+# secel-pcsc-sync stops it (SIGTERM to /run/pcscd/pcscd.pid, its default
+# without systemd): what socket activation does on a host
+supervise_pcscd() {
+	while [ ! -e "$tmp/stop" ]; do
+		SECEL_IFD_STDERR=1 pcscd -f -c "$CONF_DIR" \
+			>> "$tmp/pcscd.log" 2>&1 &
+		echo $! > "$tmp/pcscd.pid"
+		wait $!
+		sleep 0.05
+	done
+}
+stop_pcscd() {
+	touch "$tmp/stop"
+	[ -s "$tmp/pcscd.pid" ] && kill "$(cat "$tmp/pcscd.pid")" 2>/dev/null
+	[ -n "${SUP:-}" ] && wait "$SUP" 2>/dev/null
+}
+trap 'stop_pcscd; secel_cleanup' EXIT
+
+# readers: one line per reader; fails when pcscd does not answer
+readers() { timeout -k 1 10 "$PY" "$CLIENT" readers 2>&1; }
+reader_there() { readers | grep -q "^secel $1 "; }
+reader_gone() { readers > "$tmp/r" && ! grep -q "^secel $1 " "$tmp/r"; }
+# the PC/SC name: "secel NAME 0N 00"
+full() { readers | grep "^secel $1 " | head -n 1; }
+
+if ! start_vcard a --name eSE --extended --channels 3; then
+	skip_all "the first card did not start"
+fi
+A_IDX=$IDX A=$NAME
+
+sync_readers	# no pcscd yet: writes the file it reads at start
+supervise_pcscd &
+SUP=$!
+
+t=pcsc_reader_named_after_se
+if ! grep -q "FRIENDLYNAME \"secel $A\"" "$CONF" 2>/dev/null; then
+	fail $t "secel-pcsc-sync wrote no reader for $A: $(cat "$CONF")"
+elif ! WAIT_TENTHS=100 wait_for reader_there "$A"; then
+	fail $t "no reader 'secel $A' in: $(readers); pcscd: $(tail -n 5 "$tmp/pcscd.log")"
+else
+	ok $t
+fi
+RA="secel $A"	# pcsc_client.py takes the name without its numbers
+
+t=pcsc_scan_lists_reader
+timeout -k 1 10 pcsc_scan -t 2 > "$tmp/o" 2>&1
+if ! has "$RA" || ! has "Card state: Card inserted"; then
+	fail $t "$(head -n 20 "$tmp/o")"
+else
+	ok $t
+fi
+
+t=opensc_lists_reader
+bounded opensc-tool -l > "$tmp/o" 2>&1
+if ! has "$RA"; then
+	fail $t "$(cat "$tmp/o")"
+else
+	ok $t
+fi
+
+t=opensc_atr_is_the_se_atr
+bounded opensc-tool -r "$(full "$A")" -a > "$tmp/o" 2>&1
+want=$(tr -d ' :\n' < /sys/class/secel/secel"$A_IDX"/atr | tr a-f A-F)
+got=$(tr -d ' :\n' < "$tmp/o" | tr a-f A-F)
+if [ -z "$want" ] || [ "$got" != "$want" ]; then
+	fail $t "opensc-tool -a: '$got', sysfs atr: '$want'"
+else
+	ok $t
+fi
+
+t=opensc_apdu_selects_isd
+bounded opensc-tool -r "$(full "$A")" -s 00A4040008${ISD}00 > "$tmp/o" 2>&1
+if ! has "SW1=0x90, SW2=0x00"; then
+	fail $t "$(cat "$tmp/o")"
+else
+	ok $t
+fi
+
+t=pyscard_select_get_data
+bounded "$PY" "$CLIENT" apdu "$RA" 00A4040008${ISD}00 00CA9F7F00 \
+	> "$tmp/o" 2>&1
+# CPLC: tag 9F7F, 42 bytes, then 9000
+if [ "$(sed -n 1p "$tmp/o" | cut -d' ' -f2)" != 9000 ] ||
+   ! sed -n 2p "$tmp/o" | grep -q '^9F7F2A.* 9000$'; then
+	fail $t "$(cat "$tmp/o")"
+else
+	ok $t
+fi
+
+t=pcsc_extended_apdu
+# SELECT with extended Lc and Le: 00 A4 04 00 00 0008 AID 0000
+bounded "$PY" "$CLIENT" apdu "$RA" 00A40400000008${ISD}0000 > "$tmp/o" 2>&1
+if ! grep -q ' 9000$' "$tmp/o"; then
+	fail $t "$(cat "$tmp/o")"
+else
+	ok $t
+fi
+
+t=pcsc_designated_reader
+if ! bounded "$CTL" designate "$A" > "$tmp/o" 2>&1; then
+	fail $t "secelctl designate: $(cat "$tmp/o")"
+else
+	sync_readers
+	if ! WAIT_TENTHS=100 wait_for reader_there designated; then
+		fail $t "no 'secel designated' reader: $(readers)"
+	else
+		bounded opensc-tool -r "$(full designated)" -a > "$tmp/o" 2>&1
+		got=$(tr -d ' :\n' < "$tmp/o" | tr a-f A-F)
+		if [ "$got" != "$want" ]; then
+			fail $t "designated reader's ATR '$got', $A's '$want'"
+		else
+			ok $t
+		fi
+	fi
+fi
+
+t=pcsc_channels_isolated
+if ! bounded "$PY" "$CLIENT" isolation "$RA" > "$tmp/o" 2>&1; then
+	fail $t "$(cat "$tmp/o")"
+else
+	ok $t
+fi
+
+t=pcsc_channels_freed_when_client_ends
+# the card has channels 1-3: B gets all three only when A's are closed
+if ! bounded "$PY" "$CLIENT" channels-freed "$RA" 3 > "$tmp/o" 2>&1; then
+	fail $t "$(cat "$tmp/o")"
+else
+	ok $t
+fi
+
+t=pcsc_reconnect_resets
+if ! bounded "$PY" "$CLIENT" reconnect "$RA" > "$tmp/o" 2>&1; then
+	fail $t "$(cat "$tmp/o") pcscd: $(grep -i secel "$tmp/pcscd.log" | tail -n 3)"
+else
+	ok $t
+fi
+
+# the round trip, measured (no assertion)
+bounded "$PY" "$CLIENT" rtt "$RA" /dev/secel"$A_IDX" 300 2>&1 | grep '^#'
+
+t=pcsc_new_card_within_2s
+# pcscd must be restarted for a name it does not have: the udev rule's
+# work (secel-pcsc-sync) and the restart must fit in 2 s
+# a client polling SCardListReaders notes when the reader shows
+timeout -k 1 30 "$PY" "$CLIENT" wait-reader "secel SIM1" 25 > "$tmp/seen" 2>&1 &
+WAITER=$!
+sleep 1	# the waiter up before the card
+if ! start_vcard b --name SIM; then
+	fail $t "the second card did not start"
+else
+	B_PID=$PID B=$NAME
+	t0=$(date +%s.%N)
+	sync_readers	# what the udev rule runs
+	t1=$(date +%s.%N)
+	wait "$WAITER"
+	ms=$(awk -v a="$t0" -v b="$(cat "$tmp/seen")" \
+		'BEGIN { if (b ~ /^[0-9.]+$/) printf "%d", (b - a) * 1000; else print -1 }')
+	echo "# reader 'secel $B' there $ms ms after its SE was listed" \
+	     "(secel-pcsc-sync $(awk -v a="$t0" -v b="$t1" \
+		'BEGIN { printf "%d", (b - a) * 1000 }') ms of it)"
+	if [ "$B" != SIM1 ] || [ "$ms" -lt 0 ]; then
+		fail $t "no reader 'secel $B': $(cat "$tmp/seen"); $(readers)"
+	elif [ "$ms" -gt 2000 ]; then
+		fail $t "took $ms ms"
+	elif ! bounded "$PY" "$CLIENT" apdu "secel $B" 00A4040008${ISD}00 \
+			> "$tmp/o" 2>&1 || ! grep -q ' 9000$' "$tmp/o"; then
+		fail $t "SELECT through the new reader: $(cat "$tmp/o")"
+	else
+		ok $t
+	fi
+fi
+
+t=pcsc_unplug_seen_by_pcsc_scan
+timeout -k 1 20 pcsc_scan > "$tmp/scan" 2>&1 &
+SCAN=$!
+pids="$pids $SCAN"
+WAIT_TENTHS=100 wait_for grep -q "secel $B" "$tmp/scan"
+sleep 0.5
+stop_vcard "$B_PID"
+if ! WAIT_TENTHS=50 wait_for grep -q "Card removed" "$tmp/scan"; then
+	fail $t "pcsc_scan saw no removal: $(tail -n 15 "$tmp/scan")"
+else
+	ok $t
+fi
+kill "$SCAN" 2>/dev/null
+
+t=pcsc_unplug_seen_by_pyscard
+if ! start_vcard c --name SIM; then
+	fail $t "the card did not come back"
+else
+	C_PID=$PID
+	sync_readers
+	WAIT_TENTHS=100 wait_for reader_there "$NAME"
+	if ! bounded "$PY" "$CLIENT" wait-state "secel $NAME" present 5 \
+		> "$tmp/o" 2>&1; then
+		fail $t "the card did not show: $(cat "$tmp/o")"
+	else
+		( sleep 0.5; kill "$C_PID" ) &
+		KILLER=$!
+		if ! bounded "$PY" "$CLIENT" wait-state "secel $NAME" empty 5 \
+			> "$tmp/o" 2>&1; then
+			fail $t "$(cat "$tmp/o")"
+		else
+			ok $t
+		fi
+		wait "$KILLER"
+		stop_vcard "$C_PID"
+	fi
+fi
+
+t=pcsc_deleted_se_card_absent
+if ! bounded "$CTL" delete "$A" > "$tmp/o" 2>&1; then
+	fail $t "secelctl delete: $(cat "$tmp/o")"
+else
+	sync_readers
+	if ! bounded "$PY" "$CLIENT" wait-state "$RA" empty 5 \
+		> "$tmp/o" 2>&1; then
+		fail $t "$(cat "$tmp/o")"
+	elif ! reader_there "$A"; then
+		fail $t "reader left without --prune (pcscd restarted?)"
+	else
+		ok $t
+	fi
+fi
+
+t=pcsc_prune_removes_reader
+sync_readers --prune
+if ! WAIT_TENTHS=100 wait_for reader_gone "$A"; then
+	fail $t "reader 'secel $A' still there: $(readers)"
+else
+	ok $t
+fi
+
+exit 0
