@@ -150,6 +150,7 @@ struct ccid_slot {
  * @dead: the reader is being unbound
  * @present: bit n: the last word from the reader says slot n has a card
  * @changed: bit n: slot n changed since the work last looked
+ * @first_notify: no NotifySlotChange came yet (interrupt handler only)
  * @work: registers and unregisters SEs as @present says
  * @slots_lock: guards the slots' @se, taken by @work and unbind
  * @slots: the slots, bMaxSlotIndex + 1 of them
@@ -176,6 +177,7 @@ struct ccid_reader {
 	bool dead;
 	unsigned long present;
 	unsigned long changed;
+	bool first_notify;
 	struct work_struct work;
 	struct mutex slots_lock;	/* the slots' SEs */
 	struct ccid_slot slots[];
@@ -777,9 +779,14 @@ static void ccid_int_complete(struct urb *urb)
 				set_bit(i, &r->present);
 			else
 				clear_bit(i, &r->present);
-			if (bits & 2)
+			/*
+			 * The first notification tells of the cards found
+			 * at bind time as changed: not a re-insertion.
+			 */
+			if ((bits & 2) && !r->first_notify)
 				set_bit(i, &r->changed);
 		}
+		r->first_notify = false;
 		schedule_work(&r->work);
 	} else if (urb->actual_length >= 4 &&
 		   m[0] == RDR_TO_PC_HARDWARE_ERROR) {
@@ -919,6 +926,7 @@ static int ccid_probe(struct usb_interface *intf,
 
 	/* the state of the slots first, then changes as they come */
 	ccid_scan_slots(r);
+	r->first_notify = true;
 	ret = usb_submit_urb(r->int_urb, GFP_KERNEL);
 	if (ret) {
 		dev_warn(&intf->dev, "interrupt endpoint: %d\n", ret);
