@@ -763,9 +763,16 @@ static void ccid_int_complete(struct urb *urb)
 	case -ENODEV:
 	case -EPERM:
 		return;
-	default:
+	case -EOVERFLOW:
+	case -EREMOTEIO:
+		/* a malformed message: the next one may be fine */
 		dev_dbg(&r->intf->dev, "interrupt endpoint: %d\n", urb->status);
 		goto resubmit;
+	default:
+		/* -EPROTO, -EILSEQ...: the reader is going; no busy loop */
+		dev_warn(&r->intf->dev, "interrupt endpoint: %d: card changes no longer seen\n",
+			 urb->status);
+		return;
 	}
 	if (urb->actual_length >= 1 && m[0] == RDR_TO_PC_NOTIFY_SLOT_CHANGE) {
 		for (i = 0; i <= r->max_slot; i++) {
