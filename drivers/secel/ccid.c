@@ -770,8 +770,8 @@ static void ccid_int_complete(struct urb *urb)
 		goto resubmit;
 	default:
 		/* -EPROTO, -EILSEQ...: the reader is going; no busy loop */
-		dev_warn(&r->intf->dev, "interrupt endpoint: %d: card changes no longer seen\n",
-			 urb->status);
+		dev_dbg(&r->intf->dev, "interrupt endpoint: %d: card changes no longer seen\n",
+			urb->status);
 		return;
 	}
 	if (urb->actual_length >= 1 && m[0] == RDR_TO_PC_NOTIFY_SLOT_CHANGE) {

@@ -85,6 +85,8 @@ while [ $w -lt $WORKERS ]; do
 	w=$((w + 1))
 done
 
+# the host starts pulling devices when it reads this on the console
+echo "# ccid-hotplug: go"
 # watch: count the listed -> gone transitions until every round is seen
 gone_count=0
 was=1
