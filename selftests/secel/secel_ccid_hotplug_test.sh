@@ -90,12 +90,14 @@ echo "# ccid-hotplug: go"
 # watch: count the listed -> gone transitions until every round is seen
 gone_count=0
 was=1
-end=$(( $(date +%s) + 60 + ROUNDS * 40 ))
+end=$(( $(date +%s) + 60 + ROUNDS * 300 ))
 while [ "$(date +%s)" -lt "$end" ]; do
 	if have_ccid_se; then now=1; else now=0; fi
 	if [ $was = 1 ] && [ $now = 0 ]; then
 		gone_count=$((gone_count + 1))
-		echo "# SE gone ($gone_count)"
+		echo "# ccid-hotplug: gone $gone_count"
+	elif [ $was = 0 ] && [ $now = 1 ]; then
+		echo "# ccid-hotplug: listed $gone_count"
 	fi
 	was=$now
 	[ $gone_count -ge $((ROUNDS * 2)) ] && [ $now = 1 ] && break
