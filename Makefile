@@ -33,12 +33,15 @@ modules:
 sparse:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) C=2 modules
 
+# ccid.c uses the USB descriptors' field names (bInterval...), which
+# checkpatch --no-tree cannot find in include/uapi/linux/usb/ch9.h.
 checkpatch:
 	@for f in drivers/secel/*.[ch] include/linux/secel.h uapi/linux/secel.h \
 		 uapi/linux/secel_vse.h; do \
 		case $$f in *.mod.c) continue ;; esac; \
+		ign=; case $$f in */ccid.c) ign="--ignore CAMELCASE" ;; esac; \
 		perl $(or $(SECEL_CACHE),$(HOME)/.cache/secel)/linux-source-6.1/scripts/checkpatch.pl \
-			--strict --no-tree -q -f $$f || exit 1; \
+			--strict --no-tree -q $$ign -f $$f || exit 1; \
 	done; echo "checkpatch --strict: clean"
 
 tools:

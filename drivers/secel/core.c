@@ -607,6 +607,28 @@ const char *secel_se_name(const struct secel_se *se)
 EXPORT_SYMBOL_GPL(secel_se_name);
 
 /**
+ * secel_atr_protocols() - the protocols an answer to reset indicates
+ * @atr: the ATR
+ * @len: its length
+ * @protocols: bit n set when T=n is indicated (T=0 alone without TD1)
+ *
+ * For converters that choose how to talk to the card (a CCID reader at
+ * TPDU level carries T=0 and T=1 differently).
+ *
+ * Return: 0, or -EPROTO when @atr is not a well-formed ATR.
+ */
+int secel_atr_protocols(const u8 *atr, size_t len, u32 *protocols)
+{
+	struct secel_atr info;
+
+	if (secel_atr_parse(atr, len, &info) || info.malformed)
+		return -EPROTO;
+	*protocols = info.protocols;
+	return 0;
+}
+EXPORT_SYMBOL_GPL(secel_atr_protocols);
+
+/**
  * secel_ioctl_version() - answer SECEL_IOC_VERSION
  * @uarg: the user's struct secel_version
  *

@@ -497,6 +497,139 @@ static void secel_unregister_unregistered(struct kunit *test)
 	secel_se_put(se);
 }
 
+/* A scripted T=0 card: answers in turn, the last one again and again. */
+struct fake_t0 {
+	u8 answer[4][8];
+	size_t answer_len[4];
+	unsigned int answers;
+	unsigned int calls;
+	u8 sent[4][8];
+	size_t sent_len[4];
+};
+
+static int fake_t0_xfer(void *ctx, const u8 *tpdu, size_t len, u8 *rsp,
+			size_t rsp_size, size_t *rsp_len)
+{
+	struct fake_t0 *f = ctx;
+	unsigned int i = min(f->calls, f->answers - 1);
+
+	if (f->calls < ARRAY_SIZE(f->sent)) {
+		memcpy(f->sent[f->calls], tpdu, min(len, sizeof(f->sent[0])));
+		f->sent_len[f->calls] = len;
+	}
+	f->calls++;
+	if (f->answer_len[i] > rsp_size)
+		return -EMSGSIZE;
+	memcpy(rsp, f->answer[i], f->answer_len[i]);
+	*rsp_len = f->answer_len[i];
+	return 0;
+}
+
+/* Case 4 goes without Le; 61xx is fetched with GET RESPONSE Le = xx. */
+static void secel_t0_case4_fetches_61xx(struct kunit *test)
+{
+	static const u8 cmd[] = { 0x00, 0xa4, 0x04, 0x00, 0x02, 0x3f, 0x00,
+				  0x00 };
+	static const u8 want[] = { 1, 2, 3, 4, 5, 0x90, 0x00 };
+	static const u8 get_rsp[] = { 0x00, 0xc0, 0x00, 0x00, 0x05 };
+	struct fake_t0 f = {
+		.answer = { { 0x61, 0x05 }, { 1, 2, 3, 4, 5, 0x90, 0x00 } },
+		.answer_len = { 2, 7 },
+		.answers = 2,
+	};
+	struct secel_t0_xfer x = { .xfer = fake_t0_xfer, .ctx = &f };
+	u8 rsp[258];
+	size_t len = 0;
+
+	KUNIT_EXPECT_EQ(test, secel_t0_transmit(&x, cmd, sizeof(cmd), rsp,
+						sizeof(rsp), &len), 0);
+	KUNIT_ASSERT_EQ(test, f.calls, 2U);
+	KUNIT_EXPECT_EQ(test, f.sent_len[0], sizeof(cmd) - 1);
+	KUNIT_EXPECT_EQ(test, memcmp(f.sent[0], cmd, sizeof(cmd) - 1), 0);
+	KUNIT_EXPECT_EQ(test, f.sent_len[1], sizeof(get_rsp));
+	KUNIT_EXPECT_EQ(test, memcmp(f.sent[1], get_rsp, sizeof(get_rsp)), 0);
+	KUNIT_ASSERT_EQ(test, len, sizeof(want));
+	KUNIT_EXPECT_EQ(test, memcmp(rsp, want, sizeof(want)), 0);
+}
+
+/* Case 2 with a wrong Le: sent again with the card's P3. */
+static void secel_t0_case2_reissues_6cxx(struct kunit *test)
+{
+	static const u8 cmd[] = { 0x00, 0xb0, 0x00, 0x00, 0x00 };
+	struct fake_t0 f = {
+		.answer = { { 0x6c, 0x03 }, { 7, 8, 9, 0x90, 0x00 } },
+		.answer_len = { 2, 5 },
+		.answers = 2,
+	};
+	struct secel_t0_xfer x = { .xfer = fake_t0_xfer, .ctx = &f };
+	u8 rsp[258];
+	size_t len = 0;
+
+	KUNIT_EXPECT_EQ(test, secel_t0_transmit(&x, cmd, sizeof(cmd), rsp,
+						sizeof(rsp), &len), 0);
+	KUNIT_ASSERT_EQ(test, f.calls, 2U);
+	KUNIT_EXPECT_EQ(test, f.sent[1][4], 0x03);
+	KUNIT_EXPECT_EQ(test, len, (size_t)5);
+	KUNIT_EXPECT_EQ(test, rsp[0], 7);
+}
+
+/* Ne bounds GET RESPONSE; what is left is the caller's 61xx. */
+static void secel_t0_ne_bounds_get_response(struct kunit *test)
+{
+	static const u8 cmd[] = { 0x00, 0xa4, 0x04, 0x00, 0x01, 0xaa, 0x02 };
+	struct fake_t0 f = {
+		.answer = { { 0x61, 0x05 }, { 1, 2, 0x61, 0x03 } },
+		.answer_len = { 2, 4 },
+		.answers = 2,
+	};
+	struct secel_t0_xfer x = { .xfer = fake_t0_xfer, .ctx = &f };
+	u8 rsp[258];
+	size_t len = 0;
+
+	KUNIT_EXPECT_EQ(test, secel_t0_transmit(&x, cmd, sizeof(cmd), rsp,
+						sizeof(rsp), &len), 0);
+	KUNIT_ASSERT_EQ(test, f.calls, 2U);
+	KUNIT_EXPECT_EQ(test, f.sent[1][4], 0x02);
+	KUNIT_ASSERT_EQ(test, len, (size_t)4);
+	KUNIT_EXPECT_EQ(test, rsp[2], 0x61);
+	KUNIT_EXPECT_EQ(test, rsp[3], 0x03);
+}
+
+/* A card that always has one byte more cannot keep us looping. */
+static void secel_t0_endless_61xx_is_eproto(struct kunit *test)
+{
+	static const u8 cmd[] = { 0x00, 0xca, 0x00, 0x00, 0x00 };
+	static const u8 ext[] = { 0x00, 0xb0, 0x00, 0x00, 0x00, 0x01, 0x00 };
+	struct fake_t0 f = {
+		.answer = { { 0x61, 0x01 }, { 0x55, 0x61, 0x01 } },
+		.answer_len = { 2, 3 },
+		.answers = 2,
+	};
+	struct secel_t0_xfer x = { .xfer = fake_t0_xfer, .ctx = &f };
+	u8 rsp[258];
+	size_t len = 0;
+
+	KUNIT_EXPECT_EQ(test, secel_t0_transmit(&x, cmd, sizeof(cmd), rsp,
+						sizeof(rsp), &len), -EPROTO);
+	KUNIT_EXPECT_EQ(test, f.calls, 64U);
+	/* and an extended APDU is not T=0's */
+	KUNIT_EXPECT_EQ(test, secel_t0_transmit(&x, ext, sizeof(ext), rsp,
+						sizeof(rsp), &len), -EINVAL);
+}
+
+static void secel_t0_procedure_bytes(struct kunit *test)
+{
+	KUNIT_EXPECT_EQ(test, secel_t0_procedure(0xa4, 0x60), SECEL_T0_NULL);
+	KUNIT_EXPECT_EQ(test, secel_t0_procedure(0xa4, 0xa4),
+			SECEL_T0_ACK_ALL);
+	KUNIT_EXPECT_EQ(test, secel_t0_procedure(0xa4, 0x5b),
+			SECEL_T0_ACK_ONE);
+	KUNIT_EXPECT_EQ(test, secel_t0_procedure(0xa4, 0x90), SECEL_T0_SW1);
+	KUNIT_EXPECT_EQ(test, secel_t0_procedure(0xa4, 0x6a), SECEL_T0_SW1);
+	KUNIT_EXPECT_EQ(test, secel_t0_procedure(0xa4, 0x12),
+			SECEL_T0_INVALID);
+}
+
 static void secel_state_transitions(struct kunit *test)
 {
 	enum { R = SECEL_STATE_REPORTED, V = SECEL_STATE_VERIFYING,
@@ -534,6 +667,11 @@ static struct kunit_case secel_logic_cases[] = {
 	KUNIT_CASE(secel_6cxx_reissue_within_max_cmd),
 	KUNIT_CASE(secel_atr_bounded_by_its_buffer),
 	KUNIT_CASE(secel_unregister_unregistered),
+	KUNIT_CASE(secel_t0_case4_fetches_61xx),
+	KUNIT_CASE(secel_t0_case2_reissues_6cxx),
+	KUNIT_CASE(secel_t0_ne_bounds_get_response),
+	KUNIT_CASE(secel_t0_endless_61xx_is_eproto),
+	KUNIT_CASE(secel_t0_procedure_bytes),
 	{}
 };
 

@@ -92,4 +92,39 @@ int secel_se_index(const struct secel_se *se);
 const char *secel_se_name(const struct secel_se *se);
 long secel_ioctl_version(void __user *uarg);
 
+/**
+ * enum secel_t0_proc - what a byte after a T=0 command header means
+ * @SECEL_T0_NULL: 60, the card asks for more time
+ * @SECEL_T0_ACK_ALL: INS, send (or receive) all remaining data bytes
+ * @SECEL_T0_ACK_ONE: INS xor FF, send (or receive) the next byte only
+ * @SECEL_T0_SW1: 6X or 9X, the first byte of the status word
+ * @SECEL_T0_INVALID: anything else: a protocol error
+ */
+enum secel_t0_proc {
+	SECEL_T0_NULL,
+	SECEL_T0_ACK_ALL,
+	SECEL_T0_ACK_ONE,
+	SECEL_T0_SW1,
+	SECEL_T0_INVALID,
+};
+
+/**
+ * struct secel_t0_xfer - one T=0 command TPDU over a converter's wire
+ * @xfer: send the TPDU @tpdu of @len bytes (header and any data), store
+ *	the card's answer (data, SW1 SW2) in @rsp of @rsp_size bytes and its
+ *	length in *@rsp_len; return 0 or a negative errno
+ * @ctx: the converter's argument to @xfer
+ */
+struct secel_t0_xfer {
+	int (*xfer)(void *ctx, const u8 *tpdu, size_t len, u8 *rsp,
+		    size_t rsp_size, size_t *rsp_len);
+	void *ctx;
+};
+
+enum secel_t0_proc secel_t0_procedure(u8 ins, u8 pb);
+int secel_t0_transmit(const struct secel_t0_xfer *x, const u8 *cmd,
+		      size_t cmd_len, u8 *rsp, size_t rsp_size,
+		      size_t *rsp_len);
+int secel_atr_protocols(const u8 *atr, size_t len, u32 *protocols);
+
 #endif /* _LINUX_SECEL_H */

@@ -29,7 +29,7 @@ timeout_s=${SECEL_TEST_TIMEOUT:-900}
 default_tests="secel_list_test secel_apdu_test secel_channel_test
 	       secel_unplug_test secel_stress_test secel_scale_test secel_tools_test.sh
 	       secel_gp_test.sh secel_tsm_test.sh secel_backstage_test.sh
-	       secel_pcsc_test.sh secel_scp_test
+	       secel_pcsc_test.sh secel_scp_test secel_ccid_test.sh
 	       secel_unload_test"
 
 if [ "${1:-}" = --list ]; then
@@ -102,6 +102,9 @@ for t in $tests; do
 		tmo=${SECEL_LANE_TIMEOUT:-2400} ;;
 	*)	tmo=$timeout_s ;;
 	esac
+	# secel_unload_test unloads secel, which secel_ccid (loaded by
+	# vm-run with the others) would keep in use
+	[ "$t" = secel_unload_test ] && rmmod secel_ccid 2>/dev/null
 	save_params
 	start=$(date +%s)
 	# stdout and stderr, nested; the exit status through a file

@@ -1,0 +1,207 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# secel selftests: secel_ccid with a reader and a card nobody here wrote --
+# QEMU's usb-ccid behind UHCI with ccid-card-emulated (libcacard's CAC
+# card).  KTAP on stdout.  Every test skips, with the reason, when the
+# guest has no CCID reader bound to secel_ccid: tools/testing/check and
+# tools/testing/debug/check-debug add one with the arguments that
+# tools/testing/ccid-nssdb prints.
+#
+# Environment: SECELCTL overrides the tool's path; SECEL_MODULES_DIR is
+# where secel_ccid.ko is reloaded from (default drivers/secel).
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+CTL=${SECELCTL:-$root/tools/secelctl/secelctl}
+MODDIR=${SECEL_MODULES_DIR:-$root/drivers/secel}
+DRV=/sys/bus/usb/drivers/secel_ccid
+
+. "$here/secel_lib.sh"
+secel_tmp secel-ccid
+
+# CAC applets of libcacard's card (cac.c): the CAC ID applet and PKI 0
+CAC_ID=A0000000790300
+CAC_PKI=A0000000790100
+
+TESTS="ccid_reader_se_listed ccid_atr_and_protocols_shown
+ccid_select_cac_applet_by_name ccid_select_cac_applet_by_node
+ccid_case4_answer_fetched_through_61xx ccid_get_response_raw
+ccid_unknown_ins_answered_6d00 ccid_wrong_p1p2_answered
+ccid_module_unload_with_se_listed"
+
+num=0
+echo "TAP version 13"
+# shellcheck disable=SC2086 # one word per test
+set -- $TESTS
+echo "1..$#"
+
+ok() { num=$((num + 1)); echo "ok $num $1"; }
+fail() {
+	num=$((num + 1))
+	name=$1; shift
+	echo "# $name: $*"
+	echo "not ok $num $name"
+}
+skip() { num=$((num + 1)); echo "ok $num $1 # SKIP $2"; }
+
+norm() { tr -d ' :\n\r\t' | tr 'a-f' 'A-F'; }
+
+bounded() {
+	if command -v timeout >/dev/null 2>&1; then
+		timeout -k 2 60 "$@"
+	else
+		"$@"
+	fi
+}
+
+reader_bound() { ls "$DRV" 2>/dev/null | grep -q ':'; }
+
+# the index of the first listed SE whose transport is ccid
+ccid_se() {
+	for d in /sys/class/secel/secel*; do
+		[ "$(cat "$d/transport" 2>/dev/null)" = ccid ] || continue
+		[ "$(cat "$d/state" 2>/dev/null)" = listed ] || continue
+		echo "${d##*/secel}"
+		return 0
+	done
+	return 1
+}
+have_ccid_se() { ccid_se > /dev/null; }
+
+# apdu SE HEX [--raw]: the response, normalised, on stdout
+apdu() { bounded "$CTL" apdu "$@" 2> "$tmp/apdu.err" | norm; }
+
+why=""
+if [ ! -x "$CTL" ]; then
+	why="secelctl not built (make tools)"
+elif [ ! -d /sys/module/secel_ccid ]; then
+	why="secel_ccid not loaded"
+else
+	# USB enumeration and verification take a few seconds under TCG
+	WAIT_TENTHS=300 wait_for reader_bound
+	if ! reader_bound; then
+		why="no CCID reader in this guest (tools/testing/ccid-nssdb prints QEMU's arguments for one)"
+	fi
+fi
+if [ -n "$why" ]; then
+	for t in $TESTS; do
+		skip "$t" "$why"
+	done
+	exit 0
+fi
+
+t=ccid_reader_se_listed
+if WAIT_TENTHS=300 wait_for have_ccid_se; then
+	IDX=$(ccid_se)
+	NAME=$(cat "/sys/class/secel/secel$IDX/name")
+	ok "$t"
+else
+	fail "$t" "no listed SE with transport ccid: $(cat /sys/class/secel/secel*/transport /sys/class/secel/secel*/state 2>/dev/null | tr '\n' ' ')"
+	for rest in $(echo $TESTS | cut -d' ' -f2-); do
+		skip "$rest" "no CCID SE"
+	done
+	exit 0
+fi
+echo "# $NAME is /dev/secel$IDX"
+
+t=ccid_atr_and_protocols_shown
+info=$(bounded "$CTL" info "$NAME" 2>&1)
+atr=$(cat "/sys/class/secel/secel$IDX/atr" 2>/dev/null | norm)
+proto=$(cat "/sys/class/secel/secel$IDX/protocol" 2>/dev/null)
+if ! echo "$info" | grep -q "Transport: *ccid"; then
+	fail "$t" "secelctl info does not show transport ccid: $info"
+elif [ "${atr#3B}" = "$atr" ] || ! echo "$info" | grep -q "ATR: *$atr"; then
+	fail "$t" "ATR '$atr' not shown by secelctl info: $info"
+elif [ "$proto" != "T=0" ] || ! echo "$info" | grep -q "Protocols: *T=0"; then
+	fail "$t" "protocols: sysfs '$proto', secelctl: $(echo "$info" | grep Protocols)"
+else
+	echo "# ATR $atr, $proto"
+	ok "$t"
+fi
+
+# SELECT by AID answers an FCI (6F, AID under 84) and 9000
+select_ok() { # RESPONSE AID
+	case "$1" in
+	6F*84??"$2"*9000) return 0 ;;
+	esac
+	return 1
+}
+
+t=ccid_select_cac_applet_by_name
+r=$(apdu "$NAME" 00A4040007${CAC_ID}00)
+if select_ok "$r" "$CAC_ID"; then ok "$t"; else
+	fail "$t" "SELECT $CAC_ID: '$r' $(cat "$tmp/apdu.err")"; fi
+
+t=ccid_select_cac_applet_by_node
+r=$(apdu "/dev/secel$IDX" 00A4040007${CAC_PKI}00)
+if select_ok "$r" "$CAC_PKI"; then ok "$t"; else
+	fail "$t" "SELECT $CAC_PKI on /dev/secel$IDX: '$r' $(cat "$tmp/apdu.err")"; fi
+
+# Case 4 at TPDU level: T=0 sends it as case 3, the card says 61xx and
+# the converter's GET RESPONSE fetches the answer; the same APDU with
+# --raw goes as it is, and the core does not complete it.
+t=ccid_case4_answer_fetched_through_61xx
+r=$(apdu "$NAME" 00A4040007${CAC_ID} --raw)
+case "$r" in
+61??)
+	r4=$(apdu "$NAME" 00A4040007${CAC_ID}00 --raw)
+	if select_ok "$r4" "$CAC_ID"; then ok "$t"; else
+		fail "$t" "case 4 SELECT, raw: '$r4' $(cat "$tmp/apdu.err")"; fi ;;
+*)	fail "$t" "case 3 SELECT, raw, answered '$r', not 61xx" ;;
+esac
+
+# GET RESPONSE by hand, after a case 3 SELECT left its answer waiting
+t=ccid_get_response_raw
+r=$(apdu "$NAME" 00A4040007${CAC_ID} --raw)
+case "$r" in
+61??)
+	le=${r#61}
+	# one process: the card keeps the answer for the next command only
+	g=$(bounded "$CTL" apdu "$NAME" 00A4040007${CAC_ID} 00C00000"$le" \
+		--raw 2> "$tmp/apdu.err" | tail -n 1 | norm)
+	if select_ok "$g" "$CAC_ID"; then ok "$t"; else
+		fail "$t" "GET RESPONSE Le=$le answered '$g' $(cat "$tmp/apdu.err")"; fi ;;
+*)	fail "$t" "case 3 SELECT, raw, answered '$r', not 61xx" ;;
+esac
+
+t=ccid_unknown_ins_answered_6d00
+r=$(apdu "$NAME" 00FF000000)
+if [ "$r" = 6D00 ]; then ok "$t"; else
+	fail "$t" "INS FF answered '$r' $(cat "$tmp/apdu.err")"; fi
+
+# SELECT with a P1 the applet does not know, and a READ BINARY the
+# CAC applet refuses: an error status word, carried as it is
+t=ccid_wrong_p1p2_answered
+r=$(apdu "$NAME" 00A40400)
+r2=$(apdu "$NAME" 00B0000010)
+case "$r/$r2" in
+6A82/69??|6A82/6A??|6A82/6B??|6A82/67??) ok "$t" ;;
+*)	fail "$t" "SELECT without data '$r', READ BINARY '$r2'" ;;
+esac
+
+# Round trip: one process, 1 APDU then 41 APDUs; the difference / 40
+one=$(date +%s%N)
+bounded "$CTL" apdu "$NAME" 00FF000000 > /dev/null 2>&1
+two=$(date +%s%N)
+set --
+i=0
+while [ $i -lt 41 ]; do set -- "$@" 00FF000000; i=$((i + 1)); done
+bounded "$CTL" apdu "$NAME" "$@" > /dev/null 2>&1
+three=$(date +%s%N)
+echo "# APDU round trip through /dev/secel$IDX: ~$(( ((three - two) - (two - one)) / 40 / 1000 )) us (TCG guest, QEMU usb-ccid, UHCI)"
+
+t=ccid_module_unload_with_se_listed
+if ! rmmod secel_ccid 2> "$tmp/rmmod.err"; then
+	fail "$t" "rmmod secel_ccid: $(cat "$tmp/rmmod.err")"
+elif [ -e "/sys/class/secel/secel$IDX" ] &&
+	[ "$(cat "/sys/class/secel/secel$IDX/transport" 2>/dev/null)" = ccid ]; then
+	fail "$t" "secel$IDX still there after rmmod"
+elif ! insmod "$MODDIR/secel_ccid.ko" 2> "$tmp/insmod.err"; then
+	fail "$t" "insmod $MODDIR/secel_ccid.ko: $(cat "$tmp/insmod.err")"
+elif ! WAIT_TENTHS=300 wait_for have_ccid_se; then
+	fail "$t" "no ccid SE listed again after reloading secel_ccid"
+else
+	ok "$t"
+fi
+exit 0
