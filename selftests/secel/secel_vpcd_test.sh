@@ -387,7 +387,7 @@ else
 	$PEER uevents 20 > "$tmp/uev.out" 2>&1 &
 	UEV_PID=$!
 	pids="$pids $UEV_PID"
-	wait_for grep -q ready "$tmp/uev.out"
+	WAIT_TENTHS=600 wait_for grep -q ready "$tmp/uev.out"
 	kill -9 "$VI_PID"
 	if ! WAIT_TENTHS=100 wait_for gone "$VI_IDX"; then
 		fail $t "secel$VI_IDX still there after vicc was killed"
