@@ -512,11 +512,13 @@ t=sigterm_unplugs_all
 if [ $have_vpcd = 0 ]; then
 	skip $t "no secel-vpcd"
 else
-	idxs=$(sed -n 's/^[^ ]* secel\([0-9]*\) [^ ]* plugged, .*/\1/p' "$tmp/main.out")
+	# the SEs still plugged, by connection (indexes are reused)
 	left=""
-	for i in $idxs; do
-		grep -q " secel$i [^ ]* unplugged" "$tmp/main.out" || left="$left $i"
-	done
+	grep ' plugged, ATR ' "$tmp/main.out" > "$tmp/plugged"
+	while read -r peer dev name rest; do
+		grep -q "^$peer $dev $name unplugged" "$tmp/main.out" ||
+			left="$left ${dev#secel}"
+	done < "$tmp/plugged"
 	kill "$MAIN_PID"
 	wait "$MAIN_PID"
 	rc=$?
