@@ -113,7 +113,7 @@ def raw(port, mode):
 
 def uevents(seconds):
     s = socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM,
-                      socket.NETLINK_KOBJECT_UEVENT)
+                      15)  # NETLINK_KOBJECT_UEVENT
     s.bind((0, 1))
     end = time.monotonic() + seconds
     sys.stdout.reconfigure(line_buffering=True)
