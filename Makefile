@@ -23,7 +23,8 @@ KDIR ?= $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) \
 TOOLS := $(patsubst %/Makefile,%,$(wildcard tools/gp/Makefile tools/secel-vcard/Makefile \
 					     tools/secelctl/Makefile tools/ram/Makefile \
 					     tools/relay/Makefile tools/tsm/Makefile \
-					     tools/pcsc/Makefile))
+					     tools/pcsc/Makefile \
+					     tools/vpcd/Makefile))
 
 all: modules tools
 

@@ -21,6 +21,7 @@
 #include <linux/secel_vse.h>
 
 #include "card.h"
+#include "vse.h"
 
 #define PROG	"secel-vcard"
 
@@ -458,16 +459,7 @@ struct server {
 static void answer(struct server *s, const struct secel_vse_msg *req,
 		   size_t len)
 {
-	struct secel_vse_msg hdr = {
-		.type = req->type,
-		.len = len,
-		.seq = req->seq,
-	};
-	ssize_t n;
-
-	memcpy(s->out, &hdr, sizeof(hdr));
-	n = write(s->fd, s->out, sizeof(hdr) + len);
-	if (n >= 0)
+	if (!vse_card_answer(s->fd, req, s->out, len))
 		return;
 	if (errno == EINVAL || errno == ESTALE) {
 		/* refused (malformed, as --garbage asks) or too late */
@@ -490,21 +482,18 @@ static bool serve_one(struct server *s)
 	size_t len;
 	ssize_t n;
 
-	n = read(s->fd, s->in, sizeof(hdr) + VC_CMD_MAX);
+	n = vse_card_read(s->fd, s->in, sizeof(hdr) + VC_CMD_MAX, &hdr);
 	if (n < 0) {
 		if (errno == EAGAIN || errno == EINTR)
 			return false;
 		if (errno == ENODEV)
 			die("%s: read: %s (the kernel unplugged the SE)",
 			    card_label, strerror(errno));
+		if (errno == EPROTO)
+			die("%s: read: a message shorter than its header says",
+			    card_label);
 		die("%s: read: %s", card_label, strerror(errno));
 	}
-	if ((size_t)n < sizeof(hdr))
-		die("%s: read: short message of %zd bytes", card_label, n);
-	memcpy(&hdr, s->in, sizeof(hdr));
-	if (hdr.len != (size_t)n - sizeof(hdr))
-		die("%s: read: message of %zd bytes says %u payload bytes",
-		    card_label, n, hdr.len);
 
 	switch (hdr.type) {
 	case SECEL_VSE_MSG_APDU:
@@ -592,14 +581,13 @@ static void write_ready_file(const char *file, const char *line)
 
 int main(int argc, char **argv)
 {
-	struct secel_vse_new req;
+	struct vse_card vse;
 	struct vc_config cfg;
 	struct sigaction sa;
 	sigset_t block, unblocked;
 	struct server s;
 	struct opts o;
-	char name[SECEL_NAME_LEN + 1], line[128];
-	int ctl, flags;
+	char name[SECEL_NAME_LEN + 1], line[128], err[256];
 
 	parse_opts(argc, argv, &o, &cfg);
 
@@ -634,32 +622,14 @@ int main(int argc, char **argv)
 			die("%s", err);
 	}
 
-	ctl = open(o.device, O_RDWR | O_CLOEXEC);
-	if (ctl < 0)
-		die("%s: open: %s", o.device, strerror(errno));
-	memset(&req, 0, sizeof(req));
-	req.flags = cfg.extended ? SECEL_VSE_EXTENDED_LENGTH : 0;
-	req.atr_len = cfg.atr_len;
-	memcpy(req.atr, cfg.atr, cfg.atr_len);
-	memcpy(req.name_prefix, o.name_prefix, sizeof(req.name_prefix));
-	if (ioctl(ctl, SECEL_VSE_IOC_NEW, &req))
-		die("%s: SECEL_VSE_IOC_NEW: %s", o.device, strerror(errno));
-	close(ctl);
-	s.fd = req.fd;
-	snprintf(card_label, sizeof(card_label), "secel%u", req.index);
-	flags = fcntl(s.fd, F_GETFL);
-	if (flags < 0 || fcntl(s.fd, F_SETFL, flags | O_NONBLOCK))
-		die("%s: card fd: fcntl: %s", card_label, strerror(errno));
-
-	/* the kernel names the SE at creation (SECEL_ABI_VERSION 2) */
-	memcpy(name, req.name, sizeof(req.name));
-	name[sizeof(req.name)] = 0;
-	if (!name[0])
-		die("%s: SECEL_VSE_IOC_NEW returned no name (kernel ABI older than 2)",
-		    o.device);
-	snprintf(card_label, sizeof(card_label), "secel%u (%s)", req.index,
+	if (vse_card_new(o.device, cfg.atr, cfg.atr_len, o.name_prefix,
+			 cfg.extended, &vse, err, sizeof(err)))
+		die("%s", err);
+	s.fd = vse.fd;
+	memcpy(name, vse.name, sizeof(name));
+	snprintf(card_label, sizeof(card_label), "secel%u (%s)", vse.index,
 		 name);
-	snprintf(line, sizeof(line), "secel%u %s\n", req.index, name);
+	snprintf(line, sizeof(line), "secel%u %s\n", vse.index, name);
 	if (fputs(line, stdout) == EOF || fflush(stdout) == EOF)
 		die("stdout: %s", strerror(errno));
 	if (o.ready_file)
