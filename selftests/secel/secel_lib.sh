@@ -45,7 +45,9 @@ start_vcard() {
 	"$VCARD" "$@" > "$tmp/$tag.out" 2> "$tmp/$tag.err" < /dev/null &
 	PID=$!
 	pids="$pids $PID"
-	wait_for test -s "$tmp/$tag.out" || {
+	# a card's start and the core's verification: up to 30 s on a
+	# loaded host under TCG (10 s was seen to run out at load 9)
+	WAIT_TENTHS=300 wait_for test -s "$tmp/$tag.out" || {
 		echo "# secel-vcard $*: did not start: $(cat "$tmp/$tag.err")"
 		return 1
 	}
@@ -53,7 +55,7 @@ start_vcard() {
 	IDX=${line%% *}
 	IDX=${IDX#secel}
 	NAME=${line#* }
-	wait_for test "$(cat /sys/class/secel/secel"$IDX"/state 2>/dev/null)" = listed
+	WAIT_TENTHS=300 wait_for test "$(cat /sys/class/secel/secel"$IDX"/state 2>/dev/null)" = listed
 }
 
 stop_vcard() {
