@@ -39,6 +39,12 @@ wait_for() {
 	return 1
 }
 
+# se_state_is INDEX STATE: secelINDEX is in STATE now (read at each call,
+# so that wait_for can poll it)
+se_state_is() {
+	[ "$(cat /sys/class/secel/secel"$1"/state 2>/dev/null)" = "$2" ]
+}
+
 start_vcard() {
 	tag=$1; shift
 	rm -f "$tmp/$tag.out"
@@ -55,7 +61,10 @@ start_vcard() {
 	IDX=${line%% *}
 	IDX=${IDX#secel}
 	NAME=${line#* }
-	WAIT_TENTHS=300 wait_for test "$(cat /sys/class/secel/secel"$IDX"/state 2>/dev/null)" = listed
+	WAIT_TENTHS=300 wait_for se_state_is "$IDX" listed || {
+		echo "# secel-vcard $*: secel$IDX is $(cat /sys/class/secel/secel"$IDX"/state 2>&1), not listed: $(tail -n 3 "$tmp/$tag.err" | tr '\n' ' ')"
+		return 1
+	}
 }
 
 stop_vcard() {
