@@ -22,6 +22,7 @@
 #include <linux/secel.h>
 
 #include "backstage.h"
+#include "daemon.h"
 #include "relay.h"
 
 static int failed, passed;
@@ -1304,6 +1305,40 @@ static void test_targeted_se(void)
 	      tsm.seen[1].control_result);
 }
 
+/* The daemon's delays and which uevents start a session. */
+static void test_daemon_rules(void)
+{
+	static const char add[] = "add@/devices/virtual/secel/secel3\0ACTION=add\0"
+		"DEVPATH=/devices/virtual/secel/secel3\0SUBSYSTEM=secel\0SEQNUM=7";
+	static const char change[] = "change@/x\0ACTION=change\0DEVPATH=/x/secel0\0"
+		"SUBSYSTEM=secel\0";
+	static const char other[] = "add@/x\0ACTION=add\0DEVPATH=/x/tty9\0"
+		"SUBSYSTEM=tty\0";
+	static const char bind_[] = "bind@/x\0ACTION=bind\0DEVPATH=/x/secel0\0"
+		"SUBSYSTEM=secel\0";
+	char what[64];
+
+	CHECK(relay_backoff(30, 3600, 1) == 30 && relay_backoff(30, 3600, 2) == 60 &&
+	      relay_backoff(30, 3600, 3) == 120, "backoff doubles: %lu %lu %lu",
+	      relay_backoff(30, 3600, 1), relay_backoff(30, 3600, 2),
+	      relay_backoff(30, 3600, 3));
+	CHECK(relay_backoff(30, 3600, 8) == 3600 && relay_backoff(30, 3600, 1000) == 3600,
+	      "backoff capped: %lu", relay_backoff(30, 3600, 1000));
+	CHECK(relay_backoff(100, 50, 1) == 50, "a first delay over the cap: %lu",
+	      relay_backoff(100, 50, 1));
+	CHECK(relay_uevent_wanted(add, sizeof(add), what, sizeof(what)) &&
+	      !strcmp(what, "add secel3"), "the add of an SE: %s", what);
+	CHECK(relay_uevent_wanted(change, sizeof(change) - 1, what, sizeof(what)) &&
+	      !strcmp(what, "change secel0"), "a change: %s", what);
+	CHECK(!relay_uevent_wanted(other, sizeof(other), what, sizeof(what)),
+	      "another subsystem's uevent starts no session");
+	CHECK(!relay_uevent_wanted(bind_, sizeof(bind_), what, sizeof(what)),
+	      "a bind starts no session");
+	/* SUBSYSTEM=secel not terminated: the message is cut, not read past */
+	CHECK(!relay_uevent_wanted(add, sizeof(add) - 12, what, sizeof(what)),
+	      "a cut message is not secel's");
+}
+
 int main(void)
 {
 	unsetenv("http_proxy");
@@ -1334,6 +1369,7 @@ int main(void)
 	test_control_headers();
 	test_control_session();
 	test_targeted_se();
+	test_daemon_rules();
 
 	MHD_stop_daemon(tsm.d);
 	tsm_reset();
