@@ -25,7 +25,8 @@ secel_tmp secel-agent-daemon
 
 TESTS="daemon_reports_at_start daemon_session_on_hotplug
 daemon_rule_designates_new_se daemon_session_on_designation
-daemon_session_on_unplug daemon_follows_tsm_poll_interval
+daemon_session_on_unplug daemon_quiet_without_events
+daemon_follows_tsm_poll_interval
 daemon_backs_off_while_tsm_down daemon_resumes_when_tsm_is_back
 daemon_sigterm_exits_0"
 
@@ -190,6 +191,19 @@ if within "$LIMIT" lists_not "$B"; then
 	fi
 else
 	fail $t "$B still listed after $LIMIT s: $(devices | tr '\n' '|') $(daemon_said)"
+fi
+
+t=daemon_quiet_without_events
+# nothing happens and the interval is an hour: no session, not one made
+# by the uevents of the daemon's own work on the SEs
+sleep 5
+n=$(log_count "session (")
+sleep 10
+m=$(log_count "session (")
+if [ "$m" = "$n" ]; then
+	ok $t
+else
+	fail $t "$((m - n)) sessions in 10 s without an event: $(daemon_said)"
 fi
 
 t=daemon_follows_tsm_poll_interval

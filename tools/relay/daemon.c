@@ -192,7 +192,7 @@ int relay_daemon(const struct relay_daemon_cfg *cfg, relay_session_fn fn,
 		double left;
 
 		if (pending) {
-			unsigned long poll = 0;
+			unsigned long asked = 0;	/* X-Secel-Poll */
 			enum relay_session_end end;
 
 			pending = false;
@@ -200,10 +200,10 @@ int relay_daemon(const struct relay_daemon_cfg *cfg, relay_session_fn fn,
 			if (ufd >= 0)
 				uevents_read(cfg, ufd, why, sizeof(why));
 			say(cfg, "session (%s)", why);
-			end = fn(priv, &poll);
-			if (poll && poll != interval) {
-				say(cfg, "the TSM asks for a session every %lu s", poll);
-				interval = poll;
+			end = fn(priv, &asked);
+			if (asked && asked != interval) {
+				say(cfg, "the TSM asks for a session every %lu s", asked);
+				interval = asked;
 			}
 			switch (end) {
 			case RELAY_SESSION_OK:
