@@ -47,6 +47,7 @@
 #define RAM_H_CONTROL		"X-Secel-Control"
 #define RAM_H_CONTROL_RESULT	"X-Secel-Control-Result"
 #define RAM_H_TARGET_SE		"X-Secel-Targeted-SE"
+#define RAM_H_POLL		"X-Secel-Poll"	/* seconds to the next session */
 
 /* X-Admin-Script-Status values */
 #define RAM_ST_OK		"ok"

@@ -8,6 +8,8 @@
  *   secel-relay [--se SE] [--sd AID] [--cacert FILE] [--cert FILE]
  *               [--key FILE] [--policy FILE] [--timeout SEC]
  *               [--max-rounds N] [-v] [--json] URL
+ *   secel-relay --daemon [--poll SEC] [--retry SEC] [--retry-max SEC]
+ *               [--no-uevents] [OPTIONS] URL
  */
 #include <ctype.h>
 #include <errno.h>
@@ -26,6 +28,7 @@
 #include "../ram/ram.h"
 #include "../secelctl/se.h"
 #include "../secelctl/secelctl.h"
+#include "daemon.h"
 #include "relay.h"
 
 /* GlobalPlatform's issuer security domain */
@@ -386,12 +389,24 @@ static void usage(FILE *f)
 "  --json           the outcome as one JSON object on standard output\n"
 "  --ctl PATH       configurator node (default /dev/secel-ctl)\n"
 "  --dev-dir DIR    where secelN nodes are (default /dev)\n"
+"\n"
+"Daemon (a service; see secel-relay(8), DAEMON):\n"
+"  --daemon         run sessions until SIGTERM: at start, on each secel\n"
+"                   uevent (an SE listed, removed, designated), on SIGHUP\n"
+"                   and every --poll seconds; one at a time\n"
+"  --poll SEC       the interval until the TSM sets one with X-Secel-Poll\n"
+"                   (default 3600)\n"
+"  --retry SEC      after a failed session (default 30), doubling up to\n"
+"  --retry-max SEC  (default 3600)\n"
+"  --no-uevents     do not watch the kernel's uevents\n"
 "  -h, --help       this text\n"
 "  --version        the version\n"
 "\n"
 "Example:\n"
 "  secel-relay --se eSE1 --cacert /etc/secel/tsm-ca.pem \\\n"
-"              https://tsm.example.com/ram/purse\n");
+"              https://tsm.example.com/ram/purse\n"
+"  secel-relay --daemon --cert /etc/secel/device.pem --key /etc/secel/device.key \\\n"
+"              --cacert /etc/secel/tsm-ca.pem https://tsm.example.com/backstage\n");
 }
 
 static void json_str_or_null(FILE *f, const char *key, const char *v)
@@ -552,6 +567,139 @@ static int parse_num(const char *opt, const char *s, unsigned long min,
 	return 0;
 }
 
+/* What the options say, for one session or for the daemon's many. */
+struct opts {
+	const char *se_arg, *cacert, *cert, *key, *url, *sd_hex;
+	uint8_t sd[SECEL_AID_MAX];
+	size_t sd_len;
+	unsigned long timeout, max_rounds;
+	bool verbose, json, daemon;
+};
+
+/*
+ * One session on the SE of --se: 0 when it went well, 1 when not (the
+ * reason on standard error), 3 when there is no such SE (the daemon then
+ * has nothing to report from).  *@poll: the TSM's X-Secel-Poll, or 0.
+ */
+static int one_session(const struct opts *o, unsigned long *poll)
+{
+	static struct se_data se;
+	char msg[RELAY_LINE_MAX + 64], why[SE_MSG_MAX], from[512], info[4096];
+	struct relay_outcome *out;
+	struct relay_cfg cfg;
+	struct relay_card card;
+	struct channel ch = { .fd = -1 };
+	struct secel_channel_close cl;
+	const char *se_name = o->se_arg;
+	unsigned int idx;
+	int rc = 1;
+
+	*poll = 0;
+	out = calloc(1, sizeof(*out));
+	if (!out) {
+		fprintf(stderr, "secel-relay: out of memory\n");
+		return 1;
+	}
+	memset(&se, 0, sizeof(se));
+	if (se_resolve(ctl_path, dev_dir, o->se_arg, &idx, msg, sizeof(msg)) < 0) {
+		if (o->daemon) {
+			/* nothing to report from yet: not the TSM's fault */
+			fprintf(stderr, "secel-relay: %s: waiting for an SE event\n",
+				msg);
+			free(out);
+			return 3;
+		}
+		goto fail;
+	}
+	ch.fd = se_open(dev_dir, idx, NULL, 0, why, sizeof(why));
+	if (ch.fd < 0) {
+		snprintf(msg, sizeof(msg), "SE %s: %s", o->se_arg, why);
+		goto fail;
+	}
+	if (read_se(ch.fd, &se, why, sizeof(why))) {
+		snprintf(msg, sizeof(msg), "SE %s: %s", o->se_arg, why);
+		goto fail;
+	}
+	se_name = se.info.name;
+	if (open_channel(ch.fd, o->sd, o->sd_len, &ch.channel, why, sizeof(why))) {
+		snprintf(msg, sizeof(msg), "SE %s: %s", se_name, why);
+		goto fail;
+	}
+	se.desc.channel = ch.channel;
+	if (relay_from_header(&se.desc, o->sd, o->sd_len, from, sizeof(from)) ||
+	    relay_se_info_header(&se.desc, info, sizeof(info))) {
+		snprintf(msg, sizeof(msg), "SE %s: its information does not fit the headers",
+			 se_name);
+		goto fail;
+	}
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.url = o->url;
+	cfg.se_name = se_name;
+	cfg.from = from;
+	cfg.se_info = info;
+	cfg.sd = o->sd;
+	cfg.sd_len = o->sd_len;
+	cfg.cacert = o->cacert;
+	cfg.cert = o->cert;
+	cfg.key = o->key;
+	cfg.backstage = &backstage;
+	target_sd = o->sd;
+	target_sd_len = o->sd_len;
+	cfg.timeout = o->timeout;
+	cfg.max_rounds = o->max_rounds;
+	cfg.verbose = o->verbose;
+	cfg.log = stderr;
+	card.transmit = channel_transmit;
+	card.priv = &ch;
+	if (o->verbose)
+		fprintf(stderr, "secel-relay: SE %s (%s/secel%u), channel %u to the security domain %s\n",
+			se_name, dev_dir, idx, ch.channel,
+			o->sd_hex ? o->sd_hex : "A000000151000000");
+	rc = relay_run(&cfg, &card, out);
+	targets_close();
+	*poll = out->poll;
+	msg[0] = '\0';
+	if (rc)
+		snprintf(msg, sizeof(msg), "%s", out->error);
+	else if (!o->json)
+		printf("%s\n", out->result);
+
+	memset(&cl, 0, sizeof(cl));
+	cl.channel = ch.channel;
+	if (ioctl(ch.fd, SECEL_IOC_CLOSE_CHANNEL, &cl) && errno != ENODEV)
+		fprintf(stderr, "secel-relay: SE %s: close channel %u: %s\n",
+			se_name, ch.channel, se_why(SE_OP_CLOSE_CHANNEL, errno));
+	close(ch.fd);
+	ch.fd = -1;
+	if (!rc) {
+		if (o->json)
+			print_json(se_name, o->url, ch.channel, out, NULL);
+		goto done;
+	}
+fail:
+	if (ch.fd >= 0)
+		close(ch.fd);
+	fprintf(stderr, "secel-relay: %s\n", msg);
+	if (o->json)
+		print_json(se_name, o->url, ch.channel, out, msg);
+	rc = 1;
+done:
+	if (o->daemon)
+		fflush(stdout);
+	free(out);
+	return rc;
+}
+
+static enum relay_session_end daemon_session(void *priv, unsigned long *poll)
+{
+	switch (one_session(priv, poll)) {
+	case 0: return RELAY_SESSION_OK;
+	case 3: return RELAY_SESSION_IDLE;
+	default: return RELAY_SESSION_FAILED;
+	}
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -568,48 +716,68 @@ int main(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "ctl", required_argument, NULL, 'C' },
 		{ "dev-dir", required_argument, NULL, 'D' },
+		{ "daemon", no_argument, NULL, 'A' },
+		{ "poll", required_argument, NULL, 'p' },
+		{ "retry", required_argument, NULL, 'r' },
+		{ "retry-max", required_argument, NULL, 'R' },
+		{ "no-uevents", no_argument, NULL, 'U' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
-	static struct se_data se;
-	const char *se_arg = "designated", *cacert = NULL, *url, *sd_hex = NULL;
-	const char *cert = NULL, *key = NULL, *policy_path = NULL;
+	static struct opts o = {
+		.se_arg = "designated",
+		.timeout = 30,
+		.max_rounds = 64,
+	};
+	struct relay_daemon_cfg dcfg = {
+		.poll = RELAY_DAEMON_POLL,
+		.retry = RELAY_DAEMON_RETRY,
+		.retry_max = RELAY_DAEMON_RETRY_MAX,
+		.uevents = true,
+		.log = stderr,
+	};
+	const char *policy_path = NULL;
 	char perr[600];
-	unsigned long timeout = 30, max_rounds = 64;
-	bool verbose = false, json = false;
-	char msg[RELAY_LINE_MAX + 64], why[SE_MSG_MAX], from[512], info[4096];
-	struct relay_outcome *out;
-	struct relay_cfg cfg;
-	struct relay_card card;
-	struct channel ch = { .fd = -1 };
-	struct secel_channel_close cl;
-	uint8_t sd[SECEL_AID_MAX];
-	size_t sd_len = sizeof(gp_isd);
-	unsigned int idx;
-	const char *se_name;
-	int opt, ret, rc = 1;
+	unsigned long poll;
+	int opt, ret, rc;
 
-	memcpy(sd, gp_isd, sizeof(gp_isd));
+	memcpy(o.sd, gp_isd, sizeof(gp_isd));
+	o.sd_len = sizeof(gp_isd);
 	while ((opt = getopt_long(argc, argv, "vh", longopts, NULL)) != -1) {
 		switch (opt) {
-		case 's': se_arg = optarg; break;
-		case 'd': sd_hex = optarg; break;
-		case 'c': cacert = optarg; break;
-		case 'E': cert = optarg; break;
-		case 'K': key = optarg; break;
+		case 's': o.se_arg = optarg; break;
+		case 'd': o.sd_hex = optarg; break;
+		case 'c': o.cacert = optarg; break;
+		case 'E': o.cert = optarg; break;
+		case 'K': o.key = optarg; break;
 		case 'P': policy_path = optarg; break;
 		case 'S': sysfs_dir = optarg; break;
 		case 't':
-			if (parse_num("--timeout", optarg, 1, 86400, &timeout))
+			if (parse_num("--timeout", optarg, 1, 86400, &o.timeout))
 				return 2;
 			break;
 		case 'm':
-			if (parse_num("--max-rounds", optarg, 1, 100000, &max_rounds))
+			if (parse_num("--max-rounds", optarg, 1, 100000, &o.max_rounds))
 				return 2;
 			break;
-		case 'v': verbose = true; break;
-		case 'j': json = true; break;
+		case 'A': o.daemon = true; break;
+		case 'p':
+			if (parse_num("--poll", optarg, 1, RELAY_POLL_MAX, &dcfg.poll))
+				return 2;
+			break;
+		case 'r':
+			if (parse_num("--retry", optarg, 1, RELAY_POLL_MAX, &dcfg.retry))
+				return 2;
+			break;
+		case 'R':
+			if (parse_num("--retry-max", optarg, 1, RELAY_POLL_MAX,
+				      &dcfg.retry_max))
+				return 2;
+			break;
+		case 'U': dcfg.uevents = false; break;
+		case 'v': o.verbose = true; break;
+		case 'j': o.json = true; break;
 		case 'C': ctl_path = optarg; break;
 		case 'D': dev_dir = optarg; break;
 		case 'h': usage(stdout); return 0;
@@ -626,25 +794,31 @@ int main(int argc, char **argv)
 			argc - optind ? "one URL only" : "no URL given");
 		return 2;
 	}
-	url = argv[optind];
-	if (sd_hex) {
-		ret = ram_unhex(sd_hex, sd, sizeof(sd));
+	o.url = argv[optind];
+	if (dcfg.retry > dcfg.retry_max) {
+		fprintf(stderr, "secel-relay: --retry %lu is more than --retry-max %lu\n",
+			dcfg.retry, dcfg.retry_max);
+		return 2;
+	}
+	if (o.sd_hex) {
+		ret = ram_unhex(o.sd_hex, o.sd, sizeof(o.sd));
 		if (ret < SECEL_AID_MIN) {
 			fprintf(stderr, "secel-relay: --sd '%s': not an AID of 5 to 16 bytes in hex\n",
-				sd_hex);
+				o.sd_hex);
 			return 2;
 		}
-		sd_len = ret;
+		o.sd_len = ret;
 	}
-	if (cacert && access(cacert, R_OK)) {
-		fprintf(stderr, "secel-relay: --cacert %s: %s\n", cacert,
+	if (o.cacert && access(o.cacert, R_OK)) {
+		fprintf(stderr, "secel-relay: --cacert %s: %s\n", o.cacert,
 			strerror(errno));
 		return 2;
 	}
-	if ((cert && access(cert, R_OK)) || (key && access(key, R_OK))) {
+	if ((o.cert && access(o.cert, R_OK)) || (o.key && access(o.key, R_OK))) {
 		fprintf(stderr, "secel-relay: --%s %s: %s\n",
-			cert && access(cert, R_OK) ? "cert" : "key",
-			cert && access(cert, R_OK) ? cert : key, strerror(errno));
+			o.cert && access(o.cert, R_OK) ? "cert" : "key",
+			o.cert && access(o.cert, R_OK) ? o.cert : o.key,
+			strerror(errno));
 		return 2;
 	}
 	ret = bs_policy_read(policy_path ? policy_path : BS_DEFAULT_POLICY,
@@ -660,93 +834,18 @@ int main(int argc, char **argv)
 		fprintf(stderr, "secel-relay: libcurl does not start\n");
 		return 1;
 	}
-	if (relay_check_url(url)) {
+	if (relay_check_url(o.url)) {
 		fprintf(stderr, "secel-relay: URL '%s': not an http or https URL\n",
-			url);
+			o.url);
 		return 2;
 	}
-	out = calloc(1, sizeof(*out));
-	if (!out) {
-		fprintf(stderr, "secel-relay: out of memory\n");
-		return 1;
+	if (o.daemon) {
+		/* a line per session result, in the journal as it happens */
+		setvbuf(stdout, NULL, _IOLBF, 0);
+		rc = relay_daemon(&dcfg, daemon_session, &o);
+	} else {
+		rc = one_session(&o, &poll);
 	}
-
-	se_name = se_arg;
-	if (se_resolve(ctl_path, dev_dir, se_arg, &idx, msg, sizeof(msg)) < 0)
-		goto fail;
-	ch.fd = se_open(dev_dir, idx, NULL, 0, why, sizeof(why));
-	if (ch.fd < 0) {
-		snprintf(msg, sizeof(msg), "SE %s: %s", se_arg, why);
-		goto fail;
-	}
-	if (read_se(ch.fd, &se, why, sizeof(why))) {
-		snprintf(msg, sizeof(msg), "SE %s: %s", se_arg, why);
-		goto fail;
-	}
-	se_name = se.info.name;
-	if (open_channel(ch.fd, sd, sd_len, &ch.channel, why, sizeof(why))) {
-		snprintf(msg, sizeof(msg), "SE %s: %s", se_name, why);
-		goto fail;
-	}
-	se.desc.channel = ch.channel;
-	if (relay_from_header(&se.desc, sd, sd_len, from, sizeof(from)) ||
-	    relay_se_info_header(&se.desc, info, sizeof(info))) {
-		snprintf(msg, sizeof(msg), "SE %s: its information does not fit the headers",
-			 se_name);
-		goto fail;
-	}
-
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.url = url;
-	cfg.se_name = se_name;
-	cfg.from = from;
-	cfg.se_info = info;
-	cfg.sd = sd;
-	cfg.sd_len = sd_len;
-	cfg.cacert = cacert;
-	cfg.cert = cert;
-	cfg.key = key;
-	cfg.backstage = &backstage;
-	target_sd = sd;
-	target_sd_len = sd_len;
-	cfg.timeout = timeout;
-	cfg.max_rounds = max_rounds;
-	cfg.verbose = verbose;
-	cfg.log = stderr;
-	card.transmit = channel_transmit;
-	card.priv = &ch;
-	if (verbose)
-		fprintf(stderr, "secel-relay: SE %s (%s/secel%u), channel %u to the security domain %s\n",
-			se_name, dev_dir, idx, ch.channel, sd_hex ? sd_hex : "A000000151000000");
-	rc = relay_run(&cfg, &card, out);
-	targets_close();
-	msg[0] = '\0';
-	if (rc)
-		snprintf(msg, sizeof(msg), "%s", out->error);
-	else if (!json)
-		printf("%s\n", out->result);
-
-	memset(&cl, 0, sizeof(cl));
-	cl.channel = ch.channel;
-	if (ioctl(ch.fd, SECEL_IOC_CLOSE_CHANNEL, &cl) && errno != ENODEV)
-		fprintf(stderr, "secel-relay: SE %s: close channel %u: %s\n",
-			se_name, ch.channel, se_why(SE_OP_CLOSE_CHANNEL, errno));
-	close(ch.fd);
-	ch.fd = -1;
-	if (!rc) {
-		if (json)
-			print_json(se_name, url, ch.channel, out, NULL);
-		goto done;
-	}
-fail:
-	if (ch.fd >= 0)
-		close(ch.fd);
-	fprintf(stderr, "secel-relay: %s\n", msg);
-	if (json)
-		print_json(se_name, url, ch.channel, out, msg);
-	rc = 1;
-done:
-	free(out);
 	curl_global_cleanup();
 	return rc;
 }

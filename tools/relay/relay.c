@@ -36,6 +36,7 @@ struct answer {
 	char target[128];
 	char result[RELAY_LINE_MAX];
 	char ctype[256];
+	unsigned long poll;	/* X-Secel-Poll, 0 when not said */
 };
 
 struct session {
@@ -224,6 +225,21 @@ static void take(struct answer *a, char *dst, size_t room, const char *v,
 	*has = *v != '\0';
 }
 
+/* X-Secel-Poll: whole seconds, 1 to RELAY_POLL_MAX; else 0 (ignored). */
+static unsigned long poll_seconds(const char *v)
+{
+	unsigned long n;
+	char *end;
+
+	if (*v < '0' || *v > '9')
+		return 0;
+	errno = 0;
+	n = strtoul(v, &end, 10);
+	if (errno || *end || !n || n > RELAY_POLL_MAX)
+		return 0;
+	return n;
+}
+
 static size_t on_header(char *data, size_t size, size_t n, void *priv)
 {
 	struct answer *a = priv;
@@ -271,6 +287,8 @@ static size_t on_header(char *data, size_t size, size_t n, void *priv)
 		take(a, a->target_se, sizeof(a->target_se), v, &a->has_target_se);
 	else if (!strcasecmp(line, "Content-Type"))
 		take(a, a->ctype, sizeof(a->ctype), v, &dummy);
+	else if (!strcasecmp(line, RAM_H_POLL))
+		a->poll = poll_seconds(v);
 	return len;
 }
 
@@ -381,6 +399,7 @@ static int post_once(struct session *s, const struct ram_buf *body,
 	a->has_next = a->has_target = a->has_result = false;
 	a->has_control = a->has_target_se = false;
 	a->ctype[0] = '\0';
+	a->poll = 0;
 
 	ret = add_header(&h, RAM_H_PROTOCOL, RAM_PROTOCOL);
 	if (!ret)
@@ -455,6 +474,8 @@ static int post_once(struct session *s, const struct ram_buf *body,
 	}
 	curl_easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &a->code);
 	who_answered(s);
+	if (a->poll)
+		s->out->poll = a->poll;
 	if (a->overlong)
 		return fail(s, "TSM %s: HTTP %ld: a header longer than %d bytes",
 			    s->url, a->code, RELAY_LINE_MAX - 1);

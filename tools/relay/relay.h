@@ -18,6 +18,7 @@
 #define RELAY_LINE_MAX	2048
 #define RELAY_RESUMES	2	/* POSTs again after a broken connection */
 #define RELAY_LIST_MAX	8192	/* X-Secel-SE-List */
+#define RELAY_POLL_MAX	604800	/* X-Secel-Poll: a week at most */
 
 /* The SE's logical channel, as the loop sees it. */
 struct relay_card {
@@ -118,6 +119,8 @@ struct relay_outcome {
 	unsigned int controls;		/* control instructions carried out */
 	char control[RELAY_LINE_MAX];	/* the last X-Secel-Control-Result */
 	struct bs_tsm tsm;		/* the TSM's certificate, last seen */
+	unsigned long poll;		/* X-Secel-Poll of the last answer
+					 * that had one, seconds; 0: none */
 };
 
 /*

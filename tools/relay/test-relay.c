@@ -22,6 +22,7 @@
 #include <linux/secel.h>
 
 #include "backstage.h"
+#include "daemon.h"
 #include "relay.h"
 
 static int failed, passed;
@@ -47,6 +48,7 @@ struct canned {
 	const char *next, *target, *result;
 	const char *control;		/* X-Secel-Control */
 	const char *target_se;		/* X-Secel-Targeted-SE */
+	const char *poll;		/* X-Secel-Poll */
 	unsigned int delay_ms;
 	size_t big;		/* a body of this many bytes */
 	bool drop;		/* close the connection without an answer */
@@ -169,6 +171,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c,
 		MHD_add_response_header(resp, RAM_H_CONTROL, a->control);
 	if (a->target_se)
 		MHD_add_response_header(resp, RAM_H_TARGET_SE, a->target_se);
+	if (a->poll)
+		MHD_add_response_header(resp, RAM_H_POLL, a->poll);
 	if (a->close)
 		MHD_add_response_header(resp, "Connection", "close");
 	ret = MHD_queue_response(c, a->code, resp);
@@ -1304,6 +1308,65 @@ static void test_targeted_se(void)
 	      tsm.seen[1].control_result);
 }
 
+/* The daemon's delays and which uevents start a session. */
+static void test_daemon_rules(void)
+{
+	static const struct {
+		const char *v;
+		unsigned long want;
+	} polls[] = {
+		{ "600", 600 }, { "1", 1 }, { "604800", 604800 },
+		{ "0", 0 }, { "604801", 0 }, { "-5", 0 }, { "10s", 0 },
+		{ " ", 0 }, { "99999999999999999999", 0 },
+	};
+	size_t i;
+	static const char add[] = "add@/devices/virtual/secel/secel3\0ACTION=add\0"
+		"DEVPATH=/devices/virtual/secel/secel3\0SUBSYSTEM=secel\0SEQNUM=7";
+	static const char change[] = "change@/x\0ACTION=change\0DEVPATH=/x/secel0\0"
+		"SUBSYSTEM=secel\0";
+	static const char other[] = "add@/x\0ACTION=add\0DEVPATH=/x/tty9\0"
+		"SUBSYSTEM=tty\0";
+	static const char bind_[] = "bind@/x\0ACTION=bind\0DEVPATH=/x/secel0\0"
+		"SUBSYSTEM=secel\0";
+	char what[64];
+
+	/* X-Secel-Poll: whole seconds from 1 to a week, else not said */
+	for (i = 0; i < sizeof(polls) / sizeof(polls[0]); i++) {
+		tsm_reset();
+		card_reset(NULL);
+		end(204, "ok; SEs: ")->poll = polls[i].v;
+		CHECK(run(&out) == 0 && out.poll == polls[i].want,
+		      "X-Secel-Poll '%s': %lu, not %lu", polls[i].v, out.poll,
+		      polls[i].want);
+	}
+	tsm_reset();
+	card_reset(NULL);
+	script(false, "n", "80CA004500", NULL)->poll = "120";
+	end(204, "ok");
+	CHECK(run(&out) == 0 && out.poll == 120,
+	      "X-Secel-Poll of an earlier answer holds: %lu", out.poll);
+
+	CHECK(relay_backoff(30, 3600, 1) == 30 && relay_backoff(30, 3600, 2) == 60 &&
+	      relay_backoff(30, 3600, 3) == 120, "backoff doubles: %lu %lu %lu",
+	      relay_backoff(30, 3600, 1), relay_backoff(30, 3600, 2),
+	      relay_backoff(30, 3600, 3));
+	CHECK(relay_backoff(30, 3600, 8) == 3600 && relay_backoff(30, 3600, 1000) == 3600,
+	      "backoff capped: %lu", relay_backoff(30, 3600, 1000));
+	CHECK(relay_backoff(100, 50, 1) == 50, "a first delay over the cap: %lu",
+	      relay_backoff(100, 50, 1));
+	CHECK(relay_uevent_wanted(add, sizeof(add), what, sizeof(what)) &&
+	      !strcmp(what, "add secel3"), "the add of an SE: %s", what);
+	CHECK(relay_uevent_wanted(change, sizeof(change) - 1, what, sizeof(what)) &&
+	      !strcmp(what, "change secel0"), "a change: %s", what);
+	CHECK(!relay_uevent_wanted(other, sizeof(other), what, sizeof(what)),
+	      "another subsystem's uevent starts no session");
+	CHECK(!relay_uevent_wanted(bind_, sizeof(bind_), what, sizeof(what)),
+	      "a bind starts no session");
+	/* SUBSYSTEM=secel not terminated: the message is cut, not read past */
+	CHECK(!relay_uevent_wanted(add, sizeof(add) - 12, what, sizeof(what)),
+	      "a cut message is not secel's");
+}
+
 int main(void)
 {
 	unsetenv("http_proxy");
@@ -1334,6 +1397,7 @@ int main(void)
 	test_control_headers();
 	test_control_session();
 	test_targeted_se();
+	test_daemon_rules();
 
 	MHD_stop_daemon(tsm.d);
 	tsm_reset();

@@ -100,6 +100,8 @@ static void usage(FILE *f)
 "  --db FILE              the backstage database (SQLite): device SE lists,\n"
 "                         queued instructions, rules\n"
 "  --target-se NAME       aim every script at this SE of the device\n"
+"  --poll SEC             X-Secel-Poll: a relay daemon's next session in\n"
+"                         SEC seconds (with each session's last answer)\n"
 "                         (X-Secel-Targeted-SE)\n"
 "  --control TEXT         X-Secel-Control for every backstage session\n"
 "                         (repeatable, joined): 'delete VSE2', 'designate\n"
@@ -211,6 +213,8 @@ static const char *hdr(struct MHD_Connection *c, const char *name)
 
 /* --target-se: every script aimed at this SE of the device */
 static const char *target_se;
+/* --poll: X-Secel-Poll in the answer that ends a session, 0 none */
+static char poll_secs[16];
 /* --fault: the knobs the HTTP side acts on */
 static unsigned int faults;
 
@@ -232,6 +236,8 @@ static enum MHD_Result queue(struct MHD_Connection *c,
 		MHD_add_response_header(resp, RAM_H_NEXT_URI, r->next_uri);
 	if (r->result[0])
 		MHD_add_response_header(resp, RAM_H_RESULT, r->result);
+	if (r->result[0] && poll_secs[0])
+		MHD_add_response_header(resp, RAM_H_POLL, poll_secs);
 	if (r->control[0])
 		MHD_add_response_header(resp, RAM_H_CONTROL, r->control);
 	if (target_se && r->code == 200 && r->len)
@@ -475,6 +481,7 @@ enum {
 	OPT_READY, OPT_FAULT, OPT_VERSION, OPT_PER_CIN, OPT_PER_PEER,
 	OPT_CONN_PER_PEER, OPT_CARDS_TOKEN, OPT_CLIENT_CA, OPT_CONTROL, OPT_DB,
 	OPT_TARGET_SE,
+	OPT_POLL,
 };
 
 /* The first line of @path: the token GET /cards wants. */
@@ -573,6 +580,7 @@ int main(int argc, char **argv)
 		{ "control", required_argument, NULL, OPT_CONTROL },
 		{ "db", required_argument, NULL, OPT_DB },
 		{ "target-se", required_argument, NULL, OPT_TARGET_SE },
+		{ "poll", required_argument, NULL, OPT_POLL },
 		{ "ready-file", required_argument, NULL, OPT_READY },
 		{ "fault", required_argument, NULL, OPT_FAULT },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -671,6 +679,10 @@ int main(int argc, char **argv)
 			    strspn(optarg, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") != strlen(optarg))
 				die("--target-se '%s': not an SE name", optarg);
 			target_se = optarg;
+			break;
+		case OPT_POLL:
+			snprintf(poll_secs, sizeof(poll_secs), "%lu",
+				 num_arg("--poll", optarg, 1, 604800));
 			break;
 		case OPT_CERT:
 			cert_path = optarg;
