@@ -63,12 +63,19 @@ demo:
 # figures for the data path and scale, then a 64 KiB load through the TSM
 # (tools/testing/bench-tsm), one guest run, no assertions;
 # BENCH_ARGS="-r 3 -n 1000" and so on (tools/testing/bench -h),
-# SECEL_BENCH_TSM_ROUNDS=5 and the other variables of tools/testing/bench-tsm
+# SECEL_BENCH_TSM_ROUNDS=5 and the other variables of tools/testing/bench-tsm;
+# then PC/SC over secel against secel and against vpcd (tools/testing/
+# bench-vpcd), with QEMU's CCID reader for its line (d) unless BENCH_CCID=0
 BENCH_ARGS ?=
+BENCH_CCID ?= 1
 bench: modules tools
 	$(CC) -std=gnu11 -Wall -Wextra -Werror -O2 -Iuapi -pthread \
 		-o tools/testing/bench tools/testing/bench.c
-	tools/testing/vm-run --timeout 1200 -- tools/testing/bench-all $(BENCH_ARGS)
+	@set -- ; \
+	if [ "$(BENCH_CCID)" != 0 ] && out=$$(tools/testing/ccid-nssdb 2>&1); then \
+		for a in $$out; do set -- "$$@" --qemu-arg "$$a"; done; \
+	fi; \
+	tools/testing/vm-run --timeout 1800 "$$@" -- tools/testing/bench-all $(BENCH_ARGS)
 
 # libFuzzer on the parsers, FUZZ_SECONDS each (clang from Debian)
 fuzz:
