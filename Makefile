@@ -7,7 +7,8 @@
 #   make check-fast   install what is missing, build, run the test suite in a VM
 #   make demo         install what is missing, build, run the demo in a VM
 #   make bench        figures: APDU path against a pipe floor, isolation,
-#                     scale, a 64 KiB load through the TSM
+#                     scale, a 64 KiB load through the TSM, devices on a
+#                     TSM's backstage, PC/SC over secel against vpcd
 #   make fuzz         libFuzzer on the kernel parsers and the tools' parsers
 #   make check-debug  the reliability lane: the tests, KUnit, stress, ioctl
 #                     fuzzing and failslab on a KASAN/lockdep/kmemleak/UBSAN
