@@ -17,7 +17,9 @@ is here.
   scp03_ref.py pcsc "READER NAME" CHECK...
       the same checks through PC/SC (pyscard, python3-pyscard): the host
       opens and closes logical channels itself with MANAGE CHANNEL and
-      codes the channel in CLA, as PC/SC applications do
+      codes the channel in CLA, as PC/SC applications do; with
+      SCP03_REF_CHANNEL=N it asks for channels N, N+1... by number
+      (MANAGE CHANNEL open, P2 = N) instead of taking the card's choice
 
 The vectors are osmocom pySim's, tests/unittests/test_globalplatform.py
 (SCP03_Test_AES{128,192,256}_{11,03,33}: whole sessions, key versions
@@ -469,6 +471,8 @@ class PCSC:
         self.conn = found[0].createConnection()
         self.conn.connect()
         self.trace = os.environ.get("SCP03_REF_TRACE")
+        self.ask = int(os.environ.get("SCP03_REF_CHANNEL", "0"))
+        self.held = set()
 
     def transmit(self, apdu, channel=0):
         apdu = bytearray(apdu)
@@ -482,11 +486,21 @@ class PCSC:
         return out, (sw1 << 8) | sw2
 
     def open_channel(self, aid):
-        data, sw = self.transmit(h("0070000001"))
-        if sw != 0x9000 or len(data) != 1:
-            raise OSError(errno.EBUSY, "MANAGE CHANNEL open: %s %04X" %
-                          (data.hex(), sw))
-        ch = data[0]
+        if self.ask:
+            ch = self.ask
+            while ch in self.held:
+                ch += 1
+            data, sw = self.transmit(bytes([0, 0x70, 0, ch]))
+            if sw != 0x9000 or data:
+                raise OSError(errno.EBUSY, "MANAGE CHANNEL open %d: %s %04X"
+                              % (ch, data.hex(), sw))
+        else:
+            data, sw = self.transmit(h("0070000001"))
+            if sw != 0x9000 or len(data) != 1:
+                raise OSError(errno.EBUSY, "MANAGE CHANNEL open: %s %04X" %
+                              (data.hex(), sw))
+            ch = data[0]
+        self.held.add(ch)
         sw = self.transmit(h("00A40400") + lv(bytes(aid)) + b"\x00", ch)[1]
         if sw != 0x9000:
             self.close_channel(ch)
@@ -496,6 +510,7 @@ class PCSC:
 
     def close_channel(self, ch):
         sw = self.transmit(bytes([0x00, 0x70, 0x80, ch]))[1]
+        self.held.discard(ch)
         if sw != 0x9000:
             raise OSError(errno.EIO, "MANAGE CHANNEL close %d: %04X" % (ch, sw))
 

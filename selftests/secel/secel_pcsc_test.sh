@@ -38,7 +38,7 @@ pcsc_channels_freed_when_client_ends pcsc_reconnect_resets
 pcsc_new_card_seen pcsc_unplug_seen_by_pcsc_scan
 pcsc_unplug_seen_by_pyscard pcsc_deleted_se_card_absent
 pcsc_prune_removes_reader pcsc_ccid_se_reader pcsc_vicc_both_ways
-pcsc_independent_gp_host"
+pcsc_independent_gp_host pcsc_gp_host_on_chosen_channel"
 
 num=0
 echo "TAP version 13"
@@ -457,6 +457,22 @@ else
 		echo "# scp03_ref.py over PC/SC: $(echo $REF_CHECKS | wc -w) checks passed"
 		ok $t
 	fi
+fi
+
+# The host asks for channel 5 by number (MANAGE CHANNEL open, P2 05):
+# its channel 5 is the kernel's channel 1, so the handler turns the
+# further class (E1, secure messaging) into a first-class CLA and the
+# kernel codes channel 1 into it; the C-MAC, computed by host and card
+# with the channel zero, holds only if the secure-messaging bits are
+# GlobalPlatform's (84), not ISO's (88).
+t=pcsc_gp_host_on_chosen_channel
+if [ ! -s "$tmp/gp.out" ] || ! reader_there "$NAME"; then
+	fail $t "no GP card reader (see pcsc_independent_gp_host)"
+elif ! SCP03_REF_CHANNEL=5 bounded "$PY" "$REF" pcsc "secel $NAME" \
+		logical_channel further_channel 2> "$tmp/e"; then
+	fail $t "channel 5 asked for: $(cat "$tmp/e")"
+else
+	ok $t
 fi
 
 exit 0
