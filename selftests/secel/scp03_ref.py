@@ -463,13 +463,19 @@ class PCSC:
 
     def __init__(self, reader):
         from smartcard.System import readers
-        found = [r for r in readers()
-                 if str(r) == reader or str(r).startswith(reader + " ")]
-        if not found:
-            raise OSError(errno.ENODEV, "no PC/SC reader '%s' among %s" %
-                          (reader, [str(r) for r in readers()]))
-        self.conn = found[0].createConnection()
-        self.conn.connect()
+        try:
+            names = [str(r) for r in readers()]
+            found = [r for r in readers()
+                     if str(r) == reader or str(r).startswith(reader + " ")]
+            if not found:
+                raise OSError(errno.ENODEV, "no PC/SC reader '%s' among %s"
+                              % (reader, names))
+            self.conn = found[0].createConnection()
+            self.conn.connect()
+        except OSError:
+            raise
+        except Exception as e:  # pyscard's own exceptions, one line
+            raise OSError(errno.EIO, "PC/SC: %s" % e) from e
         self.trace = os.environ.get("SCP03_REF_TRACE")
         self.ask = int(os.environ.get("SCP03_REF_CHANNEL", "0"))
         self.held = set()
@@ -478,7 +484,11 @@ class PCSC:
         apdu = bytearray(apdu)
         if channel:
             apdu[0] = cla_for_channel(apdu[0], channel)
-        data, sw1, sw2 = self.conn.transmit(list(apdu))
+        try:
+            data, sw1, sw2 = self.conn.transmit(list(apdu))
+        except Exception as e:  # pyscard's CardConnectionException...
+            raise OSError(errno.EIO, "PC/SC transmit %s: %s" %
+                          (bytes(apdu).hex(), e)) from e
         out = bytes(data)
         if self.trace:
             sys.stderr.write("[%d] > %s\n[%d] < %s%02x%02x\n" % (
