@@ -14,6 +14,12 @@ is here.
   scp03_ref.py card /dev/secelN CHECK...
       run the named checks against a GlobalPlatform card behind an SE
       (secel-vcard in the selftests); "scp03_ref.py card - list" lists them
+  scp03_ref.py pcsc "READER NAME" CHECK...
+      the same checks through PC/SC (pyscard, python3-pyscard): the host
+      opens and closes logical channels itself with MANAGE CHANNEL and
+      codes the channel in CLA, as PC/SC applications do; with
+      SCP03_REF_CHANNEL=N it asks for channels N, N+1... by number
+      (MANAGE CHANNEL open, P2 = N) instead of taking the card's choice
 
 The vectors are osmocom pySim's, tests/unittests/test_globalplatform.py
 (SCP03_Test_AES{128,192,256}_{11,03,33}: whole sessions, key versions
@@ -439,6 +445,86 @@ class SE:
         fcntl.ioctl(self.fd, IOC_CLOSE_CHANNEL, struct.pack("=II", ch, 0))
 
 
+def cla_for_channel(cla, ch):
+    """@cla (a basic-channel class byte) coded for logical channel @ch:
+    ISO/IEC 7816-4 5.4.1, GlobalPlatform 2.3.1 11.1.4.  Channels 1-3 in
+    b2-b1; 4-19 in the further class, b7 set, ch - 4 in b4-b1, secure
+    messaging (b4-b3 of the first class) in b6, chaining (b5) kept."""
+    if ch < 4:
+        return (cla & 0xfc) | ch
+    sm = 0x20 if cla & 0x0c else 0
+    return (cla & 0x80) | 0x40 | sm | (cla & 0x10) | (ch - 4)
+
+
+class PCSC:
+    """An SE through PC/SC: pyscard's connection to a reader, logical
+    channels by MANAGE CHANNEL and the class byte, never through secel's
+    ioctls (pcscd's reader driver maps them onto the kernel's)."""
+
+    def __init__(self, reader):
+        from smartcard.System import readers
+        try:
+            names = [str(r) for r in readers()]
+            found = [r for r in readers()
+                     if str(r) == reader or str(r).startswith(reader + " ")]
+            if not found:
+                raise OSError(errno.ENODEV, "no PC/SC reader '%s' among %s"
+                              % (reader, names))
+            self.conn = found[0].createConnection()
+            self.conn.connect()
+        except OSError:
+            raise
+        except Exception as e:  # pyscard's own exceptions, one line
+            raise OSError(errno.EIO, "PC/SC: %s" % e) from e
+        self.trace = os.environ.get("SCP03_REF_TRACE")
+        self.ask = int(os.environ.get("SCP03_REF_CHANNEL", "0"))
+        self.held = set()
+
+    def transmit(self, apdu, channel=0):
+        apdu = bytearray(apdu)
+        if channel:
+            apdu[0] = cla_for_channel(apdu[0], channel)
+        try:
+            data, sw1, sw2 = self.conn.transmit(list(apdu))
+        except Exception as e:  # pyscard's CardConnectionException...
+            raise OSError(errno.EIO, "PC/SC transmit %s: %s" %
+                          (bytes(apdu).hex(), e)) from e
+        out = bytes(data)
+        if self.trace:
+            sys.stderr.write("[%d] > %s\n[%d] < %s%02x%02x\n" % (
+                channel, bytes(apdu).hex(), channel, out.hex(), sw1, sw2))
+        return out, (sw1 << 8) | sw2
+
+    def open_channel(self, aid):
+        if self.ask:
+            ch = self.ask
+            while ch in self.held:
+                ch += 1
+            data, sw = self.transmit(bytes([0, 0x70, 0, ch]))
+            if sw != 0x9000 or data:
+                raise OSError(errno.EBUSY, "MANAGE CHANNEL open %d: %s %04X"
+                              % (ch, data.hex(), sw))
+        else:
+            data, sw = self.transmit(h("0070000001"))
+            if sw != 0x9000 or len(data) != 1:
+                raise OSError(errno.EBUSY, "MANAGE CHANNEL open: %s %04X" %
+                              (data.hex(), sw))
+            ch = data[0]
+        self.held.add(ch)
+        sw = self.transmit(h("00A40400") + lv(bytes(aid)) + b"\x00", ch)[1]
+        if sw != 0x9000:
+            self.close_channel(ch)
+            raise OSError(errno.ENOENT, "SELECT %s on channel %d: %04X" %
+                          (bytes(aid).hex(), ch, sw))
+        return ch
+
+    def close_channel(self, ch):
+        sw = self.transmit(bytes([0x00, 0x70, 0x80, ch]))[1]
+        self.held.discard(ch)
+        if sw != 0x9000:
+            raise OSError(errno.EIO, "MANAGE CHANNEL close %d: %04X" % (ch, sw))
+
+
 class Session:
     """An SCP03 session with the ISD on one channel of an SE."""
 
@@ -719,8 +805,13 @@ def card_lock(se):
 def main(argv):
     if len(argv) >= 2 and argv[1] == "vectors":
         return run_vectors()
-    if len(argv) >= 4 and argv[1] == "card":
-        se = SE(argv[2])
+    if len(argv) >= 4 and argv[1] in ("card", "pcsc") and argv[3] != "list":
+        try:
+            se = SE(argv[2]) if argv[1] == "card" else PCSC(argv[2])
+        except OSError as e:
+            print("%s: %s: %s" % (os.path.basename(argv[0]), argv[2], e),
+                  file=sys.stderr)
+            return 1
         for name in argv[3:]:
             try:
                 CHECKS[name](se)
@@ -737,7 +828,8 @@ def main(argv):
     if len(argv) == 4 and argv[3] == "list":
         print("\n".join(sorted(CHECKS)))
         return 0
-    print("usage: %s vectors | card /dev/secelN CHECK..." % argv[0],
+    print("usage: %s vectors | card /dev/secelN CHECK... | "
+          "pcsc READER CHECK..." % argv[0],
           file=sys.stderr)
     return 2
 

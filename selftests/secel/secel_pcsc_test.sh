@@ -6,7 +6,14 @@
 # the udev rule runs), and real PC/SC clients: pcsc_scan, opensc-tool,
 # pyscard.  KTAP on stdout.
 #
-# Environment: SECEL_VCARD, SECELCTL override the tool paths.
+# The last three cases reach SEs nobody here wrote or a host that shares
+# no code with secel: the CCID converter's SE when the guest has QEMU's
+# usb-ccid reader (tools/testing/ccid-nssdb), Debian's vicc plugged through
+# secel-vpcd (secel both ways at once), and scp03_ref.py's GlobalPlatform
+# checks over pyscard.
+#
+# Environment: SECEL_VCARD, SECELCTL, SECEL_VPCD, VICC override the tool
+# paths.
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -15,6 +22,9 @@ CTL=${SECELCTL:-$root/tools/secelctl/secelctl}
 LIB=$root/tools/pcsc/libifdsecel.so
 SYNC=$root/tools/pcsc/secel-pcsc-sync
 CLIENT=$here/pcsc_client.py
+REF=$here/scp03_ref.py
+VPCD=${SECEL_VPCD:-$root/tools/vpcd/secel-vpcd}
+VICC=${VICC:-/usr/bin/vicc}
 PY=/usr/bin/python3
 ISD=A000000151000000
 
@@ -27,7 +37,8 @@ pcsc_extended_apdu pcsc_designated_reader pcsc_channels_isolated
 pcsc_channels_freed_when_client_ends pcsc_reconnect_resets
 pcsc_new_card_seen pcsc_unplug_seen_by_pcsc_scan
 pcsc_unplug_seen_by_pyscard pcsc_deleted_se_card_absent
-pcsc_prune_removes_reader"
+pcsc_prune_removes_reader pcsc_ccid_se_reader pcsc_vicc_both_ways
+pcsc_independent_gp_host pcsc_gp_host_on_chosen_channel"
 
 num=0
 echo "TAP version 13"
@@ -301,6 +312,165 @@ t=pcsc_prune_removes_reader
 sync_readers --prune
 if ! WAIT_TENTHS=100 wait_for reader_gone "$A"; then
 	fail $t "reader 'secel $A' still there: $(readers)"
+else
+	ok $t
+fi
+
+# reader_up NAME: secel-pcsc-sync (pcscd restarted for a new name) and
+# the reader listed
+reader_up() { sync_readers; WAIT_TENTHS=100 wait_for reader_there "$1"; }
+
+# ---- the CCID converter's SE: QEMU's usb-ccid reader, libcacard's card
+# (found as secel_ccid_test.sh finds it)
+CAC_ID=A0000000790300
+ccid_se() {
+	for d in /sys/class/secel/secel*; do
+		[ "$(cat "$d/transport" 2>/dev/null)" = ccid ] || continue
+		[ "$(cat "$d/state" 2>/dev/null)" = listed ] || continue
+		cat "$d/name"
+		return 0
+	done
+	return 1
+}
+have_ccid_se() { ccid_se > /dev/null; }
+ccid_reader_bound() { ls /sys/bus/usb/drivers/secel_ccid 2>/dev/null | grep -q ':'; }
+
+t=pcsc_ccid_se_reader
+if [ ! -d /sys/module/secel_ccid ]; then
+	skip $t "secel_ccid not loaded"
+elif ! WAIT_TENTHS=300 wait_for ccid_reader_bound; then
+	skip $t "no CCID reader in this guest (tools/testing/ccid-nssdb prints QEMU's arguments for one)"
+elif ! WAIT_TENTHS=300 wait_for have_ccid_se; then
+	fail $t "a CCID reader is bound but no ccid SE is listed"
+else
+	CC=$(ccid_se)
+	if ! reader_up "$CC"; then
+		fail $t "no reader 'secel $CC': $(readers)"
+	elif ! bounded "$PY" "$CLIENT" apdu "secel $CC" 00A4040007${CAC_ID}00 \
+			> "$tmp/o" 2>&1; then
+		fail $t "SELECT $CAC_ID through 'secel $CC': $(cat "$tmp/o")"
+	elif ! grep -Eq "^6F[0-9A-F]*84..$CAC_ID[0-9A-F]* 9000\$" "$tmp/o"; then
+		fail $t "SELECT $CAC_ID answered '$(cat "$tmp/o")', not an FCI with 9000"
+	else
+		echo "# $CC (transport ccid) answers through PC/SC: $(cat "$tmp/o")"
+		ok $t
+	fi
+fi
+
+# ---- Debian's vicc through secel-vpcd, then through PC/SC: its ISO 7816
+# card as a secel SE and as a PC/SC reader.  vicc needs help to start on
+# Debian 12 (secel_vpcd_test.sh says why): its module path and 'Crypto'
+# as a symlink to Cryptodome.
+vicc_why=""
+vicc_env=""
+probe_vicc() {
+	[ -x "$VICC" ] || { vicc_why="$VICC not installed (vsmartcard-vpicc)"; return 1; }
+	[ -x "$VPCD" ] && [ -e /dev/secel-vse ] ||
+		{ vicc_why="secel-vpcd not built or no /dev/secel-vse"; return 1; }
+	pp=""
+	for d in /usr/lib/python3/site-packages/virtualsmartcard \
+		 /usr/lib/python3/dist-packages; do
+		[ -d "$d/virtualsmartcard" ] && pp="$pp${pp:+:}$d"
+	done
+	if ! PYTHONPATH=$pp $PY -c 'import Crypto' 2>/dev/null; then
+		cd_dir=$(PYTHONPATH=$pp $PY -c 'import Cryptodome, os; print(os.path.dirname(Cryptodome.__file__))' 2>/dev/null)
+		if [ -n "$cd_dir" ]; then
+			mkdir -p "$tmp/pyshim"
+			ln -sfn "$cd_dir" "$tmp/pyshim/Crypto"
+			pp="$pp${pp:+:}$tmp/pyshim"
+		fi
+	fi
+	if ! PYTHONPATH=$pp $PY -c 'from virtualsmartcard.VirtualSmartcard import VirtualICC' \
+		2> "$tmp/vicc-probe.err"; then
+		vicc_why="vicc does not start: $(tail -n 1 "$tmp/vicc-probe.err")"
+		return 1
+	fi
+	vicc_env=$pp
+}
+plugged_line() { grep -q ' plugged, ATR ' "$tmp/vpcd.out"; }
+
+t=pcsc_vicc_both_ways
+if ! probe_vicc; then
+	skip $t "$vicc_why"
+else
+	"$VPCD" --port 0 > "$tmp/vpcd.out" 2> "$tmp/vpcd.err" < /dev/null &
+	pids="$pids $!"
+	if ! wait_for grep -q '^listening on ' "$tmp/vpcd.out"; then
+		fail $t "secel-vpcd did not listen: $(cat "$tmp/vpcd.err")"
+	else
+		port=$(sed -n 's/^listening on .*:\([0-9]*\)$/\1/p' "$tmp/vpcd.out" | head -n 1)
+		PYTHONPATH=$vicc_env $PY "$VICC" -t iso7816 -H 127.0.0.1 -P "$port" \
+			> "$tmp/vicc.log" 2>&1 < /dev/null &
+		pids="$pids $!"
+		if ! WAIT_TENTHS=300 wait_for plugged_line; then
+			fail $t "vicc was not plugged: $(tail -n 3 "$tmp/vicc.log" "$tmp/vpcd.err")"
+		else
+			# 127.0.0.1:PORT: secelN NAME plugged, ATR ...
+			set -- $(grep ' plugged, ATR ' "$tmp/vpcd.out" | head -n 1)
+			VI_IDX=${2#secel} VI=$3
+			if ! WAIT_TENTHS=300 wait_for se_state_is "$VI_IDX" listed; then
+				fail $t "$VI is $(cat /sys/class/secel/secel"$VI_IDX"/state), not listed"
+			elif ! reader_up "$VI"; then
+				fail $t "no reader 'secel $VI': $(readers)"
+			elif ! bounded "$PY" "$CLIENT" apdu "secel $VI" 00A4000C023F00 \
+					0084000008 > "$tmp/o" 2>&1; then
+				fail $t "$(cat "$tmp/o")"
+			elif [ "$(sed -n 1p "$tmp/o")" != " 9000" ] ||
+			     ! sed -n 2p "$tmp/o" | grep -Eq '^[0-9A-F]{16} 9000$'; then
+				fail $t "SELECT MF, GET CHALLENGE answered '$(cat "$tmp/o" | tr '\n' '/')'"
+			elif ! bounded "$CTL" apdu "$VI" 0084000008 > "$tmp/o2" 2>&1; then
+				fail $t "the same SE through secelctl: $(cat "$tmp/o2")"
+			else
+				echo "# vicc's card $VI through PC/SC: $(tr '\n' '/' < "$tmp/o")"
+				ok $t
+			fi
+		fi
+	fi
+fi
+
+# ---- an independent GlobalPlatform host over pyscard: scp03_ref.py's
+# card checks, the channels opened by MANAGE CHANNEL and coded in CLA
+# by the host, mapped onto the kernel's by the handler
+REF_CHECKS="basic_channel logical_channel further_channel isd_fci_9f65
+get_data_c1 ext_auth_p2 put_key_wrong_kcv seq_per_keyset put_key_aes192
+load_block_answers set_status_app card_lock"
+
+t=pcsc_independent_gp_host
+if ! "$PY" -c 'import cryptography' 2> /dev/null; then
+	fail $t "$PY has no python3-cryptography (tools/testing/install-deps)"
+elif ! start_vcard gp --name GPR --channels 19 --state "$tmp/gp.state"; then
+	fail $t "the GP card did not start"
+elif ! reader_up "$NAME"; then
+	fail $t "no reader 'secel $NAME': $(readers)"
+else
+	bad=""
+	for c in $REF_CHECKS; do
+		# shellcheck disable=SC2086
+		if ! bounded "$PY" "$REF" pcsc "secel $NAME" $c 2> "$tmp/e"; then
+			bad="$bad $c"
+			echo "# $c: $(cat "$tmp/e")"
+		fi
+	done
+	if [ -n "$bad" ]; then
+		fail $t "scp03_ref.py pcsc failed:$bad; pcscd: $(grep -i 'secel' "$tmp/pcscd.log" | tail -n 3)"
+	else
+		echo "# scp03_ref.py over PC/SC: $(echo $REF_CHECKS | wc -w) checks passed"
+		ok $t
+	fi
+fi
+
+# The host asks for channel 5 by number (MANAGE CHANNEL open, P2 05):
+# its channel 5 is the kernel's channel 1, so the handler turns the
+# further class (E1, secure messaging) into a first-class CLA and the
+# kernel codes channel 1 into it; the C-MAC, computed by host and card
+# with the channel zero, holds only if the secure-messaging bits are
+# GlobalPlatform's (84), not ISO's (88).
+t=pcsc_gp_host_on_chosen_channel
+if [ ! -s "$tmp/gp.out" ] || ! reader_there "$NAME"; then
+	fail $t "no GP card reader (see pcsc_independent_gp_host)"
+elif ! SCP03_REF_CHANNEL=5 bounded "$PY" "$REF" pcsc "secel $NAME" \
+		logical_channel further_channel 2> "$tmp/e"; then
+	fail $t "channel 5 asked for: $(cat "$tmp/e")"
 else
 	ok $t
 fi

@@ -566,11 +566,18 @@ static int cla_channel(unsigned char cla)
 	return cla & 0x40 ? 4 + (cla & 0x0f) : cla & 0x03;
 }
 
-/* The same class byte for the basic channel, in the first form. */
+/*
+ * The same class byte for the basic channel, in the first form.  Secure
+ * messaging in the further form (b6) is, in the first form, ISO's b4-b3 =
+ * 10 for an interindustry class but GlobalPlatform's b3 (84) for a
+ * proprietary one: a GP host MACs its command with 84, and the card with
+ * the class it receives, channel bits cleared.
+ */
 static unsigned char cla_basic(unsigned char cla)
 {
 	if (cla & 0x40)
-		return (cla & 0x80) | (cla & 0x20 ? 0x08 : 0) | (cla & 0x10);
+		return (cla & 0x80) | (cla & 0x10) |
+		       (cla & 0x20 ? (cla & 0x80 ? 0x04 : 0x08) : 0);
 	return cla & ~0x03;
 }
 
