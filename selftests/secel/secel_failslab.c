@@ -24,7 +24,10 @@
  * INQUIRE and LIST on the other SE numbers all along, so that a
  * registration that fails races with the configurator.  At the end a new
  * SE, created without injection, answers an APDU.  An alarm turns a hang
- * into a failure.  KTAP on stdout; SKIP without failslab in debugfs.
+ * into a failure.  TRANSMIT and OPEN_CHANNEL on a file that has
+ * exchanged before must take no fault at all: the APDU path allocates
+ * nothing in the steady state.  KTAP on stdout; SKIP without failslab in
+ * debugfs.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -561,11 +564,17 @@ int main(void)
 		/*
 		 * Every operation allocates but the APDU path: TRANSMIT and
 		 * OPEN_CHANNEL use the SE's buffers, which the file's first
-		 * exchange allocated, so no fault there is the design (no
-		 * allocation per APDU); elsewhere no fault means no test.
+		 * exchange allocated, so a fault there is a failure (no
+		 * allocation per APDU in the steady state); elsewhere no
+		 * fault means no test.
 		 */
-		if (ok && !injected_runs && op != OP_TRANSMIT &&
-		    op != OP_CHANNEL) {
+		if (ok && injected_runs && (op == OP_TRANSMIT ||
+					    op == OP_CHANNEL)) {
+			ok = false;
+			snprintf(why, sizeof(why),
+				 "the APDU path allocated in the steady state");
+		} else if (ok && !injected_runs && op != OP_TRANSMIT &&
+			   op != OP_CHANNEL) {
 			ok = false;
 			snprintf(why, sizeof(why),
 				 "no fault injected: failslab not working?");
