@@ -10,9 +10,12 @@
 #       an admin server on 127.0.0.1 (port in FILE) for secel-relay;
 #       MODE says how the dialog goes (see TSM_MODES)
 #   ram_peer.py agent --dev /dev/secelN --url URL --from X-ADMIN-FROM
-#       [--lose N] [--status N:VALUE]
+#       [--lose N] [--status N:VALUE] [--channel N]
 #       an admin agent for secel-tsm that runs the scripts on the SE's
-#       basic channel through the secel ioctls
+#       basic channel through the secel ioctls, or with --channel on a
+#       logical channel to the ISD numbered N or above (the agent opens
+#       channels until it has one); it tells the TSM nothing of the
+#       channel, as a standard agent would not
 #
 # Both write one line per exchange to the log (tsm) or stdout (agent), for
 # the test to check.  Only 127.0.0.1 is ever used.
@@ -263,14 +266,19 @@ def iowr(nr, size):
 
 
 SECEL_IOC_TRANSMIT = iowr(0x03, 40)
+SECEL_IOC_OPEN_CHANNEL = iowr(0x04, 40)
+ISD_AID = bytes.fromhex("A000000151000000")
 
 
 class Card:
-    """The SE's basic channel through SECEL_IOC_TRANSMIT"""
+    """The SE through SECEL_IOC_TRANSMIT, on the basic channel or on a
+    logical channel opened with SECEL_IOC_OPEN_CHANNEL (the kernel codes
+    the channel into the class byte; commands carry the basic one)"""
 
     def __init__(self, dev):
         self.fd = os.open(dev, os.O_RDWR)
         self.rsp = ctypes.create_string_buffer(65538)
+        self.channel = 0
 
     def transmit(self, cmd):
         cbuf = ctypes.create_string_buffer(bytes(cmd), len(cmd))
@@ -279,9 +287,27 @@ class Card:
         arg[8:16] = ctypes.addressof(self.rsp).to_bytes(8, "little")
         arg[16:20] = len(cmd).to_bytes(4, "little")
         arg[20:24] = len(self.rsp).to_bytes(4, "little")
+        arg[24:28] = self.channel.to_bytes(4, "little")
         fcntl.ioctl(self.fd, SECEL_IOC_TRANSMIT, arg, True)
         n = int.from_bytes(arg[20:24], "little")
         return self.rsp.raw[:n]
+
+    def open_isd_channel(self, least):
+        """Open channels to the ISD until one numbered @least or above
+        (kept open while the agent runs: the file holds them)"""
+        aid = ctypes.create_string_buffer(ISD_AID, len(ISD_AID))
+        rsp = ctypes.create_string_buffer(258)
+        ch = 0
+        while ch < least:
+            arg = bytearray(40)
+            arg[0:8] = ctypes.addressof(aid).to_bytes(8, "little")
+            arg[8:16] = ctypes.addressof(rsp).to_bytes(8, "little")
+            arg[16:20] = len(ISD_AID).to_bytes(4, "little")
+            arg[20:24] = (258).to_bytes(4, "little")
+            fcntl.ioctl(self.fd, SECEL_IOC_OPEN_CHANNEL, arg, True)
+            ch = int.from_bytes(arg[24:28], "little")
+        self.channel = ch
+        return ch
 
 
 def goes_on(rapdu):
@@ -340,6 +366,8 @@ def post(url, frm, body, status, resume):
 
 def run_agent(args):
     card = Card(args.dev)
+    if args.channel:
+        print("channel %d" % card.open_isd_channel(args.channel))
     r = card.transmit(bytes.fromhex("00A4040008A000000151000000"))
     if not goes_on(r):
         raise SystemExit("ram_peer: SELECT ISD answered " + r.hex())
@@ -405,6 +433,8 @@ def main():
     a.add_argument("--from", dest="frm", required=True)
     a.add_argument("--lose", type=int, default=0)
     a.add_argument("--status")
+    a.add_argument("--channel", type=int, default=0, choices=range(0, 20),
+                   metavar="0-19")
     args = p.parse_args()
     if args.role == "tsm":
         run_tsm(args)

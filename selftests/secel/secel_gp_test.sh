@@ -30,7 +30,7 @@ gp_card_restart_keeps_apps gp_load_broken_by_card_exit gp_install_killed
 gp_state_file_locked gp_put_key gp_card_without_channels
 gp_load_252_blocks gp_load_too_many_blocks_refused gp_load_extended
 gp_load_200k_extended gp_size_options_refused_beyond_limits
-gp_load_then_install_only gp_delete_key gp_card_lock gp_apdu_secured_trace
+gp_load_then_install_only gp_delete_key gp_put_key_aes192 gp_card_lock gp_apdu_secured_trace
 gp_trace_option gp_help_lists_every_verb gp_card_terminate gp_keys_kdf3
 gp_keys_emv
 $REF_TESTS"
@@ -669,6 +669,23 @@ elif ! gp "$SE" delete-key 32 --keys $NEWKEYS ||
 	fail $t "delete-key: $(cat "$tmp/e")"
 elif ! gp "$SE" info --secure --keys $NEWKEYS || has "version 32"; then
 	fail $t "key version 32 still there: $(cat "$tmp/o")"
+else
+	ok $t
+fi
+
+t=gp_put_key_aes192
+# secelctl gp puts an AES-192 key set (Amendment D table 7-10: the key
+# padded to whole blocks; issue 9 item 3), a session runs under it, and
+# it goes again
+K24=000102030405060708090A0B0C0D0E0F1011121314151617
+K192=34:$K24:$K24:$K24
+if ! gp "$SE" put-key $K192 --keys $NEWKEYS; then
+	fail $t "put-key of AES-192 keys: $(cat "$tmp/e")"
+elif ! gp "$SE" info --secure --keys $K192 ||
+     ! has "key 01 version 34: AES-192"; then
+	fail $t "a session under the AES-192 keys: $(cat "$tmp/o") $(cat "$tmp/e")"
+elif ! gp "$SE" delete-key 34 --keys $NEWKEYS; then
+	fail $t "delete-key 34: $(cat "$tmp/e")"
 else
 	ok $t
 fi

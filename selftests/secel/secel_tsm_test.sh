@@ -29,7 +29,7 @@ tsm_unknown_cin tsm_wrong_keys tsm_fault_tamper_mac tsm_fault_bad_script
 tsm_fault_wrong_cin tsm_fault_bad_params tsm_fault_drop_session
 tsm_peer_ends_with_204 tsm_peer_last_script_in_200 tsm_peer_resume
 tsm_peer_unknown_application tsm_agent_installs tsm_agent_resume
-tsm_agent_bodiless_status tsm_flood_one_cin tsm_down tsm_card_killed_in_load tsm_no_designated_se
+tsm_agent_bodiless_status tsm_agent_logical_channel tsm_flood_one_cin tsm_down tsm_card_killed_in_load tsm_no_designated_se
 tsm_extended_load_64k tsm_64k_load_short_se_refused tsm_records"
 
 num=0
@@ -90,7 +90,8 @@ start_peer() {
 }
 plog_has() { grep -q -- "$2" "$tmp/$1.plog"; }
 plog_count() { grep -c -- "$2" "$tmp/$1.plog"; }
-# agent ARGS...: ram_peer.py's admin agent on the card's basic channel
+# agent ARGS...: ram_peer.py's admin agent on the card's basic channel (or,
+# with --channel N, on a logical channel N or above)
 agent() {
 	bounded $PY "$here/ram_peer.py" agent --dev "$CARD_DEV" \
 		--from "//se-id/cin/$CIN;//aa-id/aid/A000000151/000000" "$@" \
@@ -491,6 +492,25 @@ if [ $rc != 0 ] || ! has "^script 2: not run, unknown-application$" ||
 else
 	ok_unless $t "$(still_consistent before)"
 fi
+
+# the independent agent runs the scripts on a logical channel of 1-3 and
+# one of 4-19 (further class byte), and does not say which: the TSM's
+# C-MAC, computed with channel zero (Amendment D 6.2.4), is the card's
+# (before issue 9 item 1 the card MACed the class byte it received)
+t=tsm_agent_logical_channel
+why=""
+for c in 1 4; do
+	agent --channel $c --url "$(url good)/ram/purse"
+	if [ $rc != 0 ] || ! has "result=$INSTALLED$" || ! has "^end$" ||
+	   ! grep -Eq "^channel ([$c-9]|1[0-9])$" "$tmp/o"; then
+		why="channel $c and above: $(said)"
+		break
+	fi
+	why=$(purse_works)
+	[ -z "$why" ] && why=$(remove_purse)
+	[ -n "$why" ] && break
+done
+ok_unless $t "$why"
 
 # 65 first POSTs without a body for the card's CIN, from anyone who knows
 # it (all from 127.0.0.1 here): the card's own session still goes through

@@ -18,6 +18,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
 #include "card.h"
 
 static int failures, checks;
@@ -733,6 +735,103 @@ static size_t long_params(uint8_t *out, size_t len)
  * counter before it was refused, so the card decrypted every later
  * command with another ICV: the cleanup DELETE got 6A80.
  */
+/* the last command the recording transport passed on, as the host built it */
+static uint8_t last_cmd[VC_CMD_MAX];
+static size_t last_len;
+
+static int xfer_rec(void *ctx, unsigned int channel, const uint8_t *cmd,
+		    size_t len, uint8_t *rsp, size_t *rsp_len)
+{
+	if (len <= sizeof(last_cmd)) {
+		memcpy(last_cmd, cmd, len);
+		last_len = len;
+	}
+	return xfer(ctx, channel, cmd, len, rsp, rsp_len);
+}
+
+/*
+ * PUT KEY of an AES-192 key set from libsecelgp (issue 9 item 3): each key
+ * component as Amendment D table 7-10 has it -- 88, L 21, the key length
+ * 18, the key padded with zeros to 32 bytes and AES-CBC encrypted (zero
+ * ICV) under the DEK, 03 and the KCV -- checked byte for byte against
+ * OpenSSL's AES here, not libsecelgp's; the card takes it, and a session
+ * with the new AES-192 keys works at level 33.
+ */
+static void test_put_key_aes192(void)
+{
+	static const uint8_t dek[16] = { 0x40, 0x41, 0x42, 0x43, 0x44, 0x45,
+					 0x46, 0x47, 0x48, 0x49, 0x4a, 0x4b,
+					 0x4c, 0x4d, 0x4e, 0x4f };
+	struct gp_keyset nks;
+	struct vc_config cfg;
+	struct vcard *vc;
+	struct gp_host h;
+	uint8_t padded[32], want[48], kcv_in[16];
+	const uint8_t *keys[3], *p;
+	EVP_CIPHER_CTX *c;
+	int ret, n, k, i;
+
+	section = "PUT KEY AES-192";
+	vc_config_defaults(&cfg);
+	vc = vcard_new(&cfg);
+	h = (struct gp_host){ .xfer = xfer_rec, .ctx = vc };
+	/* level 01: the data field goes as built, for the check below */
+	ret = open_session(&h, 0x01);
+	check(!ret, "session: %d %s", ret, h.err);
+	memset(&nks, 0, sizeof(nks));
+	nks.kvn = 0x32;
+	nks.len = 24;
+	for (i = 0; i < 24; i++) {
+		nks.enc[i] = 0x10 + i;
+		nks.mac[i] = 0x50 + i;
+		nks.dek[i] = 0x90 + i;
+	}
+	keys[0] = nks.enc;
+	keys[1] = nks.mac;
+	keys[2] = nks.dek;
+	ret = gp_put_key(&h, 0x00, &nks);
+	check(!ret, "PUT KEY of AES-192 keys: %d %s", ret, h.err);
+	/* 80|84 D8 00 81 Lc(+8 MAC) 32 {88 21 18 <32> 03 <3>} x 3 ... */
+	check(last_len >= 5 + 1 + 3 * 39 && last_cmd[1] == 0xd8 &&
+	      last_cmd[2] == 0x00 && last_cmd[3] == 0x81 && last_cmd[5] == 0x32,
+	      "PUT KEY header: %zu bytes", last_len);
+	memset(kcv_in, 0x01, sizeof(kcv_in));
+	for (k = 0; k < 3 && last_len >= 5 + 1 + 3 * 39; k++) {
+		p = last_cmd + 6 + 39 * k;
+		check(p[0] == 0x88 && p[1] == 0x21 && p[2] == 24,
+		      "key %d: %02X %02X %02X, want 88 21 18", k, p[0], p[1], p[2]);
+		memset(padded, 0, sizeof(padded));
+		memcpy(padded, keys[k], 24);
+		c = EVP_CIPHER_CTX_new();
+		if (!c || !EVP_EncryptInit_ex(c, EVP_aes_128_cbc(), NULL, dek,
+					      (const uint8_t [16]){ 0 }) ||
+		    !EVP_CIPHER_CTX_set_padding(c, 0) ||
+		    !EVP_EncryptUpdate(c, want, &n, padded, sizeof(padded)))
+			abort();
+		EVP_CIPHER_CTX_free(c);
+		check(!memcmp(p + 3, want, 32), "key %d: not AES-CBC of the key padded to 32 bytes",
+		      k);
+		/* KCV: AES-192 of 16 bytes 01, the first 3 */
+		c = EVP_CIPHER_CTX_new();
+		if (!c || !EVP_EncryptInit_ex(c, EVP_aes_192_ecb(), NULL, keys[k],
+					      NULL) ||
+		    !EVP_CIPHER_CTX_set_padding(c, 0) ||
+		    !EVP_EncryptUpdate(c, want, &n, kcv_in, sizeof(kcv_in)))
+			abort();
+		EVP_CIPHER_CTX_free(c);
+		check(p[35] == 0x03 && !memcmp(p + 36, want, 3),
+		      "key %d: KCV", k);
+	}
+	memset(padded, 0, sizeof(padded));
+	h = host(vc, 1);
+	check(raw(vc, 0, "0070000001", NULL, NULL) == 0x9000, "MANAGE CHANNEL");
+	ret = gp_open(&h, &nks, 0x33);
+	check(!ret, "a session with the AES-192 keys on channel 1: %d %s", ret,
+	      h.err);
+	check(count_status(&h, GP_STATUS_ISD) == 1, "GET STATUS under them");
+	vcard_free(vc);
+}
+
 static void test_too_long(void)
 {
 	uint8_t lf[512], params[256], cmd[300], rsp[300];
@@ -1019,6 +1118,7 @@ int main(void)
 	test_tamper();
 	test_short_le();
 	test_put_key_and_state();
+	test_put_key_aes192();
 	test_too_long();
 	test_card_challenge();
 	test_save_fails();

@@ -21,6 +21,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -1848,6 +1849,51 @@ static unsigned int slow_connections_held(const char *url, int *fds,
 	return held;
 }
 
+/*
+ * The HTTP status a first POST (no body) for another CIN gets from the
+ * TSM at @url when it comes from @from (a loopback address other than
+ * the flooding one's); 0 when the connection is refused, reset or
+ * closed without an answer, or none comes within 10 s.
+ */
+static unsigned int first_post_from(const char *url, const char *from)
+{
+	static const char req[] =
+		"POST /ram/purse HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+		"X-Admin-Protocol: " RAM_PROTOCOL "\r\n"
+		"X-Admin-From: //se-id/cin/0102030405060709" ISD_FROM "\r\n"
+		"Content-Length: 0\r\nConnection: close\r\n\r\n";
+	struct timeval tv = { .tv_sec = 10 };
+	struct sockaddr_in sin;
+	unsigned int code = 0;
+	char buf[64];
+	ssize_t n;
+	int fd;
+
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (fd < 0)
+		return 0;
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	if (inet_pton(AF_INET, from, &sin.sin_addr) != 1 ||
+	    bind(fd, (struct sockaddr *)&sin, sizeof(sin)))
+		goto out;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sin.sin_port = htons(url_port(url));
+	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) ||
+	    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) ||
+	    send(fd, req, sizeof(req) - 1, MSG_NOSIGNAL) != sizeof(req) - 1)
+		goto out;
+	n = recv(fd, buf, sizeof(buf) - 1, MSG_WAITALL);
+	if (n > 0) {
+		buf[n] = 0;
+		if (sscanf(buf, "HTTP/1.1 %u", &code) != 1)
+			code = 0;
+	}
+out:
+	close(fd);
+	return code;
+}
+
 /* Whether the TSM at @url completes a handshake at TLS version @v. */
 static bool tls_accepts(const char *url, const char *v)
 {
@@ -1890,12 +1936,22 @@ static void test_http(void)
 		section = "connections per peer";
 		{
 			int fds[130];
-			unsigned int i, held;
+			unsigned int i, held, code;
 
 			held = slow_connections_held(url, fds, 130);
 			printf("test-tsm: 130 silent connections from 127.0.0.1: %u held open\n",
 			       held);
 			check(held >= 1 && held <= 8, "%u held", held);
+			/*
+			 * while they are held, a client elsewhere is served
+			 * (before the per-peer bound they took 128 of the
+			 * 128 connections and it was turned away)
+			 */
+			code = first_post_from(url, "127.0.0.2");
+			printf("test-tsm: a first POST from 127.0.0.2 meanwhile: HTTP %u\n",
+			       code);
+			check(code == 200, "a first POST from another peer while they are held: %u",
+			      code);
 			for (i = 0; i < 130; i++)
 				if (fds[i] >= 0)
 					close(fds[i]);
