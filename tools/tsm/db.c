@@ -754,3 +754,132 @@ int tsm_db_install_done(struct tsm_db *db, long long id, const char *state,
 	return sqlite3_changes(db->h) ? 0 :
 	       why(err, room, -ENOENT, "no install %lld", id);
 }
+
+static void json_str(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (; *s; s++) {
+		unsigned char c = *s;
+
+		if (c == '"' || c == '\\')
+			fprintf(out, "\\%c", c);
+		else if (c < 0x20)
+			fprintf(out, "\\u%04x", c);
+		else
+			fputc(c, out);
+	}
+	fputc('"', out);
+}
+
+/* The rows of @sql (?1 bound to @dev when not 0) as a JSON array. */
+static int json_rows(struct tsm_db *db, FILE *out, const char *sql,
+		     long long dev, char *err, size_t room)
+{
+	sqlite3_stmt *st;
+	int rc, i, n, k = 0;
+
+	if (sqlite3_prepare_v2(db->h, sql, -1, &st, NULL) != SQLITE_OK)
+		return sql_fail(db, err, room, "json");
+	if (dev)
+		sqlite3_bind_int64(st, 1, dev);
+	n = sqlite3_column_count(st);
+	fputc('[', out);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		fputs(k++ ? ", {" : "{", out);
+		for (i = 0; i < n; i++) {
+			if (i)
+				fputs(", ", out);
+			json_str(out, sqlite3_column_name(st, i));
+			fputs(": ", out);
+			switch (sqlite3_column_type(st, i)) {
+			case SQLITE_NULL:
+				fputs("null", out);
+				break;
+			case SQLITE_INTEGER:
+				fprintf(out, "%lld",
+					(long long)sqlite3_column_int64(st, i));
+				break;
+			default:
+				json_str(out, (const char *)sqlite3_column_text(st, i));
+			}
+		}
+		fputc('}', out);
+	}
+	fputc(']', out);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : sql_fail(db, err, room, "json");
+}
+
+int tsm_db_json(struct tsm_db *db, long long only, char **json, size_t *len,
+		char *err, size_t room)
+{
+	sqlite3_stmt *st = NULL;
+	FILE *out;
+	int ret, rc, k = 0;
+
+	*json = NULL;
+	*len = 0;
+	out = open_memstream(json, len);
+	if (!out)
+		return why(err, room, -ENOMEM, "out of memory");
+	/* one snapshot of all of it */
+	ret = exec(db, "BEGIN", err, room);
+	if (!ret && sqlite3_prepare_v2(db->h,
+			"SELECT id, identity, first_seen, last_seen FROM devices "
+			"WHERE ?1 = 0 OR id = ?1 ORDER BY id", -1, &st, NULL) != SQLITE_OK)
+		ret = sql_fail(db, err, room, "devices");
+	if (!ret) {
+		sqlite3_bind_int64(st, 1, only);
+		fputs(only ? "" : "{\"devices\": [", out);
+		while (!ret && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+			long long dev = sqlite3_column_int64(st, 0);
+
+			fprintf(out, "%s{\"id\": %lld, \"identity\": ", k++ ? ", " : "",
+				dev);
+			json_str(out, (const char *)sqlite3_column_text(st, 1));
+			fputs(", \"first_seen\": ", out);
+			json_str(out, (const char *)sqlite3_column_text(st, 2));
+			fputs(", \"last_seen\": ", out);
+			json_str(out, (const char *)sqlite3_column_text(st, 3));
+			fputs(", \"ses\": ", out);
+			ret = json_rows(db, out,
+					"SELECT name, idx AS 'index', kind, transport, state, designated, "
+					"atr, cin, first_seen, last_seen FROM ses WHERE device = ?1 ORDER BY idx",
+					dev, err, room);
+			if (!ret) {
+				fputs(", \"queue\": ", out);
+				ret = json_rows(db, out,
+						"SELECT id, instruction, origin, queued, sent, result, done "
+						"FROM queue WHERE device = ?1 ORDER BY id", dev, err, room);
+			}
+			if (!ret) {
+				fputs(", \"installs\": ", out);
+				ret = json_rows(db, out,
+						"SELECT rule, se, service, state, tries, queued, updated, result "
+						"FROM installs WHERE device = ?1 ORDER BY rule, se", dev, err, room);
+			}
+			fputc('}', out);
+		}
+		if (!ret && rc != SQLITE_DONE && rc != SQLITE_ROW)
+			ret = sql_fail(db, err, room, "devices");
+		sqlite3_finalize(st);
+	}
+	if (!ret && only && !k)
+		ret = why(err, room, -ENOENT, "no device %lld", only);
+	if (!ret && !only) {
+		fputs("], \"rules\": ", out);
+		ret = json_rows(db, out, "SELECT id, event, kind, name, op FROM rules ORDER BY id",
+				0, err, room);
+		fputc('}', out);
+	}
+	exec(db, "COMMIT", NULL, 0);
+	fputc('\n', out);
+	if (fclose(out) && !ret)
+		ret = why(err, room, -ENOMEM, "out of memory");
+	if (ret) {
+		free(*json);
+		*json = NULL;
+		*len = 0;
+	}
+	return ret;
+}

@@ -103,6 +103,15 @@ int tsm_db_install_next(struct tsm_db *db, const char *device,
 int tsm_db_install_done(struct tsm_db *db, long long id, const char *state,
 			const char *result, char *err, size_t room);
 
+/*
+ * JSON for GET /devices: {"devices": [...], "rules": [...]}, each device
+ * with its "ses", "queue" and "installs"; only device @only (its id)
+ * when not 0, as one object.  0 with *@json malloc'd, -ENOENT (no such
+ * device) or -errno.
+ */
+int tsm_db_json(struct tsm_db *db, long long only, char **json, size_t *len,
+		char *err, size_t room);
+
 /* Devices, their SEs, the queue and the rules, as text on @out. */
 int tsm_db_show(struct tsm_db *db, FILE *out, char *err, size_t room);
 

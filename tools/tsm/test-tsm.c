@@ -1409,6 +1409,11 @@ static unsigned int backstage_drive(struct env *e, const char *list,
 	return scripts;
 }
 
+static bool body_has(const struct tsm_reply *r, const char *what)
+{
+	return r->body && memmem(r->body, r->len, what, strlen(what));
+}
+
 /*
  * "Install the purse on every new eSE": a rule install:purse; the TSM
  * runs the install on that SE (X-Secel-Targeted-SE) in the device's
@@ -1513,6 +1518,50 @@ static void test_backstage_install(void)
 	      "an SE back after its install: not installed twice: %u '%s'",
 	      r.code, r.result);
 	tsm_reply_free(&r);
+
+	/* the operator's view: GET /devices behind the token */
+	{
+		struct tsm_request rq = { .method = "GET", .path = "/devices" };
+
+		tsm_handle(e.t, &rq, &r);
+		check(r.code == 401, "GET /devices without a token: %u", r.code);
+		tsm_reply_free(&r);
+		rq.authorization = "Bearer not-the-token";
+		tsm_handle(e.t, &rq, &r);
+		check(r.code == 403, "GET /devices with another token: %u", r.code);
+		tsm_reply_free(&r);
+		rq.authorization = "Bearer " CARDS_TOKEN;
+		tsm_handle(e.t, &rq, &r);
+		check(r.code == 200 && r.content_type &&
+		      !strcmp(r.content_type, "application/json") && r.body &&
+		      body_has(&r, "{\"devices\": [{\"id\": 1, \"identity\": \"sha256:d1\"") &&
+		      body_has(&r, "{\"name\": \"eSE4\", \"index\": 6, \"kind\": \"eSE\"") &&
+		      body_has(&r, "\"se\": \"eSE4\", \"service\": \"purse\", \"state\": \"ok\", \"tries\": 2") &&
+		      body_has(&r, "\"rules\": [{\"id\": 1, \"event\": \"new\", \"kind\": \"eSE\", \"name\": null, \"op\": \"install:purse\"}"),
+		      "GET /devices: the devices, their SEs, installs, rules: %u %.*s",
+		      r.code, (int)r.len, r.body ? (char *)r.body : "");
+		tsm_reply_free(&r);
+		rq.path = "/devices/1";
+		tsm_handle(e.t, &rq, &r);
+		check(r.code == 200 && r.body && r.len > 2 && r.body[0] == '{' &&
+		      body_has(&r, "\"queue\": [") &&
+		      !body_has(&r, "\"rules\""),
+		      "GET /devices/1: that device: %u", r.code);
+		tsm_reply_free(&r);
+		rq.path = "/devices/7";
+		tsm_handle(e.t, &rq, &r);
+		check(r.code == 404, "GET /devices/7, no such device: %u", r.code);
+		tsm_reply_free(&r);
+		rq.path = "/devices/x";
+		tsm_handle(e.t, &rq, &r);
+		check(r.code == 404, "GET /devices/x: %u", r.code);
+		tsm_reply_free(&r);
+		rq.method = "POST";
+		rq.path = "/devices";
+		tsm_handle(e.t, &rq, &r);
+		check(r.code == 405, "POST /devices: %u", r.code);
+		tsm_reply_free(&r);
+	}
 
 	vcard_free(vc);
 	vcard_free(vc4);

@@ -1717,6 +1717,55 @@ static bool bearer_ok(const struct tsm *t, const char *auth)
 	return strlen(auth) == n && !CRYPTO_memcmp(auth, t->cfg.cards_token, n);
 }
 
+/*
+ * GET /devices, /devices/ID: the backstage database as JSON, for the
+ * bearer of the --cards-token token (401 without Authorization, 403
+ * with another token).
+ */
+static void devices(struct tsm *t, const struct tsm_request *rq,
+		    const char *path, struct tsm_reply *r)
+{
+	const char *rest = path + strlen("/devices");
+	char err[TSM_LINE_MAX / 2], *json, *end;
+	long long id = 0;
+	size_t len;
+	int ret;
+
+	if (!rq->method || (strcmp(rq->method, "GET") &&
+			    strcmp(rq->method, "HEAD"))) {
+		reply_text(r, 405, "GET /devices");
+		return;
+	}
+	if (!rq->authorization) {
+		reply_text(r, 401, "GET /devices wants Authorization: Bearer and the token of --cards-token");
+		return;
+	}
+	if (!bearer_ok(t, rq->authorization)) {
+		reply_text(r, 403, "GET /devices: not the token of --cards-token");
+		return;
+	}
+	if (*rest) {
+		errno = 0;
+		id = strtoll(rest + 1, &end, 10);
+		if (*rest != '/' || errno || *end || id <= 0) {
+			reply_text(r, 404, "nothing at '%.64s': /devices/ID, ID a device's number",
+				   path);
+			return;
+		}
+	}
+	ret = tsm_db_json(t->cfg.db, id, &json, &len, err, sizeof(err));
+	if (ret) {
+		reply_text(r, ret == -ENOENT ? 404 : 500, "%s", err);
+		return;
+	}
+	tsm_reply_free(r);
+	r->code = 200;
+	r->content_type = "application/json";
+	r->body = (uint8_t *)json;
+	r->len = len;
+	snprintf(r->log, sizeof(r->log), "200 %s, %zu bytes", path, len);
+}
+
 /* X-Admin-Resume: whether @rq is the request answered last. */
 static bool same_request(const struct session *s,
 			 const struct tsm_request *rq)
@@ -2039,6 +2088,11 @@ void tsm_handle(struct tsm *t, const struct tsm_request *rq,
 			return;
 		}
 		cards(t, r);
+		return;
+	}
+	if (t->cfg.db && t->cfg.cards_token &&
+	    (!strcmp(path, "/devices") || !strncmp(path, "/devices/", 9))) {
+		devices(t, rq, path, r);
 		return;
 	}
 	if (!strcmp(path, TSM_BACKSTAGE) ||
