@@ -126,14 +126,14 @@ done
 DEV=sha256:$(openssl x509 -noout -fingerprint -sha256 -in "$tmp/dev.crt" |
 	     sed 's/.*=//; s/://g' | tr 'A-F' 'a-f')
 # the eSEs: the TSM sees their CIN and runs scripts on them
-printf 'allow any inquire\nallow any add,verify,delete,designate,clear kind=virtual name=D*\nallow any identify,script kind=eSE\n' \
+printf 'allow any inquire\nallow any add,verify,delete,designate,clear kind=virtual name=D*\nallow any identify,script name=eSE*\n' \
 	> "$tmp/permit.conf"
 echo "daemon-test-token-$$" > "$tmp/token"
 # the rule: a new SE named DB* is designated
 bounded "$TSM" rule --db "$tmp/tsm.db" new kind=virtual 'name=DB*' designate \
 	2> "$tmp/ce" || setup_failed "secel-tsm rule: $(cat "$tmp/ce")"
 # and the purse goes on every new eSE
-bounded "$TSM" rule --db "$tmp/tsm.db" new kind=eSE install:purse \
+bounded "$TSM" rule --db "$tmp/tsm.db" new 'name=eSE*' install:purse \
 	2> "$tmp/ce" || setup_failed "secel-tsm rule install: $(cat "$tmp/ce")"
 start_tsm || setup_failed "the TSM did not start"
 
@@ -244,7 +244,7 @@ else
 	if [ "$c1" != 401 ] || [ "$c2" != 403 ] || [ "$c3" != 200 ]; then
 		fail $t "HTTP $c1 without a token, $c2 with another, $c3 with it: $(cat "$tmp/get" "$tmp/curl.err")"
 	elif ! grep -q "\"identity\": \"$DEV\"" "$tmp/get" ||
-	     ! grep -q "{\"name\": \"$E\", \"index\": [0-9]*, \"kind\": \"eSE\"" "$tmp/get" ||
+	     ! grep -q "{\"name\": \"$E\", \"index\": [0-9]*, \"kind\": \"virtual\"" "$tmp/get" ||
 	     ! grep -q "\"se\": \"$E\", \"service\": \"purse\", \"state\": \"ok\"" "$tmp/get" ||
 	     ! grep -q '"op": "install:purse"' "$tmp/get"; then
 		fail $t "GET /devices: $(cat "$tmp/get")"
