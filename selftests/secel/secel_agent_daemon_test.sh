@@ -363,10 +363,12 @@ pids="$pids $udevd_pid"
 udaemon_pid=$!
 pids="$pids $udaemon_pid"
 echo "$udaemon_pid" > "$tmp/udev-daemon.pid"
-# the tree's rule on secelN: udevd's database has its SYSTEMD_WANTS
+# the tree's rule on secelN: udevd's database has its systemd tag (its
+# SYSTEMD_WANTS is not kept there; the guest rule matched on it when the
+# SIGHUP session comes)
 udev_applied() {
 	udevadm info "/sys/class/secel/secel$1" > "$tmp/uinfo" 2>&1 &&
-		grep -q "^E: SYSTEMD_WANTS=.*secel-relay.service" "$tmp/uinfo"
+		grep -q "^E: TAGS=.*:systemd:" "$tmp/uinfo"
 }
 udev_said() { echo "daemon: $(tail -n 8 "$tmp/udev-daemon.err" | tr '\n' '|') udevd: $(tail -n 5 "$tmp/udevd.log" | tr '\n' '|')"; }
 if ! within "$LIMIT" test -e /run/udev/control ||
