@@ -6,7 +6,9 @@
 # designated) and on the TSM's X-Secel-Poll interval; backoff while the
 # TSM is down; SIGTERM ends it with 0.  secel-tsm keeps the device's SE
 # list in its database (--db), installs the purse on a new eSE by rule
-# and shows it all on GET /devices (curl); secel-vcard plays the SEs
+# and shows it all on GET /devices (curl); the last case runs the host
+# root's systemd-udevd with the tree's 60-secel-relay.rules in /run;
+# secel-vcard plays the SEs
 # (secel-relay(8), DAEMON; Documentation/secel/tsm.rst).  KTAP on stdout.
 #
 # The guest is slow (TCG): every bound is "within N s", N generous.
