@@ -5,7 +5,10 @@
 # at start, on each secel uevent (an SE hot-plugged, unplugged,
 # designated) and on the TSM's X-Secel-Poll interval; backoff while the
 # TSM is down; SIGTERM ends it with 0.  secel-tsm keeps the device's SE
-# list in its database (--db); secel-vcard plays the SEs
+# list in its database (--db), installs the purse on a new eSE by rule
+# and shows it all on GET /devices (curl); the last case runs the host
+# root's systemd-udevd with the tree's 60-secel-relay.rules in /run;
+# secel-vcard plays the SEs
 # (secel-relay(8), DAEMON; Documentation/secel/tsm.rst).  KTAP on stdout.
 #
 # The guest is slow (TCG): every bound is "within N s", N generous.
@@ -25,10 +28,11 @@ secel_tmp secel-agent-daemon
 
 TESTS="daemon_reports_at_start daemon_session_on_hotplug
 daemon_rule_designates_new_se daemon_session_on_designation
-daemon_session_on_unplug daemon_quiet_without_events
+daemon_session_on_unplug daemon_rule_installs_on_new_ese
+daemon_devices_view_behind_token daemon_quiet_without_events
 daemon_follows_tsm_poll_interval
 daemon_backs_off_while_tsm_down daemon_resumes_when_tsm_is_back
-daemon_sigterm_exits_0"
+daemon_sigterm_exits_0 daemon_session_through_udevd"
 
 num=0
 echo "TAP version 13"
@@ -78,7 +82,8 @@ start_tsm() {
 	"$TSM" -v --listen "127.0.0.1:${PORT:-0}" --ready-file "$tmp/tsm.url" \
 		--keys "$tmp/keys" --service "$SVC" \
 		--tls-cert "$tmp/tsm.crt" --tls-key "$tmp/tsm.key" \
-		--tls-client-ca "$tmp/dev.crt" --db "$tmp/tsm.db" "$@" \
+		--tls-client-ca "$tmp/dev.crt" --db "$tmp/tsm.db" \
+		--cards-token "$tmp/token" "$@" \
 		> /dev/null 2>> "$tmp/tsm.log" < /dev/null &
 	tsm_pid=$!
 	pids="$pids $tsm_pid"
@@ -97,6 +102,7 @@ lists() { devices | grep -q "^se device=$DEV name=$1 .*state=$2"; }
 lists_not() { ! devices | grep -q "^se device=$DEV name=$1 "; }
 designated() { [ "$(cat "/sys/class/secel/secel$1/designated" 2>/dev/null)" = 1 ]; }
 log_count() { grep -c -- "$1" "$tmp/daemon.err"; }
+more_than_in() { [ "$(grep -c -- "$2" "$1")" -gt "$3" ]; }
 more_than() { [ "$(log_count "$1")" -gt "$2" ]; }
 good_sessions() { grep -c '^ok; ' "$tmp/daemon.out"; }
 good_more_than() { [ "$(good_sessions)" -gt "$1" ]; }
@@ -121,11 +127,16 @@ for c in tsm dev; do
 done
 DEV=sha256:$(openssl x509 -noout -fingerprint -sha256 -in "$tmp/dev.crt" |
 	     sed 's/.*=//; s/://g' | tr 'A-F' 'a-f')
-printf 'allow any inquire\nallow any add,verify,delete,designate,clear kind=virtual name=D*\n' \
+# the eSEs: the TSM sees their CIN and runs scripts on them
+printf 'allow any inquire\nallow any add,verify,delete,designate,clear kind=virtual name=D*\nallow any identify,script name=eSE*\n' \
 	> "$tmp/permit.conf"
+echo "daemon-test-token-$$" > "$tmp/token"
 # the rule: a new SE named DB* is designated
 bounded "$TSM" rule --db "$tmp/tsm.db" new kind=virtual 'name=DB*' designate \
 	2> "$tmp/ce" || setup_failed "secel-tsm rule: $(cat "$tmp/ce")"
+# and the purse goes on every new eSE
+bounded "$TSM" rule --db "$tmp/tsm.db" new 'name=eSE*' install:purse \
+	2> "$tmp/ce" || setup_failed "secel-tsm rule install: $(cat "$tmp/ce")"
 start_tsm || setup_failed "the TSM did not start"
 
 # the daemon: polling an hour unless the TSM says; retries 1, 2, 4, 4 s
@@ -191,6 +202,57 @@ if within "$LIMIT" lists_not "$B"; then
 	fi
 else
 	fail $t "$B still listed after $LIMIT s: $(devices | tr '\n' '|') $(daemon_said)"
+fi
+
+t=daemon_rule_installs_on_new_ese
+# an eSE and a virtual SE hot-plugged: the rule's install runs on the
+# eSE in the daemon's session (X-Secel-Targeted-SE), the other gets nothing
+installed() { devices | grep -q "^install rule=2 device=$DEV se=$1 service=purse state=$2"; }
+start_vcard e --name eSE || setup_failed "the eSE did not start"
+E=$NAME
+start_vcard v --name DV || setup_failed "the card V did not start"
+V=$NAME
+if ! within "$LIMIT" installed "$E" ok; then
+	fail $t "no install on $E within $LIMIT s: $(devices | tr '\n' '|') $(daemon_said) tsm: $(grep -i install "$tmp/tsm.log" | tail -n 4 | tr '\n' '|')"
+elif ! bounded "$CTL" apdu "$E" 00A4040009A0000005534543010100 > "$tmp/sel" 2>&1 ||
+     ! tr -d ' :\n' < "$tmp/sel" | grep -q '9000$'; then
+	fail $t "installed, but SELECT of the purse on $E: $(cat "$tmp/sel")"
+elif ! grep -q "script [0-9]* on SE $E" "$tmp/daemon.err"; then
+	fail $t "the daemon did not aim scripts at $E: $(daemon_said)"
+elif devices | grep -q "^install .* se=$V " ||
+     bounded "$CTL" gp "$V" list 2>&1 | grep -q A00000055345430101; then
+	fail $t "$V ($(cat /sys/class/secel/secel*/kind 2>/dev/null | tr '\n' ' ')) got an install: $(devices | grep install | tr '\n' '|')"
+elif ! within "$LIMIT" lists "$V" listed; then
+	fail $t "$V not in the TSM's list: $(devices | tr '\n' '|')"
+else
+	ok $t
+fi
+
+t=daemon_devices_view_behind_token
+# the operator's view over HTTPS: the device needs its certificate there
+# too (--tls-client-ca), the operator the bearer token
+get() {
+	curl -sS -o "$tmp/get" -w '%{http_code}' --max-time 60 \
+		--cacert "$tmp/tsm.crt" --cert "$tmp/dev.crt" --key "$tmp/dev.key" \
+		"$@" "${URL%/backstage}/devices" 2>> "$tmp/curl.err"
+}
+if ! command -v curl > /dev/null; then
+	echo "ok $((num + 1)) $t # SKIP no curl"
+	num=$((num + 1))
+else
+	c1=$(get)
+	c2=$(get -H "Authorization: Bearer wrong")
+	c3=$(get -H "Authorization: Bearer $(cat "$tmp/token")")
+	if [ "$c1" != 401 ] || [ "$c2" != 403 ] || [ "$c3" != 200 ]; then
+		fail $t "HTTP $c1 without a token, $c2 with another, $c3 with it: $(cat "$tmp/get" "$tmp/curl.err")"
+	elif ! grep -q "\"identity\": \"$DEV\"" "$tmp/get" ||
+	     ! grep -q "{\"name\": \"$E\", \"index\": [0-9]*, \"kind\": \"virtual\"" "$tmp/get" ||
+	     ! grep -q "\"se\": \"$E\", \"service\": \"purse\", \"state\": \"ok\"" "$tmp/get" ||
+	     ! grep -q '"op": "install:purse"' "$tmp/get"; then
+		fail $t "GET /devices: $(cat "$tmp/get")"
+	else
+		ok $t
+	fi
 fi
 
 t=daemon_quiet_without_events
@@ -272,3 +334,63 @@ else
 		fail $t "exit status $rc: $(daemon_said)"
 	fi
 fi
+
+t=daemon_session_through_udevd
+# The real systemd-udevd of the host root, the tree's rule in /run (a
+# tmpfs here); no systemd as PID 1 in the guest, so the rule's
+# SYSTEMD_WANTS cannot start the unit: a guest-only rule after it, on
+# the devices the tree's rule matched, sends the daemon SIGHUP instead
+# (what "systemctl reload secel-relay" does).  The daemon runs with
+# --no-uevents: the session can only come through udev.
+UDEVD=
+for u in /lib/systemd/systemd-udevd /usr/lib/systemd/systemd-udevd; do
+	[ -x "$u" ] && UDEVD=$u && break
+done
+if [ -z "$UDEVD" ] || ! command -v udevadm > /dev/null ||
+   [ -e /run/udev/control ] || ! mkdir -p /run/udev/rules.d 2>/dev/null; then
+	num=$((num + 1))
+	echo "ok $num $t # SKIP no systemd-udevd, a udevd running already, or no writable /run"
+	exit 0
+fi
+cp "$root/tools/relay/60-secel-relay.rules" /run/udev/rules.d/
+printf '%s\n' "SUBSYSTEM==\"secel\", KERNEL==\"secel[0-9]*\", ACTION==\"add\", ENV{SYSTEMD_WANTS}==\"*secel-relay.service*\", RUN+=\"/bin/sh -c 'kill -HUP \$\$(cat $tmp/udev-daemon.pid)'\"" \
+	> /run/udev/rules.d/61-secel-relay-guest.rules
+"$UDEVD" > "$tmp/udevd.log" 2>&1 < /dev/null &
+udevd_pid=$!
+pids="$pids $udevd_pid"
+"$RELAY" --daemon --no-uevents --retry 1 --retry-max 4 --timeout 20 \
+	--cacert "$tmp/tsm.crt" --cert "$tmp/dev.crt" --key "$tmp/dev.key" \
+	--policy "$tmp/permit.conf" "$URL" \
+	> "$tmp/udev-daemon.out" 2> "$tmp/udev-daemon.err" < /dev/null &
+udaemon_pid=$!
+pids="$pids $udaemon_pid"
+echo "$udaemon_pid" > "$tmp/udev-daemon.pid"
+# the tree's rule on secelN: udevd's database has its systemd tag (its
+# SYSTEMD_WANTS is not kept there; the guest rule matched on it when the
+# SIGHUP session comes)
+udev_applied() {
+	udevadm info "/sys/class/secel/secel$1" > "$tmp/uinfo" 2>&1 &&
+		grep -q "^E: TAGS=.*:systemd:" "$tmp/uinfo"
+}
+udev_said() { echo "daemon: $(tail -n 8 "$tmp/udev-daemon.err" | tr '\n' '|') udevd: $(tail -n 5 "$tmp/udevd.log" | tr '\n' '|')"; }
+if ! within "$LIMIT" test -e /run/udev/control ||
+   ! within "$LIMIT" grep -q "session (" "$tmp/udev-daemon.err"; then
+	fail $t "udevd or the daemon did not start: $(udev_said)"
+else
+	n=$(grep -c "session (SIGHUP)" "$tmp/udev-daemon.err")
+	start_vcard u --name DU || setup_failed "the card U did not start"
+	U=$NAME u_idx=$IDX
+	if ! within "$LIMIT" udev_applied "$u_idx"; then
+		fail $t "udevd did not apply the tree's rule to secel$u_idx: $(tr '\n' '|' < "$tmp/uinfo") $(udev_said)"
+	elif ! within "$LIMIT" more_than_in "$tmp/udev-daemon.err" "session (SIGHUP)" "$n"; then
+		fail $t "no session through udev within $LIMIT s: $(udev_said)"
+	elif ! within "$LIMIT" lists "$U" listed; then
+		fail $t "$U not in the TSM's list: $(devices | tr '\n' '|') $(udev_said)"
+	else
+		ok $t
+	fi
+fi
+kill "$udaemon_pid" "$udevd_pid" 2>/dev/null
+wait "$udaemon_pid" "$udevd_pid" 2>/dev/null
+rm -f /run/udev/rules.d/60-secel-relay.rules /run/udev/rules.d/61-secel-relay-guest.rules
+exit 0

@@ -20,7 +20,7 @@ struct tsm_db {
 };
 
 /* The schema; user_version says which (tsm.rst has it). */
-#define DB_VERSION	1
+#define DB_VERSION	2
 static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS devices ("
 	" id INTEGER PRIMARY KEY,"
@@ -56,7 +56,20 @@ static const char schema[] =
 	" sent TEXT,"
 	" result TEXT,"
 	" done TEXT);"
-	"CREATE INDEX IF NOT EXISTS queue_pending ON queue (device, done);";
+	"CREATE INDEX IF NOT EXISTS queue_pending ON queue (device, done);"
+	/* version 2: the installs the rules ask for, one per rule and SE */
+	"CREATE TABLE IF NOT EXISTS installs ("
+	" rule INTEGER NOT NULL REFERENCES rules(id) ON DELETE CASCADE,"
+	" device INTEGER NOT NULL REFERENCES devices(id) ON DELETE CASCADE,"
+	" se TEXT NOT NULL,"
+	" service TEXT NOT NULL,"
+	" state TEXT NOT NULL CHECK (state IN ('pending', 'running', 'ok', 'failed')),"
+	" tries INTEGER NOT NULL DEFAULT 0,"
+	" result TEXT,"
+	" queued TEXT NOT NULL,"
+	" updated TEXT NOT NULL,"
+	" started INTEGER NOT NULL DEFAULT 0,"
+	" PRIMARY KEY (rule, device, se));";
 
 static int why(char *err, size_t room, int ret, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
@@ -264,6 +277,33 @@ static int enqueue(struct tsm_db *db, long long dev, const char *instruction,
 	return rc == SQLITE_DONE ? 0 : sql_fail(db, err, room, "queue");
 }
 
+/*
+ * An install rule matched SE @se: one row per rule and SE, kept when
+ * there is one already (an SE that comes back after the purse went on
+ * does not get it twice).
+ */
+static int want_install(struct tsm_db *db, long long dev, long long rule,
+			const char *se, const char *service, char *err,
+			size_t room)
+{
+	char sql[256];
+	sqlite3_stmt *st;
+	int rc;
+
+	snprintf(sql, sizeof(sql),
+		 "INSERT OR IGNORE INTO installs (rule, device, se, service, state, queued, updated) "
+		 "VALUES (?1, ?2, ?3, ?4, 'pending', %s, %s)", now_sql, now_sql);
+	if (sqlite3_prepare_v2(db->h, sql, -1, &st, NULL) != SQLITE_OK)
+		return sql_fail(db, err, room, "installs");
+	sqlite3_bind_int64(st, 1, rule);
+	sqlite3_bind_int64(st, 2, dev);
+	sqlite3_bind_text(st, 3, se, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, service, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : sql_fail(db, err, room, "installs");
+}
+
 /* The rules for @event on @se: each that matches queues its op. */
 static int run_rules(struct tsm_db *db, long long dev, const char *event,
 		     const struct tsm_se_entry *se, char *err, size_t room)
@@ -284,6 +324,12 @@ static int run_rules(struct tsm_db *db, long long dev, const char *event,
 		if ((kind && fnmatch(kind, se->kind, 0)) ||
 		    (name && fnmatch(name, se->name, 0)))
 			continue;
+		if (!strncmp(op, TSM_DB_INSTALL, strlen(TSM_DB_INSTALL))) {
+			ret = want_install(db, dev, sqlite3_column_int64(st, 0),
+					   se->name, op + strlen(TSM_DB_INSTALL),
+					   err, room);
+			continue;
+		}
 		if (!strcmp(op, "clear"))
 			snprintf(ins, sizeof(ins), "clear");
 		else
@@ -538,9 +584,21 @@ int tsm_db_rule_add(struct tsm_db *db, const char *event, const char *kind,
 	for (i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
 		if (!strcmp(op, ops[i]))
 			break;
-	if (i == sizeof(ops) / sizeof(ops[0]))
-		return why(err, room, -EINVAL, "'%s' is no instruction (add, verify, delete, designate, clear, inquire)",
+	if (!strncmp(op, TSM_DB_INSTALL, strlen(TSM_DB_INSTALL))) {
+		const char *svc = op + strlen(TSM_DB_INSTALL);
+
+		if (!*svc || strlen(svc) > TSM_DB_SERVICE_MAX ||
+		    strspn(svc, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") != strlen(svc))
+			return why(err, room, -EINVAL, "'%s': install:SERVICE wants the name of a --service (1 to %d letters, digits, '.', '_', '-')",
+				   op, TSM_DB_SERVICE_MAX);
+		if (strcmp(event, "new"))
+			return why(err, room, -EINVAL, "install:%s: installs follow the event new only",
+				   svc);
+		i = 0;
+	} else if (i == sizeof(ops) / sizeof(ops[0])) {
+		return why(err, room, -EINVAL, "'%s' is no instruction (add, verify, delete, designate, clear, inquire, install:SERVICE)",
 			   op);
+	}
 	if (sqlite3_prepare_v2(db->h, "INSERT INTO rules (event, kind, name, op) VALUES (?1, ?2, ?3, ?4)",
 			       -1, &st, NULL) != SQLITE_OK)
 		return sql_fail(db, err, room, "rules");
@@ -602,6 +660,226 @@ int tsm_db_show(struct tsm_db *db, FILE *out, char *err, size_t room)
 		ret = show_rows(db, out, "rule",
 				"SELECT id, event, kind, name, op FROM rules ORDER BY id",
 				err, room);
+	if (!ret)
+		ret = show_rows(db, out, "install",
+				"SELECT i.rule, d.identity AS device, i.se, i.service, i.state, i.tries, "
+				"i.updated, i.result FROM installs i JOIN devices d ON d.id = i.device "
+				"ORDER BY d.id, i.rule, i.se", err, room);
 	exec(db, "COMMIT", NULL, 0);
+	return ret;
+}
+
+int tsm_db_install_next(struct tsm_db *db, const char *device,
+			long long stale, struct tsm_db_install *in,
+			char *err, size_t room)
+{
+	char sql[640];
+	sqlite3_stmt *st;
+	long long dev;
+	int ret, rc;
+
+	memset(in, 0, sizeof(*in));
+	ret = exec(db, "BEGIN IMMEDIATE", err, room);
+	if (ret)
+		return ret;
+	ret = device_id(db, device, &dev, err, room);
+	/*
+	 * pending, or running in a session that died with no word (started
+	 * more than @stale seconds ago): on an SE that is listed now
+	 */
+	snprintf(sql, sizeof(sql),
+		 "SELECT i.rowid, i.rule, i.se, i.service, s.cin FROM installs i "
+		 "JOIN ses s ON s.device = i.device AND s.name = i.se "
+		 "WHERE i.device = ?1 AND s.state = 'listed' AND (i.state = 'pending' OR "
+		 "(i.state = 'running' AND i.started < CAST(strftime('%%s', 'now') AS INTEGER) - ?2)) "
+		 "ORDER BY i.rule, i.queued, i.se LIMIT 1");
+	if (!ret && sqlite3_prepare_v2(db->h, sql, -1, &st, NULL) != SQLITE_OK)
+		ret = sql_fail(db, err, room, "installs");
+	if (!ret) {
+		sqlite3_bind_int64(st, 1, dev);
+		sqlite3_bind_int64(st, 2, stale);
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW) {
+			in->id = sqlite3_column_int64(st, 0);
+			in->rule = sqlite3_column_int64(st, 1);
+			snprintf(in->se, sizeof(in->se), "%s",
+				 (const char *)sqlite3_column_text(st, 2));
+			snprintf(in->service, sizeof(in->service), "%s",
+				 (const char *)sqlite3_column_text(st, 3));
+			snprintf(in->cin, sizeof(in->cin), "%s",
+				 (const char *)sqlite3_column_text(st, 4));
+		} else if (rc != SQLITE_DONE) {
+			ret = sql_fail(db, err, room, "installs");
+		}
+		sqlite3_finalize(st);
+	}
+	if (!ret && in->id) {
+		snprintf(sql, sizeof(sql),
+			 "UPDATE installs SET state = 'running', tries = tries + 1, updated = %s, "
+			 "started = CAST(strftime('%%s', 'now') AS INTEGER), result = NULL WHERE rowid = %lld",
+			 now_sql, in->id);
+		ret = exec(db, sql, err, room);
+	}
+	if (!ret)
+		ret = exec(db, "COMMIT", err, room);
+	if (ret) {
+		rollback(db);
+		return ret;
+	}
+	return in->id ? 0 : -ENOENT;
+}
+
+int tsm_db_install_done(struct tsm_db *db, long long id, const char *state,
+			const char *result, char *err, size_t room)
+{
+	char sql[192];
+	sqlite3_stmt *st;
+	int rc;
+
+	if (strcmp(state, "ok") && strcmp(state, "failed") &&
+	    strcmp(state, "pending"))
+		return why(err, room, -EINVAL, "install state '%s'", state);
+	snprintf(sql, sizeof(sql),
+		 "UPDATE installs SET state = ?1, result = ?2, updated = %s WHERE rowid = ?3",
+		 now_sql);
+	if (sqlite3_prepare_v2(db->h, sql, -1, &st, NULL) != SQLITE_OK)
+		return sql_fail(db, err, room, "installs");
+	sqlite3_bind_text(st, 1, state, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, result, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, id);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return sql_fail(db, err, room, "installs");
+	return sqlite3_changes(db->h) ? 0 :
+	       why(err, room, -ENOENT, "no install %lld", id);
+}
+
+static void json_str(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (; *s; s++) {
+		unsigned char c = *s;
+
+		if (c == '"' || c == '\\')
+			fprintf(out, "\\%c", c);
+		else if (c < 0x20)
+			fprintf(out, "\\u%04x", c);
+		else
+			fputc(c, out);
+	}
+	fputc('"', out);
+}
+
+/* The rows of @sql (?1 bound to @dev when not 0) as a JSON array. */
+static int json_rows(struct tsm_db *db, FILE *out, const char *sql,
+		     long long dev, char *err, size_t room)
+{
+	sqlite3_stmt *st;
+	int rc, i, n, k = 0;
+
+	if (sqlite3_prepare_v2(db->h, sql, -1, &st, NULL) != SQLITE_OK)
+		return sql_fail(db, err, room, "json");
+	if (dev)
+		sqlite3_bind_int64(st, 1, dev);
+	n = sqlite3_column_count(st);
+	fputc('[', out);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		fputs(k++ ? ", {" : "{", out);
+		for (i = 0; i < n; i++) {
+			if (i)
+				fputs(", ", out);
+			json_str(out, sqlite3_column_name(st, i));
+			fputs(": ", out);
+			switch (sqlite3_column_type(st, i)) {
+			case SQLITE_NULL:
+				fputs("null", out);
+				break;
+			case SQLITE_INTEGER:
+				fprintf(out, "%lld",
+					(long long)sqlite3_column_int64(st, i));
+				break;
+			default:
+				json_str(out, (const char *)sqlite3_column_text(st, i));
+			}
+		}
+		fputc('}', out);
+	}
+	fputc(']', out);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : sql_fail(db, err, room, "json");
+}
+
+int tsm_db_json(struct tsm_db *db, long long only, char **json, size_t *len,
+		char *err, size_t room)
+{
+	sqlite3_stmt *st = NULL;
+	FILE *out;
+	int ret, rc, k = 0;
+
+	*json = NULL;
+	*len = 0;
+	out = open_memstream(json, len);
+	if (!out)
+		return why(err, room, -ENOMEM, "out of memory");
+	/* one snapshot of all of it */
+	ret = exec(db, "BEGIN", err, room);
+	if (!ret && sqlite3_prepare_v2(db->h,
+			"SELECT id, identity, first_seen, last_seen FROM devices "
+			"WHERE ?1 = 0 OR id = ?1 ORDER BY id", -1, &st, NULL) != SQLITE_OK)
+		ret = sql_fail(db, err, room, "devices");
+	if (!ret) {
+		sqlite3_bind_int64(st, 1, only);
+		fputs(only ? "" : "{\"devices\": [", out);
+		while (!ret && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+			long long dev = sqlite3_column_int64(st, 0);
+
+			fprintf(out, "%s{\"id\": %lld, \"identity\": ", k++ ? ", " : "",
+				dev);
+			json_str(out, (const char *)sqlite3_column_text(st, 1));
+			fputs(", \"first_seen\": ", out);
+			json_str(out, (const char *)sqlite3_column_text(st, 2));
+			fputs(", \"last_seen\": ", out);
+			json_str(out, (const char *)sqlite3_column_text(st, 3));
+			fputs(", \"ses\": ", out);
+			ret = json_rows(db, out,
+					"SELECT name, idx AS 'index', kind, transport, state, designated, "
+					"atr, cin, first_seen, last_seen FROM ses WHERE device = ?1 ORDER BY idx",
+					dev, err, room);
+			if (!ret) {
+				fputs(", \"queue\": ", out);
+				ret = json_rows(db, out,
+						"SELECT id, instruction, origin, queued, sent, result, done "
+						"FROM queue WHERE device = ?1 ORDER BY id", dev, err, room);
+			}
+			if (!ret) {
+				fputs(", \"installs\": ", out);
+				ret = json_rows(db, out,
+						"SELECT rule, se, service, state, tries, queued, updated, result "
+						"FROM installs WHERE device = ?1 ORDER BY rule, se", dev, err, room);
+			}
+			fputc('}', out);
+		}
+		if (!ret && rc != SQLITE_DONE && rc != SQLITE_ROW)
+			ret = sql_fail(db, err, room, "devices");
+		sqlite3_finalize(st);
+	}
+	if (!ret && only && !k)
+		ret = why(err, room, -ENOENT, "no device %lld", only);
+	if (!ret && !only) {
+		fputs("], \"rules\": ", out);
+		ret = json_rows(db, out, "SELECT id, event, kind, name, op FROM rules ORDER BY id",
+				0, err, room);
+		fputc('}', out);
+	}
+	exec(db, "COMMIT", NULL, 0);
+	fputc('\n', out);
+	if (fclose(out) && !ret)
+		ret = why(err, room, -ENOMEM, "out of memory");
+	if (ret) {
+		free(*json);
+		*json = NULL;
+		*len = 0;
+	}
 	return ret;
 }

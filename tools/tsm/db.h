@@ -15,7 +15,19 @@
 #define TSM_DB_SES_MAX		64	/* SEs of one report */
 #define TSM_DB_SEND_MAX		16	/* instructions per answer */
 
+#define TSM_DB_INSTALL		"install:"	/* a rule's op: install:SERVICE */
+#define TSM_DB_SERVICE_MAX	32
+
 struct tsm_db;
+
+/* An install a rule asked for (tsm_db_install_next). */
+struct tsm_db_install {
+	long long id;			/* its row */
+	long long rule;
+	char se[32];
+	char service[TSM_DB_SERVICE_MAX + 1];
+	char cin[80];			/* as the device listed it, "" unknown */
+};
 
 /* One entry of X-Secel-SE-List. */
 struct tsm_se_entry {
@@ -67,10 +79,38 @@ int tsm_db_queue(struct tsm_db *db, const char *device,
 /*
  * A rule: when an SE matching @kind and @name (globs, NULL for any)
  * appears (@event "new") or is reported rejected (@event "rejected"),
- * queue "@op SE" for its device.  0 or -errno.
+ * queue "@op SE" for its device; @op "install:SERVICE" (event new only)
+ * makes the TSM install that service on the SE instead, once
+ * (tsm_db_install_next).  0 or -errno.
  */
 int tsm_db_rule_add(struct tsm_db *db, const char *event, const char *kind,
 		    const char *name, const char *op, char *err, size_t room);
+
+/*
+ * The next install for @device: one a rule made pending on an SE the
+ * device lists now, or one marked running more than @stale seconds ago
+ * (its session died: the TSM was killed, or expired it); marked running
+ * and counted.  0 with *@in, -ENOENT when there is none, or -errno.
+ */
+int tsm_db_install_next(struct tsm_db *db, const char *device,
+			long long stale, struct tsm_db_install *in,
+			char *err, size_t room);
+
+/*
+ * Install @id came to @state ("ok", "failed", or "pending" again when
+ * its session dropped), @result the reason.  0 or -errno.
+ */
+int tsm_db_install_done(struct tsm_db *db, long long id, const char *state,
+			const char *result, char *err, size_t room);
+
+/*
+ * JSON for GET /devices: {"devices": [...], "rules": [...]}, each device
+ * with its "ses", "queue" and "installs"; only device @only (its id)
+ * when not 0, as one object.  0 with *@json malloc'd, -ENOENT (no such
+ * device) or -errno.
+ */
+int tsm_db_json(struct tsm_db *db, long long only, char **json, size_t *len,
+		char *err, size_t room);
 
 /* Devices, their SEs, the queue and the rules, as text on @out. */
 int tsm_db_show(struct tsm_db *db, FILE *out, char *err, size_t room);

@@ -62,7 +62,7 @@ static void usage(FILE *f)
 	fprintf(f,
 "usage: " PROG " --keys FILE --service NAME:LOADFILE:INSTANCE[:PARAMS] [OPTIONS]\n"
 "       " PROG " queue --db FILE DEVICE INSTRUCTION\n"
-"       " PROG " rule --db FILE new|rejected [kind=GLOB] [name=GLOB] OP\n"
+"       " PROG " rule --db FILE new|rejected [kind=GLOB] [name=GLOB] OP|install:SERVICE\n"
 "       " PROG " devices --db FILE\n"
 "\n"
 "The reference TSM of GlobalPlatform Amendment B (remote application\n"
@@ -240,7 +240,10 @@ static enum MHD_Result queue(struct MHD_Connection *c,
 		MHD_add_response_header(resp, RAM_H_POLL, poll_secs);
 	if (r->control[0])
 		MHD_add_response_header(resp, RAM_H_CONTROL, r->control);
-	if (target_se && r->code == 200 && r->len)
+	/* a rule's install aims at its SE; --target-se at one for all */
+	if (r->target_se[0] && r->code == 200 && r->len)
+		MHD_add_response_header(resp, RAM_H_TARGET_SE, r->target_se);
+	else if (target_se && r->code == 200 && r->len)
 		MHD_add_response_header(resp, RAM_H_TARGET_SE, target_se);
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
 				"no-store");

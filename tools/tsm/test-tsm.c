@@ -1282,8 +1282,11 @@ static void test_backstage_db(void)
 	      !tsm_db_rule_add(db, "rejected", NULL, "VSE*", "delete", err, sizeof(err)),
 	      "two rules: %s", err);
 	check(tsm_db_rule_add(db, "gone", NULL, NULL, "delete", err, sizeof(err)) == -EINVAL &&
-	      tsm_db_rule_add(db, "new", NULL, NULL, "install", err, sizeof(err)) == -EINVAL,
-	      "an unknown event, an unknown instruction");
+	      tsm_db_rule_add(db, "new", NULL, NULL, "install", err, sizeof(err)) == -EINVAL &&
+	      tsm_db_rule_add(db, "new", NULL, NULL, "install:", err, sizeof(err)) == -EINVAL &&
+	      tsm_db_rule_add(db, "new", NULL, NULL, "install:a b", err, sizeof(err)) == -EINVAL &&
+	      tsm_db_rule_add(db, "rejected", NULL, NULL, "install:purse", err, sizeof(err)) == -EINVAL,
+	      "an unknown event, an unknown instruction, an install without a service or on rejected");
 	check(!tsm_db_queue(db, "sha256:d1", "inquire eSE1", err, sizeof(err)),
 	      "the operator queues: %s", err);
 
@@ -1346,6 +1349,225 @@ static void test_backstage_db(void)
 	tsm_db_close(db);
 	tsm_service_free(&e.svc[0]);
 	tsm_service_free(&e.svc[1]);
+}
+
+/*
+ * A backstage POST as the relay of SE eSE1 (CIN 0F0F, channel 0) sends
+ * it; a 200 with a script is run on @vc, the SE it targets, until the
+ * TSM ends the session.  The last reply in @r; the number of scripts.
+ */
+static unsigned int backstage_drive(struct env *e, const char *list,
+				    struct vcard *vc, struct tsm_reply *r,
+				    char *target, size_t room)
+{
+	static const char from[] = "//se-id/cin/0F0F" ISD_FROM;
+	static uint8_t rsp[VC_RSP_MAX];
+	static struct ram_script sc;
+	struct tsm_request rq = {
+		.method = "POST", .path = TSM_BACKSTAGE, .protocol = RAM_PROTOCOL,
+		.se_list = list, .peer = "127.0.0.1", .device = "sha256:d1",
+		.from = from, .se_info = "name=eSE1;kind=eSE;transport=vse;channel=0",
+	};
+	struct ram_buf out = { 0 };
+	struct ram_err err;
+	char path[128];
+	unsigned int scripts = 0;
+	size_t i, rl;
+
+	target[0] = '\0';
+	tsm_handle(e->t, &rq, r);
+	while (r->code == 200 && vc && scripts < 16) {
+		scripts++;
+		snprintf(target, room, "%s", r->target_se);
+		out.len = 0;
+		if (ram_script_parse(r->body, r->len, &sc, &err) ||
+		    ram_response_begin(&out, false, sc.n))
+			abort();
+		for (i = 0; i < sc.n; i++) {
+			rl = sizeof(rsp);
+			if (card_xfer(vc, 0, sc.apdu[i].data, sc.apdu[i].len,
+				      rsp, &rl) ||
+			    ram_response_add(&out, rsp, rl))
+				abort();
+		}
+		if (ram_response_end(&out))
+			abort();
+		snprintf(path, sizeof(path), "%s", r->next_uri);
+		tsm_reply_free(r);
+		memset(&rq, 0, sizeof(rq));
+		rq.method = "POST";
+		rq.path = path;
+		rq.protocol = RAM_PROTOCOL;
+		rq.from = from;		/* the relay's SE, not the target */
+		rq.device = "sha256:d1";
+		rq.status = RAM_ST_OK;
+		rq.content_type = RAM_CT_RESPONSE;
+		rq.body = out.data;
+		rq.len = out.len;
+		tsm_handle(e->t, &rq, r);
+	}
+	ram_buf_free(&out);
+	return scripts;
+}
+
+static bool body_has(const struct tsm_reply *r, const char *what)
+{
+	return r->body && memmem(r->body, r->len, what, strlen(what));
+}
+
+/*
+ * "Install the purse on every new eSE": a rule install:purse; the TSM
+ * runs the install on that SE (X-Secel-Targeted-SE) in the device's
+ * backstage session, once, records how it went, tries again after a
+ * session that dropped, and not again after success.
+ */
+static void test_backstage_install(void)
+{
+	static const uint8_t cin2[] = { 0x53, 0x45, 0x43, 0x02 };
+	char path[PATH_MAX], err[256], list[512], target[32], exp[256];
+	const struct vc_inst *ci;
+	struct tsm_reply r;
+	struct tsm_db *db;
+	struct vcard *vc, *vc4;
+	unsigned int n;
+	struct env e;
+
+	section = "backstage install rule";
+	snprintf(path, sizeof(path), "%s/install.db", tmpdir);
+	check(!tsm_db_open(path, &db, err, sizeof(err)), "open: %s", err);
+	check(!tsm_db_rule_add(db, "new", "eSE", NULL, "install:purse", err, sizeof(err)) &&
+	      !tsm_db_rule_add(db, "new", "SIM", NULL, "install:nosuch", err, sizeof(err)),
+	      "install rules: %s", err);
+	env_init(&e, "backstage-install", 0x33, 0);
+	tsm_free(e.t);
+	e.cfg.db = db;
+	if (tsm_new(&e.cfg, &e.t, NULL, 0))
+		abort();
+	vc = new_card(cin2, sizeof(cin2), NULL);
+
+	/* eSE2 is new: the purse goes on it; VSE3 (virtual) gets nothing */
+	snprintf(list, sizeof(list),
+		 "name=eSE1;index=0;kind=eSE;transport=vse;state=listed;designated=1, "
+		 "name=eSE2;index=1;kind=eSE;transport=vse;state=listed;cin=53454302, "
+		 "name=VSE3;index=2;kind=virtual;transport=vse;state=listed;cin=53454302");
+	n = backstage_drive(&e, list, vc, &r, target, sizeof(target));
+	check(n == 3 && !strcmp(target, "eSE2") && r.code == 204 &&
+	      !strcmp(r.result, "ok; installed " PURSE_APP " on 53454302"),
+	      "the rule installs on the new eSE2: %u scripts on '%s', %u '%s'",
+	      n, target, r.code, r.result);
+	tsm_reply_free(&r);
+	ci = card_app(vc, purse_mod, sizeof(purse_mod));
+	check(ci && ci->lifecycle == GP_LC_SELECTABLE, "the purse is on eSE2's card");
+	check(db_shows(db, "install rule=1 device=sha256:d1 se=eSE2 service=purse state=ok tries=1 updated=20") &&
+	      db_shows(db, "result=ok; installed " PURSE_APP " on 53454302") &&
+	      !db_shows(db, "se=VSE3"),
+	      "recorded: ok, once; nothing for the virtual SE");
+	/* eSE1 was new too, but shows no CIN: failed, with the reason */
+	check(db_shows(db, "se=eSE1 service=purse state=failed tries=1") &&
+	      db_shows(db, "result=error; the device does not show SE eSE1's CIN"),
+	      "an eSE without its CIN: failed, and why");
+
+	/* the next session: nothing to install again */
+	n = backstage_drive(&e, list, vc, &r, target, sizeof(target));
+	check(n == 0 && r.code == 204 && !strncmp(r.result, "ok; SEs: ", 9),
+	      "done once: the next session ends at once: %u '%s'", r.code, r.result);
+	tsm_reply_free(&r);
+
+	/* a SIM: the rule names a service this TSM does not have */
+	snprintf(list + strlen(list), sizeof(list) - strlen(list),
+		 ", name=SIM1;index=5;kind=SIM;transport=t0;state=listed;cin=0101");
+	n = backstage_drive(&e, list, vc, &r, target, sizeof(target));
+	check(n == 0 && r.code == 204 &&
+	      db_shows(db, "se=SIM1 service=nosuch state=failed tries=1") &&
+	      db_shows(db, "result=error; no service 'nosuch' in this TSM"),
+	      "no such service: failed, and why: %u '%s'", r.code, r.result);
+	tsm_reply_free(&r);
+
+	/* eSE4: its session drops after script 1; the next one installs */
+	vc4 = new_card((const uint8_t *)"\x53\x45\x43\x04", 4, NULL);
+	snprintf(list + strlen(list), sizeof(list) - strlen(list),
+		 ", name=eSE4;index=6;kind=eSE;transport=vse;state=listed;cin=53454304");
+	n = backstage_drive(&e, list, NULL, &r, target, sizeof(target));
+	check(r.code == 200 && !strcmp(r.target_se, "eSE4") &&
+	      starts(r.next_uri, TSM_SESSION_PREFIX),
+	      "eSE4: script 1 goes to it: %u '%s'", r.code, r.target_se);
+	tsm_reply_free(&r);
+	check(db_shows(db, "se=eSE4 service=purse state=running tries=1"),
+	      "running while its session is");
+	e.clock += TSM_TIMEOUT + 1;
+	tsm_expire(e.t);
+	check(db_shows(db, "se=eSE4 service=purse state=pending tries=1") &&
+	      db_shows(db, "result=error; session abandoned after script 1"),
+	      "the session dropped: pending again");
+	n = backstage_drive(&e, list, vc4, &r, target, sizeof(target));
+	snprintf(exp, sizeof(exp), "ok; installed %s on 53454304", PURSE_APP);
+	check(n == 3 && !strcmp(target, "eSE4") && r.code == 204 &&
+	      !strcmp(r.result, exp) &&
+	      db_shows(db, "se=eSE4 service=purse state=ok tries=2"),
+	      "retried in the next session: installed: %u '%s'", r.code, r.result);
+	tsm_reply_free(&r);
+	check(card_app(vc4, purse_mod, sizeof(purse_mod)) != NULL,
+	      "the purse is on eSE4's card");
+
+	/* eSE4 goes and comes back: it has the purse, nothing again */
+	n = backstage_drive(&e, "name=eSE1;index=0;kind=eSE;transport=vse;state=listed",
+			    vc4, &r, target, sizeof(target));
+	tsm_reply_free(&r);
+	n += backstage_drive(&e, list, vc4, &r, target, sizeof(target));
+	check(n == 0 && r.code == 204 &&
+	      db_shows(db, "se=eSE4 service=purse state=ok tries=2"),
+	      "an SE back after its install: not installed twice: %u '%s'",
+	      r.code, r.result);
+	tsm_reply_free(&r);
+
+	/* the operator's view: GET /devices behind the token */
+	{
+		struct tsm_request rq = { .method = "GET", .path = "/devices" };
+
+		tsm_handle(e.t, &rq, &r);
+		check(r.code == 401, "GET /devices without a token: %u", r.code);
+		tsm_reply_free(&r);
+		rq.authorization = "Bearer not-the-token";
+		tsm_handle(e.t, &rq, &r);
+		check(r.code == 403, "GET /devices with another token: %u", r.code);
+		tsm_reply_free(&r);
+		rq.authorization = "Bearer " CARDS_TOKEN;
+		tsm_handle(e.t, &rq, &r);
+		check(r.code == 200 && r.content_type &&
+		      !strcmp(r.content_type, "application/json") && r.body &&
+		      body_has(&r, "{\"devices\": [{\"id\": 1, \"identity\": \"sha256:d1\"") &&
+		      body_has(&r, "{\"name\": \"eSE4\", \"index\": 6, \"kind\": \"eSE\"") &&
+		      body_has(&r, "\"se\": \"eSE4\", \"service\": \"purse\", \"state\": \"ok\", \"tries\": 2") &&
+		      body_has(&r, "\"rules\": [{\"id\": 1, \"event\": \"new\", \"kind\": \"eSE\", \"name\": null, \"op\": \"install:purse\"}"),
+		      "GET /devices: the devices, their SEs, installs, rules: %u %.*s",
+		      r.code, (int)r.len, r.body ? (char *)r.body : "");
+		tsm_reply_free(&r);
+		rq.path = "/devices/1";
+		tsm_handle(e.t, &rq, &r);
+		check(r.code == 200 && r.body && r.len > 2 && r.body[0] == '{' &&
+		      body_has(&r, "\"queue\": [") &&
+		      !body_has(&r, "\"rules\""),
+		      "GET /devices/1: that device: %u", r.code);
+		tsm_reply_free(&r);
+		rq.path = "/devices/7";
+		tsm_handle(e.t, &rq, &r);
+		check(r.code == 404, "GET /devices/7, no such device: %u", r.code);
+		tsm_reply_free(&r);
+		rq.path = "/devices/x";
+		tsm_handle(e.t, &rq, &r);
+		check(r.code == 404, "GET /devices/x: %u", r.code);
+		tsm_reply_free(&r);
+		rq.method = "POST";
+		rq.path = "/devices";
+		tsm_handle(e.t, &rq, &r);
+		check(r.code == 405, "POST /devices: %u", r.code);
+		tsm_reply_free(&r);
+	}
+
+	vcard_free(vc);
+	vcard_free(vc4);
+	env_free(&e);
+	tsm_db_close(db);
 }
 
 /* One first POST from @peer for @cin: the HTTP status. */
@@ -2018,6 +2240,7 @@ int main(void)
 	test_cards_access();
 	test_backstage();
 	test_backstage_db();
+	test_backstage_install();
 	test_session_bounds();
 	test_resume();
 	test_config();

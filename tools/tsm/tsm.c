@@ -102,6 +102,13 @@ struct session {
 	uint8_t key[16];		/* the purse's */
 	char why[TSM_LINE_MAX];		/* what failed */
 	char cause[TSM_LINE_MAX];	/* the failure a cleanup follows */
+	/*
+	 * An install a rule asked for (0: none), on another SE of the
+	 * device than the relay's own: every script goes with
+	 * X-Secel-Targeted-SE, and X-Admin-From names the relay's SE
+	 */
+	long long install;
+	char target_se[32];
 };
 
 struct tsm {
@@ -448,6 +455,23 @@ static void set_install(struct session *s, enum rec_state st)
 		memset(in->key, 0, sizeof(in->key));
 }
 
+/* A rule's install came to @state: in the database, with @result. */
+static void install_done(struct tsm *t, struct session *s, const char *state,
+			 const char *result)
+{
+	char err[TSM_LINE_MAX];
+
+	if (!s->install || !t->cfg.db)
+		return;
+	if (tsm_db_install_done(t->cfg.db, s->install, state, result, err,
+				sizeof(err)))
+		note(t, "install %lld: %s", s->install, err);
+	else
+		note(t, "install %lld (%s on SE %s): %s: %s", s->install,
+		     s->svc->name, s->target_se, state, result);
+	s->install = 0;
+}
+
 static void end_session(struct tsm *t, struct session *s,
 			struct tsm_reply *r, bool ok, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
@@ -474,6 +498,7 @@ static void end_session(struct tsm *t, struct session *s,
 			 sizeof(r->result) - strlen(r->result), " (%s)", why);
 	snprintf(r->log, sizeof(r->log), "session %.8s: 204 %.480s", s->id,
 		 r->result);
+	install_done(t, s, ok ? "ok" : "failed", r->result);
 	session_end(t, s);
 }
 
@@ -495,6 +520,7 @@ static void fail_http(struct tsm *t, struct session *s, struct tsm_reply *r,
 		set_install(s, REC_FAILED);
 	snprintf(ev, sizeof(ev), "error; HTTP %u: %s", code, line);
 	record_end(t, s, ev, why, sizeof(why));
+	install_done(t, s, "failed", ev);
 	reply_text(r, code, "%s", line);
 	session_unlink(t, s);
 }
@@ -590,6 +616,7 @@ static void sc_send(struct tsm *t, struct session *s, struct script *sc,
 	sc->b.data = NULL;
 	snprintf(r->next_uri, sizeof(r->next_uri), TSM_SESSION_PREFIX "%s",
 		 s->id);
+	snprintf(r->target_se, sizeof(r->target_se), "%s", s->target_se);
 	r->result[0] = '\0';
 	snprintf(r->log, sizeof(r->log), "session %.8s: 200 script %u, %s (%zu C-APDUs, %zu bytes)",
 		 s->id, s->script_no, what, s->ncmds, r->len);
@@ -1429,6 +1456,8 @@ static void expire_one(struct tsm *t, struct session *s)
 	record_end(t, s, line, why, sizeof(why));
 	note(t, "session %.8s for %s on %s: %s", s->id, s->svc->name,
 	     s->cin_hex, line);
+	/* the session dropped: the install goes in the device's next one */
+	install_done(t, s, "pending", line);
 	session_unlink(t, s);
 }
 
@@ -1521,17 +1550,25 @@ static int make_room(struct tsm *t, const struct tsm_request *rq,
 }
 
 /* The first POST: a new session for the service @name. */
+static struct session *session_new(struct tsm *t, const struct tsm_request *rq,
+				   const struct tsm_service *svc,
+				   const struct tsm_keys *keys,
+				   const uint8_t *cin, size_t cin_len,
+				   const uint8_t *sd, size_t sd_len,
+				   unsigned int channel, bool extended,
+				   const char *se_name, const char *target,
+				   struct tsm_reply *r);
+
 static void begin(struct tsm *t, const struct tsm_request *rq,
 		  const char *name, struct tsm_reply *r)
 {
 	const struct tsm_service *svc = find_service(t, name);
-	uint8_t cin[TSM_CIN_MAX], sd[GP_AID_MAX], id[ID_BYTES];
+	uint8_t cin[TSM_CIN_MAX], sd[GP_AID_MAX];
 	char cin_hex[2 * TSM_CIN_MAX + 1], se_name[REC_SE_NAME_MAX + 1];
 	const struct tsm_keys *keys;
 	size_t cin_len, sd_len;
 	unsigned int channel = 0;
 	bool extended = false;
-	struct session *s;
 	int ret;
 
 	if (!svc) {
@@ -1570,23 +1607,47 @@ static void begin(struct tsm *t, const struct tsm_request *rq,
 		reply_text(r, 400, "the first POST carries no body");
 		return;
 	}
+	session_new(t, rq, svc, keys, cin, cin_len, sd, sd_len, channel,
+		    extended, se_name, NULL, r);
+}
+
+/*
+ * A session of @svc for the card @cin (its security domain @sd, none:
+ * the ISD) on @channel, script 1 in @r; on the SE @target of the device
+ * (X-Secel-Targeted-SE) unless NULL.  The session, or NULL when @r says
+ * why not.
+ */
+static struct session *session_new(struct tsm *t, const struct tsm_request *rq,
+				   const struct tsm_service *svc,
+				   const struct tsm_keys *keys,
+				   const uint8_t *cin, size_t cin_len,
+				   const uint8_t *sd, size_t sd_len,
+				   unsigned int channel, bool extended,
+				   const char *se_name, const char *target,
+				   struct tsm_reply *r)
+{
+	char cin_hex[2 * TSM_CIN_MAX + 1], sid[2 * ID_BYTES + 1];
+	uint8_t id[ID_BYTES];
+	struct session *s;
+
+	hex(cin, cin_len, cin_hex);
 	if (make_room(t, rq, cin, cin_len, cin_hex, r))
-		return;
+		return NULL;
 	if (tsm_nsessions(t) >= t->cfg.max_sessions)
 		tsm_expire(t);
 	if (tsm_nsessions(t) >= t->cfg.max_sessions) {
 		reply_text(r, 503, "too many sessions (%u): try again later",
 			   t->cfg.max_sessions);
-		return;
+		return NULL;
 	}
 	if (tsm_random(t, id, sizeof(id))) {
 		reply_text(r, 500, "no random session id");
-		return;
+		return NULL;
 	}
 	s = calloc(1, sizeof(*s));
 	if (!s) {
 		reply_text(r, 500, "out of memory");
-		return;
+		return NULL;
 	}
 	hex(id, sizeof(id), s->id);
 	s->svc = svc;
@@ -1603,12 +1664,15 @@ static void begin(struct tsm *t, const struct tsm_request *rq,
 	}
 	s->channel = channel;
 	s->extended = extended;
-	strcpy(s->se_name, se_name);
+	snprintf(s->se_name, sizeof(s->se_name), "%s", se_name);
+	if (target)
+		snprintf(s->target_se, sizeof(s->target_se), "%s", target);
 	snprintf(s->peer, sizeof(s->peer), "%s", rq->peer ? rq->peer : "");
 	s->last = tsm_now(t);
 	s->next = t->sessions;
 	t->sessions = s;
 	t->nsessions++;
+	memcpy(sid, s->id, sizeof(sid));
 	script_info(t, s, r);
 	/* --fault drop-session: the answer to script 1 finds no session */
 	if (r->code == 200 && (t->cfg.faults & TSM_FAULT_DROP_SESSION)) {
@@ -1617,7 +1681,12 @@ static void begin(struct tsm *t, const struct tsm_request *rq,
 		record_end(t, s, "error; session dropped after script 1 (--fault drop-session)",
 			   why, sizeof(why));
 		session_unlink(t, s);
+		return NULL;
 	}
+	if (r->code != 200)
+		return NULL;
+	s = find_session(t, sid);
+	return s && !s->ended ? s : NULL;
 }
 
 static void cards(struct tsm *t, struct tsm_reply *r)
@@ -1646,6 +1715,55 @@ static bool bearer_ok(const struct tsm *t, const char *auth)
 		return false;
 	auth += 7;
 	return strlen(auth) == n && !CRYPTO_memcmp(auth, t->cfg.cards_token, n);
+}
+
+/*
+ * GET /devices, /devices/ID: the backstage database as JSON, for the
+ * bearer of the --cards-token token (401 without Authorization, 403
+ * with another token).
+ */
+static void devices(struct tsm *t, const struct tsm_request *rq,
+		    const char *path, struct tsm_reply *r)
+{
+	const char *rest = path + strlen("/devices");
+	char err[TSM_LINE_MAX / 2], *json, *end;
+	long long id = 0;
+	size_t len;
+	int ret;
+
+	if (!rq->method || (strcmp(rq->method, "GET") &&
+			    strcmp(rq->method, "HEAD"))) {
+		reply_text(r, 405, "GET /devices");
+		return;
+	}
+	if (!rq->authorization) {
+		reply_text(r, 401, "GET /devices wants Authorization: Bearer and the token of --cards-token");
+		return;
+	}
+	if (!bearer_ok(t, rq->authorization)) {
+		reply_text(r, 403, "GET /devices: not the token of --cards-token");
+		return;
+	}
+	if (*rest) {
+		errno = 0;
+		id = strtoll(rest + 1, &end, 10);
+		if (*rest != '/' || errno || *end || id <= 0) {
+			reply_text(r, 404, "nothing at '%.64s': /devices/ID, ID a device's number",
+				   path);
+			return;
+		}
+	}
+	ret = tsm_db_json(t->cfg.db, id, &json, &len, err, sizeof(err));
+	if (ret) {
+		reply_text(r, ret == -ENOENT ? 404 : 500, "%s", err);
+		return;
+	}
+	tsm_reply_free(r);
+	r->code = 200;
+	r->content_type = "application/json";
+	r->body = (uint8_t *)json;
+	r->len = len;
+	snprintf(r->log, sizeof(r->log), "200 %s, %zu bytes", path, len);
 }
 
 /* X-Admin-Resume: whether @rq is the request answered last. */
@@ -1758,6 +1876,87 @@ int tsm_se_list_summary(const char *list, char *out, size_t room)
 }
 
 /*
+ * An install a rule asked for on @device (--db): its session begins on
+ * the SE it is for, script 1 in @r (200, X-Secel-Targeted-SE).  1 when
+ * one began, 0 when there is none to do (@r untouched).  An install that
+ * cannot begin (no such service, the SE's CIN not shown, no keys for it)
+ * is recorded failed and the next is tried.
+ */
+static int backstage_install(struct tsm *t, const struct tsm_request *rq,
+			     const char *device, struct tsm_reply *r)
+{
+	uint8_t cin[TSM_CIN_MAX], sd[GP_AID_MAX], c2[TSM_CIN_MAX];
+	char err[TSM_LINE_MAX / 2], name[REC_SE_NAME_MAX + 1];
+	const struct tsm_service *svc;
+	const struct tsm_keys *keys;
+	struct tsm_db_install in;
+	size_t cin_len, sd_len = 0, c2_len;
+	unsigned int channel = 0, k;
+	bool extended;
+	struct session *s;
+	int ret;
+
+	if (!t->cfg.db)
+		return 0;
+	/* the relay's SE: its channel; its SD, which the relay opens there too */
+	if (!rq->se_info ||
+	    tsm_parse_se_info(rq->se_info, &channel, name, sizeof(name),
+			      &extended))
+		channel = 0;
+	if (!rq->from || tsm_parse_from(rq->from, c2, &c2_len, sd, &sd_len))
+		sd_len = 0;
+	if (!sd_len) {
+		memcpy(sd, GP_ISD_AID, GP_ISD_AID_LEN);
+		sd_len = GP_ISD_AID_LEN;
+	}
+	for (k = 0; k < TSM_DB_SEND_MAX; k++) {
+		ret = tsm_db_install_next(t->cfg.db, device,
+					  t->cfg.session_timeout, &in, err,
+					  sizeof(err));
+		if (ret == -ENOENT)
+			return 0;
+		if (ret) {
+			note(t, "backstage %s: installs: %s", device, err);
+			return 0;
+		}
+		svc = find_service(t, in.service);
+		ret = in.cin[0] ? ram_unhex(in.cin, cin, sizeof(cin)) : -EINVAL;
+		cin_len = ret > 0 ? (size_t)ret : 0;
+		if (!svc) {
+			snprintf(err, sizeof(err), "error; no service '%s' in this TSM (--service)",
+				 in.service);
+		} else if (!cin_len) {
+			snprintf(err, sizeof(err), "error; the device does not show SE %s's CIN (its policy allows no identify on it)",
+				 in.se);
+		} else if (!(keys = find_keys(t, cin, cin_len))) {
+			snprintf(err, sizeof(err), "error; no keys for CIN %s of SE %s",
+				 in.cin, in.se);
+		} else {
+			/* short APDUs: the relay's SE says nothing of this one */
+			s = session_new(t, rq, svc, keys, cin, cin_len, sd,
+					sd_len, channel, false, in.se, in.se, r);
+			if (s) {
+				s->install = in.id;
+				note(t, "backstage %s: rule %lld installs %s on SE %s (install %lld, session %.8s)",
+				     device, in.rule, svc->name, in.se, in.id,
+				     s->id);
+				return 1;
+			}
+			/* a 503 or 500: the install waits for the next session */
+			tsm_db_install_done(t->cfg.db, in.id, "pending",
+					    r->log, NULL, 0);
+			tsm_reply_free(r);
+			memset(r, 0, sizeof(*r));
+			return 0;
+		}
+		tsm_db_install_done(t->cfg.db, in.id, "failed", err, NULL, 0);
+		note(t, "backstage %s: install %lld of %s on SE %s: %s", device,
+		     in.id, in.service, in.se, err);
+	}
+	return 0;
+}
+
+/*
  * The backstage (tsm.rst): the first POST reports the SE list, recorded
  * in the database with --db (the rules run on it); the instructions
  * queued for the device (--db) and those of --control go back in a 204
@@ -1831,6 +2030,9 @@ static void backstage(struct tsm *t, const struct tsm_request *rq,
 				 control);
 			return;
 		}
+		if (backstage_install(t, rq, device, r))
+			return;
+		r->code = 204;
 		snprintf(r->result, sizeof(r->result), "ok; SEs: %s", list);
 		snprintf(r->log, sizeof(r->log), "204 backstage: %.480s", r->result);
 		return;
@@ -1854,6 +2056,10 @@ static void backstage(struct tsm *t, const struct tsm_request *rq,
 		colon = strchr(rest, ':');
 		ok = colon && !strncmp(colon, ": ok", 4);
 	}
+	/* the results are in the database; an install rule's goes on */
+	if (t->cfg.db && batch && backstage_install(t, rq, device, r))
+		return;
+	r->code = 204;
 	snprintf(r->result, sizeof(r->result), "%s; control: %.200s; SEs: %s",
 		 ok ? "ok" : "error", res, list);
 	snprintf(r->log, sizeof(r->log), "204 backstage: %.480s", r->result);
@@ -1882,6 +2088,11 @@ void tsm_handle(struct tsm *t, const struct tsm_request *rq,
 			return;
 		}
 		cards(t, r);
+		return;
+	}
+	if (t->cfg.db && t->cfg.cards_token &&
+	    (!strcmp(path, "/devices") || !strncmp(path, "/devices/", 9))) {
+		devices(t, rq, path, r);
 		return;
 	}
 	if (!strcmp(path, TSM_BACKSTAGE) ||
@@ -1930,7 +2141,8 @@ void tsm_handle(struct tsm *t, const struct tsm_request *rq,
 			   t->cfg.session_timeout);
 		return;
 	}
-	if (rq->from && (tsm_parse_from(rq->from, cin, &cin_len, sd, &sd_len) ||
+	if (rq->from && !s->target_se[0] &&
+	    (tsm_parse_from(rq->from, cin, &cin_len, sd, &sd_len) ||
 			 cin_len != s->cin_len ||
 			 memcmp(cin, s->cin, cin_len))) {
 		fail_http(t, s, r, 400, RAM_H_FROM " is not the one the session began with");

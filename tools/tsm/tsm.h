@@ -146,6 +146,7 @@ struct tsm_reply {
 	char next_uri[64];		/* "" when none */
 	char result[TSM_LINE_MAX];	/* X-Secel-Result, "" when none */
 	char control[TSM_LINE_MAX];	/* X-Secel-Control, "" when none */
+	char target_se[32];		/* X-Secel-Targeted-SE, "" when none */
 	char log[TSM_LINE_MAX];		/* what happened, for -v */
 };
 
