@@ -380,9 +380,12 @@ static int on_error(struct conn *c, uint32_t reader, const uint8_t *p,
 static int read_full(struct conn *c, uint8_t *buf, size_t len, bool first)
 {
 	struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
+	size_t want = len;
+	bool at_start;
 	ssize_t n;
 
 	while (len) {
+		at_start = first && len == want;
 		if (!first && poll(&pfd, 1, VSC_READ_MS) == 0) {
 			note(c, "the peer stopped in the middle of a message (nothing for %d ms): dropping the connection",
 			     VSC_READ_MS);
@@ -397,7 +400,10 @@ static int read_full(struct conn *c, uint8_t *buf, size_t len, bool first)
 			return -1;
 		}
 		if (!n) {
-			note(c, "the peer closed the connection");
+			/* between messages: QEMU went, as it does */
+			if (!at_start || c->f->verbose)
+				note(c, at_start ? "the peer closed the connection" :
+				     "the peer closed the connection in the middle of a message");
 			return -1;
 		}
 		buf += n;
