@@ -657,10 +657,11 @@ static int serve_vscard(struct opts *o, struct vcard *vc)
 	if (lfd < 0)
 		die("%s", err);
 	snprintf(line, sizeof(line), "vscard %s\n", o->vscard);
-	if (fputs(line, stdout) == EOF || fflush(stdout) == EOF)
-		die("stdout: %s", strerror(errno));
+	/* the file first: whoever saw the line may look for it */
 	if (o->ready_file)
 		write_ready_file(o->ready_file, line);
+	if (fputs(line, stdout) == EOF || fflush(stdout) == EOF)
+		die("stdout: %s", strerror(errno));
 	ret = vscard_serve(lfd, o->vscard, vc, &f, &got_signal,
 			   s_unblocked);
 	vcard_free(vc);
