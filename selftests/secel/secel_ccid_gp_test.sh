@@ -204,7 +204,7 @@ if [ -z "$why" ]; then
 		why="not ETIMEDOUT: $(said)"
 	fi
 fi
-echo 5000 > $PARAM
+echo "$timeout_was" > $PARAM
 if [ -z "$why" ]; then
 	sleep 5
 	# the stale answer must not be taken for this one's
@@ -240,11 +240,12 @@ ok_unless $t "$(wrong_length 00 "no bytes")"
 # the card out while an APDU is pending: that exchange fails, the SE
 # goes away (ENODEV to whoever holds it), the reader stays
 t=ccid_card_removed_mid_apdu
-why=$(fault 0306)	# back in 6 s after it goes out
+why=$(fault 0308)	# back in 8 s after it goes out
 if [ -z "$why" ]; then
 	# a file held open across the removal
 	# (CLOSE_CHANNEL of channel 1, which this file never opened: ENXIO
-	# or the like while the SE is there, ENODEV once it is gone)
+	# or the like while the SE is there, ENODEV once it is gone; asked
+	# until then, 60 s at most)
 	$PY -c '
 import fcntl, os, struct, sys, time
 SECEL_IOC_CLOSE_CHANNEL = 0x4008E705
@@ -257,16 +258,18 @@ def errno_of():
 fd = os.open(sys.argv[1], os.O_RDWR)
 before = errno_of()
 open(sys.argv[2], "w").close()
-time.sleep(float(sys.argv[3]))
+end = time.monotonic() + float(sys.argv[3])
+while errno_of() != 19 and time.monotonic() < end:
+    time.sleep(0.1)
 print(before, errno_of())
-' "$DEV" "$tmp/held" 3 > "$tmp/held.out" 2>&1 &
+' "$DEV" "$tmp/held" 60 > "$tmp/held.out" 2>&1 &
 	held=$!
 	pids="$pids $held"
 	wait_for test -e "$tmp/held"
 	select_isd
 	rc=$?
 	# gone before the card comes back (which may reuse the index)
-	WAIT_TENTHS=30 wait_for test ! -e /sys/class/secel/secel"$IDX"/state
+	WAIT_TENTHS=50 wait_for test ! -e /sys/class/secel/secel"$IDX"/state
 	gone=$?
 	wait $held
 	if [ $rc = 0 ]; then
@@ -274,7 +277,7 @@ print(before, errno_of())
 	elif ! err_has "the SE is gone"; then
 		why="the pending APDU, not ENODEV: $(said)"
 	elif [ $gone != 0 ]; then
-		why="secel$IDX still there 3 s after the card went out"
+		why="secel$IDX still there 5 s after the card went out"
 	elif [ "$(cut -d' ' -f2 "$tmp/held.out")" != 19 ] ||
 	     [ "$(cut -d' ' -f1 "$tmp/held.out")" = 19 ]; then
 		why="CLOSE_CHANNEL on a file held open, before and after: '$(cat "$tmp/held.out")', then ENODEV (19) expected"
