@@ -15,9 +15,9 @@
 # reach the host.  Run by tools/testing/check in a guest of its own.
 #
 # Environment: SECEL_CCID_VSCARD (set: the card is there),
-# SECEL_CCID_GP_SHORT (set: the debug lane's short pass, without the
-# install and TSM cases, which are only more APDUs and take minutes on
-# that kernel), SECELCTL, SECEL_TSM, SECEL_RELAY override the tool paths.
+# SECEL_CCID_GP_SHORT (set: the debug lane's short pass, the faults and
+# one SCP03 session, without the install, TSM and empty-answer cases,
+# which are more of the same and take minutes on that kernel), SECELCTL, SECEL_TSM, SECEL_RELAY override the tool paths.
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -131,7 +131,10 @@ fi
 
 # SCP03 (GET STATUS needs a session): the card as secel-vcard makes it
 t=ccid_gp_list
-if ! gp "$NAME" list; then
+SHORT="short pass (SECEL_CCID_GP_SHORT: the debug lane)"
+if [ -n "${SECEL_CCID_GP_SHORT:-}" ]; then
+	skip $t "$SHORT; ccid_gp_after_reinsert lists"
+elif ! gp "$NAME" list; then
 	fail $t "$(said)"
 elif ! has "ISD: A000000151000000 (SECURED)" ||
      ! has "APP: F0534543454C01 (SELECTABLE)"; then
@@ -141,7 +144,6 @@ else
 fi
 
 t=ccid_gp_install_select_delete
-SHORT="short pass (SECEL_CCID_GP_SHORT: the debug lane)"
 why=""
 if [ -n "${SECEL_CCID_GP_SHORT:-}" ]; then
 	skip $t "$SHORT"
@@ -206,7 +208,7 @@ ok_unless $t "$why"
 # work again (the late answer, when it comes, is dropped as stale)
 t=ccid_late_answer_timeout
 echo 1000 > $PARAM
-why=$(fault 0132)	# 5 s late
+why=$(fault 011E)	# 3 s late
 if [ -z "$why" ]; then
 	if select_isd; then
 		why="answered within a 1000 ms timeout: $(said)"
@@ -216,8 +218,9 @@ if [ -z "$why" ]; then
 fi
 echo "$timeout_was" > $PARAM
 if [ -z "$why" ]; then
-	sleep 5
-	# the stale answer must not be taken for this one's
+	# the stale answer, 3 s after the APDU, must not be taken for the
+	# next one's
+	sleep 3
 	if ! isd_answers; then
 		why="no recovery: SELECT ISD after the late answer: $(said)"
 	elif ! ctl apdu "$DEV" 80CA004500 || ! out_is "4508${CIN}  9000"; then
@@ -235,8 +238,7 @@ wrong_length() {
 	[ -n "$why" ] && { echo "$why"; return; }
 	if select_isd; then
 		echo "an answer of $2 taken: $(said)"
-	elif ! err_is "secelctl: apdu $DEV: APDU 00A4040008A00000015100000000: the SE answered out of protocol" &&
-	     ! err_has "the SE answered out of protocol"; then
+	elif ! err_has "the SE answered out of protocol"; then
 		echo "not EPROTO: $(said)"
 	elif ! isd_answers; then
 		echo "the next exchange: $(said)"
@@ -245,7 +247,11 @@ wrong_length() {
 t=ccid_wrong_length_one_byte
 ok_unless $t "$(wrong_length 01 "one byte")"
 t=ccid_wrong_length_empty
-ok_unless $t "$(wrong_length 00 "no bytes")"
+if [ -n "${SECEL_CCID_GP_SHORT:-}" ]; then
+	skip $t "$SHORT; the one-byte case took that path"
+else
+	ok_unless $t "$(wrong_length 00 "no bytes")"
+fi
 
 # the card out while an APDU is pending: that exchange fails, the SE
 # goes away (ENODEV to whoever holds it), the reader stays
@@ -321,7 +327,7 @@ ctl designate "$NAME" || why="designate $NAME: $(said)"
 [ -n "$why" ] || gp "$NAME" list || why="list: $(said)"
 [ -n "$why" ] || has "ISD: A000000151000000 (SECURED)" ||
 	why="list: $(cat "$tmp/o")"
-# (the short pass: an SCP03 session, no install)
+# (the short pass: an SCP03 session, no install: the only one there)
 if [ -z "${SECEL_CCID_GP_SHORT:-}" ]; then
 	[ -n "$why" ] || gp "$NAME" install "$tmp/purse.slf" \
 		--params $GP_PARAMS || why="install: $(said)"
