@@ -103,6 +103,16 @@ def main():
     proc = subprocess.Popen([os.path.join(here, "secel-vcard"), "--vscard",
                              spec, "--fault-control", "--ready-file", ready],
                             stdout=subprocess.PIPE, stderr=open(err, "w"))
+    try:
+        return run(proc, tmp, sock, spec, err, ready)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def run(proc, tmp, sock, spec, err, ready):
+    here = os.path.dirname(os.path.abspath(__file__))
     line = proc.stdout.readline().decode()
     check(line == "vscard %s\n" % spec, "the ready line: %r" % line)
     check(open(ready).read() == line, "the ready file")
