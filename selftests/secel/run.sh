@@ -57,7 +57,8 @@ trap 'rm -rf "$tmp"' EXIT
 param_files="/sys/module/secel/parameters/auto_add
 /sys/module/secel/parameters/strict_atr
 /sys/module/secel/parameters/max_file_channels
-/sys/module/secel_vse/parameters/timeout_ms"
+/sys/module/secel_vse/parameters/timeout_ms
+/sys/module/secel_ccid/parameters/timeout_ms"
 
 save_params() {
 	for f in $param_files; do

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * secel-vcard - a userspace ISO/IEC 7816-4 card served through
- * /dev/secel-vse: options, SECEL_VSE_IOC_NEW and the message loop.
+ * /dev/secel-vse (or QEMU's VSCard protocol, vscard.c): options,
+ * SECEL_VSE_IOC_NEW and the message loop.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -21,6 +22,7 @@
 #include <linux/secel_vse.h>
 
 #include "card.h"
+#include "vscard.h"
 #include "vse.h"
 
 #define PROG	"secel-vcard"
@@ -38,12 +40,20 @@ struct opts {
 	bool exit_after_set;
 	unsigned long exit_after;
 	bool verbose;
+	const char *vscard;
+	bool empty;
+	bool remove_after_set;
+	unsigned long remove_after;
+	unsigned int reinsert_ms;
+	bool fault_control;
+	bool atr_set;
 	const char *state;
 	bool keys_set;
 	struct gp_keyset keys;
 };
 
 static volatile sig_atomic_t got_signal;
+static const sigset_t *s_unblocked;
 static char card_label[64] = "card";
 
 static void on_signal(int sig)
@@ -103,6 +113,11 @@ static void usage(void)
 "                        SIM, eSE and SD need CAP_SYS_ADMIN\n"
 "  --atr HEX            answer to reset, 2-33 bytes, not checked\n"
 "  --extended           take extended-length APDUs (else they get 6700)\n"
+"  --vscard unix:PATH|tcp:HOST:PORT\n"
+"                       no /dev/secel-vse: listen there for QEMU's\n"
+"                       ccid-card-passthru (VSCard protocol) and be its card;\n"
+"                       prints 'vscard SPEC' once listening; the default\n"
+"                       ATR is then 3B025345 (T=0: usb-ccid is TPDU level)\n"
 "Card:\n"
 "  --channels N         highest logical channel MANAGE CHANNEL opens, 0-19\n"
 "                       (default 19)\n"
@@ -129,6 +144,13 @@ static void usage(void)
 "  --silent-after N     answer N APDUs, then go silent\n"
 "  --garbage            answer every APDU with the single byte 00\n"
 "  --bad-sw             answer every APDU with 12 34\n"
+"  --empty              answer every APDU with nothing (--vscard only)\n"
+"  --remove-after N     (--vscard) answer N APDUs, then take the card out\n"
+"                       while the next one is pending\n"
+"  --reinsert-ms N      (--vscard) put it back in N ms later (default: never)\n"
+"  --fault-control      (--vscard) APDUs 80 5E P1 P2 set a fault for the next\n"
+"                       APDU: 01 NN late by NN*100 ms, 02 00 empty answer,\n"
+"                       02 01 one byte, 03 NN card out, back in NN s later\n"
 "  --exit-after N       unplug and exit 0 after N APDUs\n"
 "  -v, --verbose        log each APDU on stderr: '> 00A40400', '< 9000'\n"
 "  -h, --help           this help\n"
@@ -256,7 +278,8 @@ enum {
 	OPT_CHANNELS, OPT_NO_CHANNELS, OPT_ISD_AID, OPT_CPLC, OPT_IIN,
 	OPT_CIN, OPT_CARD_DATA, OPT_NO_GPDATA, OPT_FORCE_61, OPT_DELAY,
 	OPT_SILENT, OPT_SILENT_AFTER, OPT_GARBAGE, OPT_BAD_SW, OPT_EXIT_AFTER,
-	OPT_STATE, OPT_KEYS,
+	OPT_STATE, OPT_KEYS, OPT_VSCARD, OPT_EMPTY, OPT_REMOVE_AFTER,
+	OPT_REINSERT_MS, OPT_FAULT_CONTROL,
 };
 
 static const struct option long_opts[] = {
@@ -282,6 +305,11 @@ static const struct option long_opts[] = {
 	{ "exit-after",	  required_argument, NULL, OPT_EXIT_AFTER },
 	{ "state",	  required_argument, NULL, OPT_STATE },
 	{ "keys",	  required_argument, NULL, OPT_KEYS },
+	{ "vscard",	  required_argument, NULL, OPT_VSCARD },
+	{ "empty",	  no_argument,	     NULL, OPT_EMPTY },
+	{ "remove-after", required_argument, NULL, OPT_REMOVE_AFTER },
+	{ "reinsert-ms",  required_argument, NULL, OPT_REINSERT_MS },
+	{ "fault-control", no_argument,     NULL, OPT_FAULT_CONTROL },
 	{ "verbose",	  no_argument,	     NULL, 'v' },
 	{ "help",	  no_argument,	     NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -323,6 +351,7 @@ static void parse_opts(int argc, char **argv, struct opts *o,
 		case OPT_ATR:
 			cfg->atr_len = parse_hex("--atr", optarg, cfg->atr, 2,
 						 VC_ATR_MAX);
+			o->atr_set = true;
 			break;
 		case OPT_EXTENDED:
 			cfg->extended = true;
@@ -386,6 +415,24 @@ static void parse_opts(int argc, char **argv, struct opts *o,
 			parse_keys(optarg, &o->keys);
 			o->keys_set = true;
 			break;
+		case OPT_VSCARD:
+			o->vscard = optarg;
+			break;
+		case OPT_EMPTY:
+			o->empty = true;
+			break;
+		case OPT_REMOVE_AFTER:
+			o->remove_after = parse_num("--remove-after", optarg,
+						    ULONG_MAX);
+			o->remove_after_set = true;
+			break;
+		case OPT_REINSERT_MS:
+			o->reinsert_ms = parse_num("--reinsert-ms", optarg,
+						   600000);
+			break;
+		case OPT_FAULT_CONTROL:
+			o->fault_control = true;
+			break;
 		case 'v':
 			o->verbose = true;
 			break;
@@ -401,8 +448,11 @@ static void parse_opts(int argc, char **argv, struct opts *o,
 	}
 	if (optind < argc)
 		usage_error("unexpected argument '%s'", argv[optind]);
-	if (o->garbage && o->bad_sw)
-		usage_error("--garbage and --bad-sw exclude each other");
+	if (o->garbage + o->bad_sw + o->empty > 1)
+		usage_error("--garbage, --bad-sw and --empty exclude each other");
+	if (!o->vscard && (o->empty || o->remove_after_set || o->reinsert_ms ||
+			   o->fault_control))
+		usage_error("--empty, --remove-after, --reinsert-ms and --fault-control need --vscard");
 	if (o->silent && (o->garbage || o->bad_sw || o->silent_after_set))
 		usage_error("--silent excludes --garbage, --bad-sw and --silent-after");
 }
@@ -579,6 +629,45 @@ static void write_ready_file(const char *file, const char *line)
 	}
 }
 
+/* T=0 only (no TD1), historical bytes "SE" */
+static const uint8_t vscard_atr[] = { 0x3B, 0x02, 0x53, 0x45 };
+
+static int serve_vscard(struct opts *o, struct vcard *vc)
+{
+	struct vscard_faults f = {
+		.delay_ms = o->delay_ms,
+		.silent = o->silent,
+		.silent_after_set = o->silent_after_set,
+		.silent_after = o->silent_after,
+		.garbage = o->garbage,
+		.bad_sw = o->bad_sw,
+		.empty = o->empty,
+		.remove_after_set = o->remove_after_set,
+		.remove_after = o->remove_after,
+		.reinsert_ms = o->reinsert_ms,
+		.control = o->fault_control,
+		.exit_after_set = o->exit_after_set,
+		.exit_after = o->exit_after,
+		.verbose = o->verbose,
+	};
+	char err[512], line[PATH_MAX + 16];
+	int lfd, ret;
+
+	lfd = vscard_listen(o->vscard, err, sizeof(err));
+	if (lfd < 0)
+		die("%s", err);
+	snprintf(line, sizeof(line), "vscard %s\n", o->vscard);
+	/* the file first: whoever saw the line may look for it */
+	if (o->ready_file)
+		write_ready_file(o->ready_file, line);
+	if (fputs(line, stdout) == EOF || fflush(stdout) == EOF)
+		die("stdout: %s", strerror(errno));
+	ret = vscard_serve(lfd, o->vscard, vc, &f, &got_signal,
+			   s_unblocked);
+	vcard_free(vc);
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
 	struct vse_card vse;
@@ -605,6 +694,7 @@ int main(int argc, char **argv)
 	sigdelset(&unblocked, SIGTERM);
 	sigdelset(&unblocked, SIGINT);
 
+	s_unblocked = &unblocked;
 	memset(&s, 0, sizeof(s));
 	s.o = &o;
 	s.unblocked = &unblocked;
@@ -620,6 +710,18 @@ int main(int argc, char **argv)
 
 		if (vc_state_load(s.vc, o.state, err, sizeof(err)))
 			die("%s", err);
+	}
+
+	if (o.vscard) {
+		/*
+		 * QEMU's usb-ccid exchanges TPDUs and the kernel has no T=1
+		 * engine: the card offers T=0 unless told otherwise.
+		 */
+		if (!o.atr_set) {
+			memcpy(s.vc->cfg.atr, vscard_atr, sizeof(vscard_atr));
+			s.vc->cfg.atr_len = sizeof(vscard_atr);
+		}
+		return serve_vscard(&o, s.vc);
 	}
 
 	if (vse_card_new(o.device, cfg.atr, cfg.atr_len, o.name_prefix,
