@@ -214,8 +214,30 @@ static int ccid_submit(struct ccid_reader *r, struct ccid_slot *slot,
 }
 
 /*
+ * Whether the reader still answers on its control pipe.  A bulk URB to a
+ * reader that was just pulled fails with a link error (-EPROTO, -EILSEQ,
+ * -ETIME on UHCI) before the hub reports the disconnect; a GET_STATUS
+ * tells that apart from a transfer error on a reader still there.
+ */
+static bool ccid_answers(struct ccid_reader *r)
+{
+	__le16 *status;
+	int ret;
+
+	status = kmalloc(sizeof(*status), GFP_KERNEL);
+	if (!status)
+		return true;
+	ret = usb_control_msg(r->udev, usb_rcvctrlpipe(r->udev, 0),
+			      USB_REQ_GET_STATUS, USB_DIR_IN | USB_RECIP_DEVICE,
+			      0, 0, status, sizeof(*status), CCID_ABORT_MS);
+	kfree(status);
+	return ret == sizeof(*status);
+}
+
+/*
  * Wait for the URB under way; kill it when the wait ends early.  A
- * signal is only noticed when @intr.
+ * signal is only noticed when @intr.  A link error from a reader that no
+ * longer answers is -ENODEV, as the disconnect that follows will be.
  */
 static int ccid_wait(struct ccid_reader *r, struct urb *urb,
 		     unsigned long timeout, bool intr)
@@ -242,6 +264,10 @@ static int ccid_wait(struct ccid_reader *r, struct urb *urb,
 	case -ENODEV:
 	case -EPERM:
 		return -ENODEV;	/* killed by unbind or card removal */
+	case -EPROTO:
+	case -EILSEQ:
+	case -ETIME:
+		return ccid_answers(r) ? urb->status : -ENODEV;
 	default:
 		return urb->status;
 	}
