@@ -454,6 +454,14 @@ static int ccid_command(struct ccid_reader *r, struct ccid_slot *slot,
 		return ccid_error_errno(r, h[7], h[8]);
 	if ((h[7] & CCID_CMD_MASK) != 0)
 		return -EPROTO;
+	/*
+	 * A card pulled with a command under way: QEMU answers it with an
+	 * empty DataBlock whose command status is "no error" and whose ICC
+	 * status is "no card".  The card is gone, not the answer empty.
+	 */
+	if (answer == RDR_TO_PC_DATA_BLOCK &&
+	    (h[7] & CCID_ICC_MASK) == CCID_ICC_ABSENT)
+		return -ENODEV;
 	return 0;
 }
 
