@@ -84,7 +84,7 @@ fi
 dmesg_before=$(dmesg | wc -l)
 res=$tmp/result
 # the host starts pulling devices when this prints "# ccid-hotplug: go"
-timeout -k 10 $((300 + ROUNDS * 2 * 300)) "$PY" "$here/ccid_hotplug_load.py" \
+timeout -k 10 $((600 + ROUNDS * 2 * 300)) "$PY" "$here/ccid_hotplug_load.py" \
 	--rounds "$ROUNDS" --workers "$WORKERS" --out "$res"
 lrc=$?
 get() { awk -v k="$1" '$1 == k { print $2; f = 1 } END { if (!f) print 0 }' "$res" 2>/dev/null; }
