@@ -143,7 +143,8 @@ struct ccid_slot {
  * @in_urb: bulk-in URB, on @in_buf
  * @int_urb: interrupt-in URB, on @int_buf
  * @int_buf: NotifySlotChange and HardwareError messages
- * @done: completes when the URB under way completes
+ * @done: completes when the bulk-out URB under way completes
+ * @in_done: completes when the bulk-in URB under way completes
  * @lock: guards @dead, the slots' @gone and the submission of a bulk URB
  *	against their being set, so that a kill either sees the URB or the
  *	submitter sees the flag
@@ -173,6 +174,7 @@ struct ccid_reader {
 	struct urb *int_urb;
 	u8 *int_buf;
 	struct completion done;
+	struct completion in_done;
 	spinlock_t lock;	/* @dead, @gone and bulk submission */
 	bool dead;
 	unsigned long present;
@@ -187,7 +189,7 @@ static void ccid_bulk_complete(struct urb *urb)
 {
 	struct ccid_reader *r = urb->context;
 
-	complete(&r->done);
+	complete(urb == r->in_urb ? &r->in_done : &r->done);
 }
 
 /*
@@ -204,7 +206,7 @@ static int ccid_submit(struct ccid_reader *r, struct ccid_slot *slot,
 	if (r->dead || (slot && slot->gone)) {
 		ret = -ENODEV;
 	} else {
-		reinit_completion(&r->done);
+		reinit_completion(urb == r->in_urb ? &r->in_done : &r->done);
 		ret = usb_submit_urb(urb, GFP_ATOMIC);
 	}
 	spin_unlock_irqrestore(&r->lock, flags);
@@ -242,13 +244,13 @@ static bool ccid_answers(struct ccid_reader *r)
 static int ccid_wait(struct ccid_reader *r, struct urb *urb,
 		     unsigned long timeout, bool intr)
 {
+	struct completion *done = urb == r->in_urb ? &r->in_done : &r->done;
 	long left;
 
 	if (intr)
-		left = wait_for_completion_interruptible_timeout(&r->done,
-								 timeout);
+		left = wait_for_completion_interruptible_timeout(done, timeout);
 	else
-		left = wait_for_completion_timeout(&r->done, timeout);
+		left = wait_for_completion_timeout(done, timeout);
 	if (left <= 0) {
 		usb_kill_urb(urb);
 		if (urb->status == 0)
@@ -289,17 +291,24 @@ static int ccid_send(struct ccid_reader *r, struct ccid_slot *slot,
 	return ret;
 }
 
-/* Receive one bulk-in message; an empty packet (QEMU 7.2) is skipped. */
+/*
+ * Receive one bulk-in message; an empty packet (QEMU 7.2) is skipped.
+ * @queued: the bulk-in URB is already submitted (by ccid_command()).
+ */
 static int ccid_recv(struct ccid_reader *r, struct ccid_slot *slot,
-		     unsigned long timeout, bool intr, size_t *len)
+		     unsigned long timeout, bool intr, bool queued,
+		     size_t *len)
 {
 	unsigned long deadline = jiffies + timeout;
 	int ret;
 
 	do {
-		ret = ccid_submit(r, slot, r->in_urb);
-		if (ret)
-			return ret;
+		if (!queued) {
+			ret = ccid_submit(r, slot, r->in_urb);
+			if (ret)
+				return ret;
+		}
+		queued = false;
 		ret = ccid_wait(r, r->in_urb, timeout, intr);
 		if (ret)
 			return ret;
@@ -357,7 +366,7 @@ static void ccid_abort(struct ccid_reader *r, struct ccid_slot *slot, u8 seq)
 		return;
 	/* the cancelled command's answer may come first: skip it */
 	while (time_before(jiffies, deadline)) {
-		if (ccid_recv(r, NULL, deadline - jiffies, false, &len))
+		if (ccid_recv(r, NULL, deadline - jiffies, false, false, &len))
 			return;
 		if (r->in_buf[0] == RDR_TO_PC_SLOT_STATUS &&
 		    r->in_buf[6] == seq)
@@ -417,14 +426,27 @@ static int ccid_command(struct ccid_reader *r, struct ccid_slot *slot,
 	u8 seq = r->out_buf[6];
 	u32 dw;
 	u8 *h = r->in_buf;
+	bool queued = true;
 	int ret;
 
 	lockdep_assert_held(&r->io_lock);
-	ret = ccid_send(r, slot, len);
+	/*
+	 * The bulk-in URB goes in before the command: the answer then
+	 * completes it without waiting for this thread to wake from the
+	 * bulk-out completion and submit it (about 1 ms a message under
+	 * TCG, and a frame of a real UHCI or OHCI controller).
+	 */
+	ret = ccid_submit(r, slot, r->in_urb);
 	if (ret)
 		return ret;
+	ret = ccid_send(r, slot, len);
+	if (ret) {
+		usb_kill_urb(r->in_urb);
+		return ret;
+	}
 	for (;;) {
-		ret = ccid_recv(r, slot, wait, true, in_len);
+		ret = ccid_recv(r, slot, wait, true, queued, in_len);
+		queued = false;
 		if (ret == -EINTR || ret == -ETIMEDOUT) {
 			ccid_abort(r, slot, seq);
 			return ret;
@@ -925,6 +947,7 @@ static int ccid_probe(struct usb_interface *intf,
 	mutex_init(&r->slots_lock);
 	spin_lock_init(&r->lock);
 	init_completion(&r->done);
+	init_completion(&r->in_done);
 	INIT_WORK(&r->work, ccid_slot_work);
 	for (i = 0; i <= r->max_slot; i++) {
 		r->slots[i].reader = r;
