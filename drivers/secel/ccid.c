@@ -433,8 +433,8 @@ static int ccid_command(struct ccid_reader *r, struct ccid_slot *slot,
 	/*
 	 * The bulk-in URB goes in before the command: the answer then
 	 * completes it without waiting for this thread to wake from the
-	 * bulk-out completion and submit it (about 1 ms a message under
-	 * TCG, and a frame of a real UHCI or OHCI controller).
+	 * bulk-out completion and submit it (0.2 to 1.7 ms a message in a
+	 * TCG guest, by usbmon).
 	 */
 	ret = ccid_submit(r, slot, r->in_urb);
 	if (ret)
