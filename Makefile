@@ -66,7 +66,8 @@ demo:
 # BENCH_ARGS="-r 3 -n 1000" and so on (tools/testing/bench -h),
 # SECEL_BENCH_TSM_ROUNDS=5 and the other variables of tools/testing/bench-tsm;
 # then PC/SC over secel against secel and against vpcd (tools/testing/
-# bench-vpcd), with QEMU's CCID reader for its line (d) unless BENCH_CCID=0
+# bench-vpcd), with QEMU's CCID reader for its lines (d) and (e: secel_ccid
+# against pcscd + libccid on that reader) unless BENCH_CCID=0
 BENCH_ARGS ?=
 BENCH_CCID ?= 1
 bench: modules tools
