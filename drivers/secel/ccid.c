@@ -701,7 +701,9 @@ static void ccid_set_params(struct ccid_reader *r, struct ccid_slot *slot,
 		dev_info(&r->intf->dev, "slot %u: TA1 %02xh is faster than the reader's %u bit/s: %02xh\n",
 			 slot->index, p.ta1, r->max_rate, p.fi_di);
 	ret = ccid_send_params(r, slot, &p, p.fi_di);
-	if (ret && ret != -ENODEV && p.fi_di != 0x11)
+	/* refused, not unanswered (which ccid_lost() has dealt with) */
+	if (ret && ret != -ENODEV && ret != -ETIMEDOUT && ret != -EINTR &&
+	    p.fi_di != 0x11)
 		ccid_send_params(r, slot, &p, 0x11);
 }
 
