@@ -21,6 +21,7 @@
 #include <linux/kernel.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
+#include <linux/ratelimit.h>
 #include <linux/secel.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
@@ -36,6 +37,10 @@ static unsigned int timeout_ms = 10000;
 module_param(timeout_ms, uint, 0644);
 MODULE_PARM_DESC(timeout_ms, "How long an exchange waits for the reader, in ms, before time extensions (100..600000, default 10000)");
 
+static unsigned int set_parameters = 1;
+module_param(set_parameters, uint, 0644);
+MODULE_PARM_DESC(set_parameters, "SetParameters after power-on: 0 never, 1 when the reader does not configure the card from its ATR (default), 2 always");
+
 #define CCID_DESC_TYPE		0x21
 #define CCID_DESC_LEN		54
 #define CCID_HDR_LEN		10
@@ -49,16 +54,21 @@ MODULE_PARM_DESC(timeout_ms, "How long an exchange waits for the reader, in ms, 
 #define PC_TO_RDR_ICC_POWER_ON		0x62
 #define PC_TO_RDR_ICC_POWER_OFF		0x63
 #define PC_TO_RDR_GET_SLOT_STATUS	0x65
+#define PC_TO_RDR_SET_PARAMETERS	0x61
 #define PC_TO_RDR_XFR_BLOCK		0x6f
 #define PC_TO_RDR_ABORT			0x72
 #define RDR_TO_PC_DATA_BLOCK		0x80
 #define RDR_TO_PC_SLOT_STATUS		0x81
+#define RDR_TO_PC_PARAMETERS		0x82
 #define RDR_TO_PC_NOTIFY_SLOT_CHANGE	0x50
 #define RDR_TO_PC_HARDWARE_ERROR	0x51
 
 #define CCID_REQ_ABORT			0x01
 
 /* dwFeatures */
+#define CCID_FEAT_AUTO_PARAMS		0x00000002	/* from the ATR */
+#define CCID_FEAT_AUTO_NEGOTIATION	0x00000040	/* its own choice */
+#define CCID_FEAT_AUTO_PPS		0x00000080	/* for SetParameters */
 #define CCID_FEAT_LEVEL_MASK		0x00070000
 #define CCID_FEAT_LEVEL_TPDU		0x00010000
 #define CCID_FEAT_LEVEL_SHORT		0x00020000
@@ -132,6 +142,9 @@ struct ccid_slot {
  * @max_slot: bMaxSlotIndex
  * @voltages: bVoltageSupport
  * @features: dwFeatures
+ * @protocols: dwProtocols
+ * @clock_khz: dwDefaultClock
+ * @max_rate: dwMaxDataRate
  * @max_msg: dwMaxCCIDMessageLength
  * @buf_size: size of @out_buf and @in_buf, @max_msg within bounds
  * @io_lock: one exchange at a time: guards @seq, the buffers and the
@@ -145,10 +158,12 @@ struct ccid_slot {
  * @int_buf: NotifySlotChange and HardwareError messages
  * @done: completes when the bulk-out URB under way completes
  * @in_done: completes when the bulk-in URB under way completes
- * @lock: guards @dead, the slots' @gone and the submission of a bulk URB
- *	against their being set, so that a kill either sees the URB or the
- *	submitter sees the flag
+ * @lock: guards @dead, @resetting, the slots' @gone and the submission
+ *	of a bulk URB against their being set, so that a kill either sees
+ *	the URB or the submitter sees the flag
  * @dead: the reader is being unbound
+ * @resetting: a USB reset of the reader is queued (ccid_lost())
+ * @answered: the reader has answered a command since binding
  * @present: bit n: the last word from the reader says slot n has a card
  * @changed: bit n: slot n changed since the work last looked
  * @first_notify: no NotifySlotChange came yet (interrupt handler only)
@@ -163,6 +178,9 @@ struct ccid_reader {
 	u8 max_slot;
 	u8 voltages;
 	u32 features;
+	u32 protocols;
+	u32 clock_khz;
+	u32 max_rate;
 	u32 max_msg;
 	size_t buf_size;
 	struct mutex io_lock;	/* one exchange at a time */
@@ -177,6 +195,8 @@ struct ccid_reader {
 	struct completion in_done;
 	spinlock_t lock;	/* @dead, @gone and bulk submission */
 	bool dead;
+	bool resetting;
+	bool answered;
 	unsigned long present;
 	unsigned long changed;
 	bool first_notify;
@@ -374,6 +394,40 @@ static void ccid_abort(struct ccid_reader *r, struct ccid_slot *slot, u8 seq)
 	}
 }
 
+/* at most one reset a minute, whatever the readers: no reset loop */
+static DEFINE_RATELIMIT_STATE(ccid_reset_rs, 60 * HZ, 1);
+
+/*
+ * The reader left a command unanswered for timeout_ms: a CCID reader
+ * answers every command, with a failure or time extensions when the card
+ * is slow or mute, so its answer was lost and its bulk-in pipe is out of
+ * step with the driver (QEMU 7.2 behind xHCI loses answers).  A USB
+ * reset of the device starts both sides afresh: the driver is unbound
+ * and bound again and the cards are reported and verified anew.  Not
+ * for a reader that never answered since binding, and not more than
+ * once per binding and once a minute.
+ */
+static void ccid_lost(struct ccid_reader *r, struct ccid_slot *slot,
+		      u8 type)
+{
+	unsigned long flags;
+	bool reset;
+
+	spin_lock_irqsave(&r->lock, flags);
+	reset = !r->dead && !r->resetting && r->answered;
+	if (reset)
+		r->resetting = true;
+	spin_unlock_irqrestore(&r->lock, flags);
+	if (!reset || !__ratelimit(&ccid_reset_rs)) {
+		dev_warn(&r->intf->dev, "slot %u: command %02xh unanswered\n",
+			 slot->index, type);
+		return;
+	}
+	dev_warn(&r->intf->dev, "slot %u: command %02xh unanswered: resetting the reader\n",
+		 slot->index, type);
+	usb_queue_reset_device(r->intf);
+}
+
 static int ccid_error_errno(struct ccid_reader *r, u8 status, u8 error)
 {
 	if ((status & CCID_ICC_MASK) == CCID_ICC_ABSENT)
@@ -423,7 +477,7 @@ static int ccid_command(struct ccid_reader *r, struct ccid_slot *slot,
 						       100U, 600000U));
 	unsigned long wait = timeout;
 	unsigned int extensions = 0;
-	u8 seq = r->out_buf[6];
+	u8 seq = r->out_buf[6], type = r->out_buf[0];
 	u32 dw;
 	u8 *h = r->in_buf;
 	bool queued = true;
@@ -449,10 +503,13 @@ static int ccid_command(struct ccid_reader *r, struct ccid_slot *slot,
 		queued = false;
 		if (ret == -EINTR || ret == -ETIMEDOUT) {
 			ccid_abort(r, slot, seq);
+			if (ret == -ETIMEDOUT)
+				ccid_lost(r, slot, type);
 			return ret;
 		}
 		if (ret)
 			return ret;
+		WRITE_ONCE(r->answered, true);
 		if (h[6] != seq || h[5] != slot->index) {
 			dev_dbg(&r->intf->dev, "slot %u: stale answer (bSeq %u, want %u)\n",
 				slot->index, h[6], seq);
@@ -617,6 +674,95 @@ static void ccid_power_off_locked(struct ccid_reader *r,
 	ccid_command(r, slot, CCID_HDR_LEN, RDR_TO_PC_SLOT_STATUS, &got);
 }
 
+/* Whether the reader configures the card itself (CCID 1.1 5.1, dwFeatures) */
+static bool ccid_reader_sets_params(struct ccid_reader *r)
+{
+	return r->features & (CCID_FEAT_AUTO_PARAMS |
+			      CCID_FEAT_AUTO_NEGOTIATION);
+}
+
+static int ccid_send_params(struct ccid_reader *r, struct ccid_slot *slot,
+			    const struct secel_atr_params *p, u8 fi_di)
+{
+	u8 tcck = p->inverse ? 0x02 : 0x00;
+	u8 *d = r->out_buf + CCID_HDR_LEN;
+	size_t len = p->protocol ? 7 : 5, got, held = 0;
+	int ret;
+
+	/* abProtocolDataStructure, CCID 1.1 6.1.7 */
+	d[0] = fi_di;
+	d[1] = p->protocol ? 0x10 | tcck | p->crc : tcck;
+	d[2] = p->n;
+	d[3] = p->protocol ? p->bwi_cwi : p->wi;
+	d[4] = p->clock_stop;
+	d[5] = p->ifsc;
+	d[6] = 0;	/* bNadValue */
+	ccid_fill_header(r, PC_TO_RDR_SET_PARAMETERS, slot->index, len,
+			 p->protocol, 0, 0);
+	ret = ccid_command(r, slot, CCID_HDR_LEN + len, RDR_TO_PC_PARAMETERS,
+			   &got);
+	/*
+	 * RDR_to_PC_Parameters: bProtocolNum and the structure the reader
+	 * now holds.  QEMU 7.2 sends the structure with dwLength 0: what
+	 * came is shown, up to the length of what was sent.
+	 */
+	if (!ret) {
+		held = got - CCID_HDR_LEN;
+		if (!held && r->in_urb->actual_length > CCID_HDR_LEN)
+			held = min_t(size_t, len,
+				     r->in_urb->actual_length - CCID_HDR_LEN);
+	}
+	dev_info(&r->intf->dev,
+		 "slot %u: SetParameters T=%u Fi/Di %02xh (Fi %u, Di %u) N %u %s %u%s: %d, reader holds T=%u %*ph\n",
+		 slot->index, p->protocol, fi_di, secel_fi(fi_di),
+		 secel_di(fi_di), p->n, p->protocol ? "IFSC" : "WI",
+		 p->protocol ? p->ifsc : p->wi,
+		 p->protocol ? (p->crc ? " CRC" : " LRC") : "", ret,
+		 r->in_buf[9], (int)held, r->in_buf + CCID_HDR_LEN);
+	return ret;
+}
+
+/*
+ * Tell the reader the card's parameters (PC_to_RDR_SetParameters) unless
+ * it takes them from the ATR itself.  Fi/Di: TA1 capped by the reader's
+ * clock and data rate when the reader makes the PPS (dwFeatures 80h),
+ * the default 11h when nobody does (the card then keeps it); a refusal
+ * is tried again with 11h once, then the card is used as it is.
+ */
+static void ccid_set_params(struct ccid_reader *r, struct ccid_slot *slot,
+			    const u8 *atr, size_t atr_len)
+{
+	unsigned int mode = READ_ONCE(set_parameters);
+	struct secel_iface_limits lim = {
+		.clock_khz = r->clock_khz,
+		.max_rate = r->max_rate,
+		.protocols = (r->protocols & 0x3) ?: 0x3,
+		.pps = r->features & CCID_FEAT_AUTO_PPS,
+	};
+	struct secel_atr_params p;
+	int ret;
+
+	if (mode == 0 || (mode == 1 && ccid_reader_sets_params(r)))
+		return;
+	/* at TPDU level this driver carries T=0 only */
+	if (r->level == CCID_LEVEL_TPDU)
+		lim.protocols &= BIT(0);
+	ret = secel_atr_params(atr, atr_len, &lim, &p);
+	if (ret) {
+		dev_dbg(&r->intf->dev, "slot %u: no SetParameters: %d\n",
+			slot->index, ret);
+		return;
+	}
+	if (p.capped)
+		dev_info(&r->intf->dev, "slot %u: TA1 %02xh is faster than the reader's %u bit/s: %02xh\n",
+			 slot->index, p.ta1, r->max_rate, p.fi_di);
+	ret = ccid_send_params(r, slot, &p, p.fi_di);
+	/* refused, not unanswered (which ccid_lost() has dealt with) */
+	if (ret && ret != -ENODEV && ret != -ETIMEDOUT && ret != -EINTR &&
+	    p.fi_di != 0x11)
+		ccid_send_params(r, slot, &p, 0x11);
+}
+
 /*
  * Activate the card at the lowest voltage class the reader offers, then
  * the next ones (ISO/IEC 7816-3 6.2.4: a card that does not answer or
@@ -648,6 +794,8 @@ static int ccid_power_on(struct secel_se *se, u8 *atr, size_t atr_size,
 	}
 	if (!tried)
 		ret = ccid_power_on_at(r, slot, 0, atr, atr_size, atr_len);
+	if (!ret)
+		ccid_set_params(r, slot, atr, *atr_len);
 	mutex_unlock(&r->io_lock);
 	if (ret)
 		return ret;
@@ -931,6 +1079,9 @@ static int ccid_probe(struct usb_interface *intf,
 	r->intf = intf;
 	r->max_slot = d[4];
 	r->voltages = d[5];
+	r->protocols = get_unaligned_le32(d + 6);
+	r->clock_khz = get_unaligned_le32(d + 10);
+	r->max_rate = get_unaligned_le32(d + 23);
 	r->features = get_unaligned_le32(d + 40);
 	r->max_msg = get_unaligned_le32(d + 44);
 	level = r->features & CCID_FEAT_LEVEL_MASK;
@@ -962,6 +1113,13 @@ static int ccid_probe(struct usb_interface *intf,
 		ret = -ENODEV;
 		goto err_free;
 	}
+	dev_info(&intf->dev, "%s, %u kHz, up to %u bit/s\n",
+		 ccid_reader_sets_params(r) ?
+		 "parameters set by the reader" :
+		 (r->features & CCID_FEAT_AUTO_PPS) ?
+		 "SetParameters from the ATR, PPS by the reader" :
+		 "SetParameters from the ATR at Fi 372, Di 1 (no PPS)",
+		 r->clock_khz, r->max_rate);
 	if (r->max_msg < CCID_HDR_LEN + 5 + 2)
 		dev_warn(&intf->dev, "dwMaxCCIDMessageLength %u is too small: using %zu\n",
 			 r->max_msg, r->buf_size);

@@ -215,6 +215,113 @@ static void secel_atr_parse_table(struct kunit *test)
 	}
 }
 
+/*
+ * secel_atr_params(): the reader of the cases is QEMU's usb-ccid's
+ * descriptor (4 MHz, at most 115200 bit/s, T=0 and T=1) with a PPS.
+ */
+struct params_case {
+	const char *name;
+	const char *hex;
+	bool pps;
+	u32 max_rate;
+	int ret;
+	u8 protocol, fi_di, n, wi, ifsc, bwi_cwi;
+	bool crc, specific, capped;
+	u8 clock_stop;
+};
+
+static const struct params_case params_cases[] = {
+	{ "no TA1", "3b021450", true, 115200, 0, 0, 0x11, 0, 10, 32, 0x4d },
+	{ "TA1 11h", "3b1011", true, 115200, 0, 0, 0x11, 0, 10, 32, 0x4d },
+	/* Fi 372, Di 4: 43010 bit/s at 4 MHz */
+	{ "TA1 13h", "3b1013", true, 115200, 0, 0, 0x13, 0, 10, 32, 0x4d },
+	{ "TA1 13h, no PPS: the default", "3b1013", false, 115200, 0, 0,
+	  0x11, 0, 10, 32, 0x4d },
+	/* Fi 512, Di 32: 250000 bit/s; Di 12 (93750) is the fastest below */
+	{ "TA1 96h capped", "3b1096", true, 115200, 0, 0, 0x98, 0, 10, 32,
+	  0x4d, false, false, true },
+	{ "TA1 96h, rate unknown", "3b1096", true, 0, 0, 0, 0x96, 0, 10, 32,
+	  0x4d },
+	/* even Di 1 (7812 bit/s) is too fast for 4800 bit/s */
+	{ "TA1 96h, slow reader", "3b1096", true, 4800, 0, 0, 0x11, 0, 10,
+	  32, 0x4d, false, false, true },
+	{ "TA1 reserved Fi", "3b1071", true, 115200, 0, 0, 0x11, 0, 10, 32,
+	  0x4d },
+	{ "TC1 FFh", "3b40ff", true, 115200, 0, 0, 0x11, 0xff, 10, 32, 0x4d },
+	{ "TC2 WI", "3b804080",
+	  true, 115200, 0, 0, 0x11, 0, 0x80, 32, 0x4d },
+	{ "T=1: IFSC, BWI/CWI, CRC", "3b808171805501a4", true, 115200, 0, 1,
+	  0x11, 0, 10, 0x80, 0x55, true },
+	{ "T=1 defaults", "3b800181", true, 115200, 0, 1, 0x11, 0, 10, 32,
+	  0x4d },
+	{ "secel-vcard T=1", "3b8b8131fe458059534543454c5643524406", true,
+	  115200, 0, 1, 0x11, 0, 10, 0xfe, 0x45 },
+	{ "clock stop, T=15", "3b80801fc3dc", true, 115200, 0, 0, 0x11, 0,
+	  10, 32, 0x4d, false, false, false, 3 },
+	/* specific mode: TA1 as it is, even without PPS and too fast */
+	{ "TA2 specific T=0", "3b90961000", false, 115200, 0, 0, 0x96, 0, 10,
+	  32, 0x4d, false, true },
+	{ "TA2 implicit values", "3b90961010", true, 115200, 0, 0, 0x11, 0,
+	  10, 32, 0x4d, false, true },
+	{ "malformed", "3b80", true, 115200, -EPROTO },
+};
+
+static void secel_atr_params_table(struct kunit *test)
+{
+	struct secel_iface_limits lim = {
+		.clock_khz = 4000,
+		.protocols = BIT(0) | BIT(1),
+	};
+	struct secel_atr_params p;
+	u8 buf[SECEL_ATR_MAX];
+	size_t i, len;
+	int ret;
+
+	for (i = 0; i < ARRAY_SIZE(params_cases); i++) {
+		const struct params_case *c = &params_cases[i];
+
+		len = unhex(test, c->hex, buf, sizeof(buf));
+		lim.pps = c->pps;
+		lim.max_rate = c->max_rate;
+		ret = secel_atr_params(buf, len, &lim, &p);
+		KUNIT_EXPECT_EQ_MSG(test, ret, c->ret, "%s", c->name);
+		if (ret)
+			continue;
+		KUNIT_EXPECT_EQ_MSG(test, p.protocol, c->protocol, "%s", c->name);
+		KUNIT_EXPECT_EQ_MSG(test, p.fi_di, c->fi_di, "%s", c->name);
+		KUNIT_EXPECT_EQ_MSG(test, p.n, c->n, "%s", c->name);
+		KUNIT_EXPECT_EQ_MSG(test, p.wi, c->wi, "%s", c->name);
+		KUNIT_EXPECT_EQ_MSG(test, p.ifsc, c->ifsc, "%s", c->name);
+		KUNIT_EXPECT_EQ_MSG(test, p.bwi_cwi, c->bwi_cwi, "%s", c->name);
+		KUNIT_EXPECT_EQ_MSG(test, p.crc, c->crc, "%s", c->name);
+		KUNIT_EXPECT_EQ_MSG(test, p.specific, c->specific, "%s", c->name);
+		KUNIT_EXPECT_EQ_MSG(test, p.capped, c->capped, "%s", c->name);
+		KUNIT_EXPECT_EQ_MSG(test, p.clock_stop, c->clock_stop, "%s",
+				    c->name);
+	}
+}
+
+/* A card that offers T=1 first, behind a converter of T=0 only */
+static void secel_atr_params_protocol_choice(struct kunit *test)
+{
+	struct secel_iface_limits lim = { .protocols = BIT(0), .pps = true };
+	struct secel_atr_params p;
+	/* TD1 T=1, TD2 T=0 */
+	static const u8 both[] = { 0x3b, 0x80, 0x81, 0x00, 0x01 };
+
+	KUNIT_EXPECT_EQ(test, secel_atr_params(both, sizeof(both), &lim, &p),
+			0);
+	KUNIT_EXPECT_EQ(test, p.protocol, 0);
+	/* without a PPS the card stays with T=1, which cannot be carried */
+	lim.pps = false;
+	KUNIT_EXPECT_EQ(test, secel_atr_params(both, sizeof(both), &lim, &p),
+			-EPROTONOSUPPORT);
+	KUNIT_EXPECT_EQ(test, p.protocol, 1);
+	KUNIT_EXPECT_EQ(test, secel_fi(0x96), 512U);
+	KUNIT_EXPECT_EQ(test, secel_di(0x96), 32U);
+	KUNIT_EXPECT_EQ(test, secel_di(0x9a), 0U);
+}
+
 static void secel_atr_too_long(struct kunit *test)
 {
 	u8 atr[SECEL_ATR_MAX + 1] = { 0x3b, 0x0f };
@@ -659,6 +766,8 @@ static struct kunit_case secel_logic_cases[] = {
 	KUNIT_CASE(secel_cla_coding),
 	KUNIT_CASE(secel_atr_parse_table),
 	KUNIT_CASE(secel_atr_too_long),
+	KUNIT_CASE(secel_atr_params_table),
+	KUNIT_CASE(secel_atr_params_protocol_choice),
 	KUNIT_CASE(secel_tlv_lookup),
 	KUNIT_CASE(secel_state_table),
 	KUNIT_CASE(secel_state_transitions),

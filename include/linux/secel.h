@@ -127,4 +127,64 @@ int secel_t0_transmit(const struct secel_t0_xfer *x, const u8 *cmd,
 		      size_t *rsp_len);
 int secel_atr_protocols(const u8 *atr, size_t len, u32 *protocols);
 
+/**
+ * struct secel_iface_limits - what the interface device can do, for
+ *	secel_atr_params()
+ * @clock_khz: the clock it gives the card, in kHz; 0 when unknown
+ * @max_rate: its highest data rate, in bit/s; 0 when unknown (no cap)
+ * @protocols: bit n set when the converter can carry T=n
+ * @pps: a PPS exchange will take place (done by the interface device or
+ *	the host) with the values chosen; without one a card in negotiable
+ *	mode stays at the default Fi = 372, Di = 1
+ */
+struct secel_iface_limits {
+	u32 clock_khz;
+	u32 max_rate;
+	u32 protocols;
+	bool pps;
+};
+
+/**
+ * struct secel_atr_params - transmission parameters from an ATR
+ *	(ISO/IEC 7816-3 8.3, 10, 11.4, 11.5)
+ * @protocol: the protocol to use, 0 (T=0) or 1 (T=1)
+ * @fi_di: Fi index in bits 8..5 and Di index in bits 4..1, coded as TA1
+ *	and as CCID's bmFindexDindex: TA1 capped by @clock_khz and
+ *	@max_rate of &struct secel_iface_limits, or 11h (Fi 372, Di 1)
+ * @ta1: TA1 as the card sent it (11h when absent)
+ * @n: TC1, the extra guard time (FFh: the minimum, 12 etu for T=0 and
+ *	11 etu for T=1)
+ * @wi: TC2, the T=0 waiting integer (10 when absent)
+ * @ifsc: the first TA for T=1, the card's information field size (32
+ *	when absent)
+ * @bwi_cwi: the first TB for T=1, BWI in bits 8..5 and CWI in bits 4..1
+ *	(4Dh when absent)
+ * @crc: the first TC for T=1 asks for a CRC rather than an LRC
+ * @inverse: TS is 3Fh, the inverse convention
+ * @clock_stop: X of the first TA for T=15: 0 clock stop not supported,
+ *	1 state L, 2 state H, 3 no preference
+ * @specific: TA2 present: the card is in specific mode, no PPS
+ * @capped: TA1 was faster than the interface device and was lowered
+ */
+struct secel_atr_params {
+	u8 protocol;
+	u8 fi_di;
+	u8 ta1;
+	u8 n;
+	u8 wi;
+	u8 ifsc;
+	u8 bwi_cwi;
+	bool crc;
+	bool inverse;
+	u8 clock_stop;
+	bool specific;
+	bool capped;
+};
+
+int secel_atr_params(const u8 *atr, size_t len,
+		     const struct secel_iface_limits *lim,
+		     struct secel_atr_params *p);
+unsigned int secel_fi(u8 fi_di);
+unsigned int secel_di(u8 fi_di);
+
 #endif /* _LINUX_SECEL_H */
