@@ -133,13 +133,24 @@ stop_gadget() {
 	await 10 no_se 0
 }
 
+# have_gadget MODULE: built in (the debug kernel has no /lib/modules of
+# its own) or loaded now
+have_gadget() {
+	case $1 in
+	dummy_hcd) ls /sys/class/udc 2>/dev/null | grep -q dummy_udc && return 0 ;;
+	usb_f_fs) grep -qw functionfs /proc/filesystems && return 0 ;;
+	*) [ -d "/sys/module/$1" ] && return 0 ;;
+	esac
+	modprobe -q "$1" 2>/dev/null
+}
+
 why=""
 if [ "$(id -u)" != 0 ]; then
 	why="not root"
 elif [ ! -x "$CTL" ]; then
 	why="secelctl not built (make tools)"
-elif ! modprobe -q dummy_hcd 2>/dev/null || ! modprobe -q usb_f_fs 2>/dev/null ||
-     ! modprobe -q libcomposite 2>/dev/null; then
+elif ! have_gadget dummy_hcd || ! have_gadget usb_f_fs ||
+     ! have_gadget libcomposite; then
 	why="this kernel has no dummy_hcd, libcomposite or usb_f_fs (CONFIG_USB_DUMMY_HCD, CONFIG_USB_CONFIGFS_F_FS)"
 elif [ ! -d /sys/module/secel_ccid ] && ! insmod "$MODDIR/secel_ccid.ko" 2>/dev/null; then
 	why="secel_ccid not loaded and cannot be"
