@@ -17,6 +17,7 @@
  */
 #include <linux/bitops.h>
 #include <linux/completion.h>
+#include <linux/delay.h>
 #include <linux/jiffies.h>
 #include <linux/kernel.h>
 #include <linux/module.h>
@@ -147,6 +148,8 @@ struct ccid_slot {
  * @max_rate: dwMaxDataRate
  * @max_msg: dwMaxCCIDMessageLength
  * @buf_size: size of @out_buf and @in_buf, @max_msg within bounds
+ * @out_max: the longest message sent: @max_msg unless it is too small
+ *	to mean anything, and at most @buf_size
  * @io_lock: one exchange at a time: guards @seq, the buffers and the
  *	bulk URBs' submission
  * @seq: bSeq of the last command
@@ -183,6 +186,7 @@ struct ccid_reader {
 	u32 max_rate;
 	u32 max_msg;
 	size_t buf_size;
+	size_t out_max;
 	struct mutex io_lock;	/* one exchange at a time */
 	u8 seq;
 	u8 *out_buf;
@@ -286,10 +290,21 @@ static int ccid_wait(struct ccid_reader *r, struct urb *urb,
 	case -ENODEV:
 	case -EPERM:
 		return -ENODEV;	/* killed by unbind or card removal */
+	case -EPIPE:
+		/*
+		 * The reader stalled the endpoint: clear the halt, or every
+		 * later exchange would fail the same way.  The command is
+		 * lost; its caller gets an I/O error.
+		 */
+		dev_dbg(&r->intf->dev, "endpoint %#x stalled: clearing the halt\n",
+			usb_pipeendpoint(urb->pipe));
+		usb_clear_halt(r->udev, urb->pipe);
+		return -EIO;
 	case -EPROTO:
 	case -EILSEQ:
 	case -ETIME:
-		return ccid_answers(r) ? urb->status : -ENODEV;
+		return READ_ONCE(r->dead) || !ccid_answers(r) ?
+		       -ENODEV : -EIO;
 	default:
 		return urb->status;
 	}
@@ -553,7 +568,7 @@ static int ccid_xfr(struct ccid_reader *r, struct ccid_slot *slot,
 		    const u8 *cmd, size_t cmd_len, u8 *rsp, size_t rsp_size,
 		    size_t *rsp_len)
 {
-	size_t room = r->buf_size - CCID_HDR_LEN, off = 0, part, got;
+	size_t room = r->out_max - CCID_HDR_LEN, off = 0, part, got;
 	bool chain = r->level == CCID_LEVEL_SHORT ||
 		     r->level == CCID_LEVEL_EXTENDED;
 	u16 level;
@@ -1094,6 +1109,15 @@ static int ccid_probe(struct usb_interface *intf,
 	else
 		r->level = CCID_LEVEL_CHARACTER;
 	r->buf_size = clamp_t(size_t, r->max_msg, CCID_BUF_MIN, CCID_BUF_MAX);
+	/*
+	 * A reader takes no message longer than its dwMaxCCIDMessageLength
+	 * (the class descriptor, CCID 1.1 5.1): chained parts are cut to
+	 * it.  A value too small for one short TPDU is a broken descriptor,
+	 * ignored as before.
+	 */
+	r->out_max = r->buf_size;
+	if (r->max_msg >= CCID_HDR_LEN + 5 + 2)
+		r->out_max = min_t(size_t, r->max_msg, r->buf_size);
 	mutex_init(&r->io_lock);
 	mutex_init(&r->slots_lock);
 	spin_lock_init(&r->lock);

@@ -1,0 +1,488 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# secel selftests: secel_ccid against a CCID reader of our own -- a USB
+# gadget on dummy_hcd served from userspace through FunctionFS
+# (tools/testing/ccid-gadget) -- for what QEMU's usb-ccid cannot show:
+# several slots, each exchange level, time extensions, late and malformed
+# answers, a stalled endpoint, NotifySlotChange, an unplug mid-APDU.  KTAP
+# on stdout.  Skips, with the reason, when the guest kernel has no
+# dummy_hcd or usb_f_fs.  Every wait is bounded; nothing asserts on time.
+#
+# Environment: SECELCTL overrides the tool's path; SECEL_MODULES_DIR is
+# where secel_ccid.ko is reloaded from (default drivers/secel).
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+CTL=${SECELCTL:-$root/tools/secelctl/secelctl}
+MODDIR=${SECEL_MODULES_DIR:-$root/drivers/secel}
+GADGET=$root/tools/testing/ccid-gadget
+PEER=$here/vpcd_peer.py
+TMO=/sys/module/secel_ccid/parameters/timeout_ms
+
+. "$here/secel_lib.sh"
+secel_tmp secel-ccid-gadget
+
+APP=F0534543454C01
+FCI=6F098407${APP}
+
+TESTS="gadget_se_per_slot_named gadget_atr_shown
+gadget_tpdu_case4_through_61xx gadget_tpdu_case2_through_6cxx
+gadget_time_extensions_honoured gadget_late_answer_aborted
+gadget_wrong_bseq_times_out gadget_wrong_bslot_times_out
+gadget_short_header_eproto gadget_dwlength_mismatch_eproto
+gadget_stalled_bulk_in_recovers gadget_silent_reader_times_out
+gadget_card_removed_and_inserted gadget_voltage_classes_lowest_first
+gadget_unplug_with_apdu_in_flight
+gadget_short_apdu_level gadget_extended_apdu_chained_both_ways
+gadget_t1_tpdu_reported_unsupported gadget_kind_names_ses
+gadget_module_unload"
+
+num=0
+echo "TAP version 13"
+# shellcheck disable=SC2086 # one word per test
+set -- $TESTS
+echo "1..$#"
+
+ok() { num=$((num + 1)); echo "ok $num $1"; }
+fail() {
+	num=$((num + 1))
+	name=$1; shift
+	echo "# $name: $*"
+	echo "not ok $num $name"
+}
+skip() { num=$((num + 1)); echo "ok $num $1 # SKIP $2"; }
+
+bounded() { timeout -k 2 "${BOUND:-60}" "$@"; }
+
+# await SECONDS CMD...: CMD succeeds within SECONDS (by the clock: under
+# TCG one look at sysfs can take a good part of a second)
+await() {
+	end=$(($(date +%s) + $1))
+	shift
+	while :; do
+		"$@" && return 0
+		[ "$(date +%s)" -lt "$end" ] || return 1
+		sleep 0.2
+	done
+}
+
+# the gadget's SEs: "INDEX SLOT" per line, SLOT from the ATR's last byte
+gadget_ses() {
+	for d in /sys/class/secel/secel*; do
+		[ -e "$d/name" ] || continue
+		case "$(readlink -f "$d")" in
+		*dummy_hcd*) ;;
+		*) continue ;;
+		esac
+		a=$(cat "$d/atr" 2>/dev/null) || continue
+		# historical bytes "GDT" <protocol> <slot>
+		a=${a#*474454??}
+		echo "${d##*/secel} $(printf %d "0x$(echo "$a" | cut -c1-2)")"
+	done
+}
+# se_of SLOT [STATE]: the index of the gadget's SE of that slot
+se_of() {
+	gadget_ses | while read -r i s; do
+		[ "$s" = "$1" ] || continue
+		[ -z "$2" ] || [ "$2" = any ] || se_state_is "$i" "$2" || continue
+		echo "$i"
+		break
+	done
+}
+have_se() { [ -n "$(se_of "$1" "${2:-listed}")" ]; }
+no_se() { [ -z "$(se_of "$1")" ]; }
+
+gctl() { bounded "$GADGET" ctl "$tmp/g.sock" "$@" > /dev/null; }
+# xfer SLOT HEX [--raw]: the response in hex, or "error ENAME"
+xfer() {
+	s=$1; shift
+	i=$(se_of "$s" listed)
+	[ -n "$i" ] || { echo "error no-se"; return; }
+	bounded "$GADGET" xfer "/dev/secel$i" "$@" 2>&1
+}
+# the log from line $mark on
+since() { tail -n "+$((mark + 1))" "$tmp/g.log"; }
+setmark() { mark=$(wc -l < "$tmp/g.log"); }
+
+GPID=""
+start_gadget() { # SLOTS_EXPECTED ARGS...
+	want=$1; shift
+	: > "$tmp/g.log"
+	"$GADGET" serve --log "$tmp/g.log" --ctl "$tmp/g.sock" "$@" \
+		> "$tmp/g.out" 2> "$tmp/g.err" &
+	GPID=$!
+	pids="$pids $GPID"
+	if ! await 30 grep -q ready "$tmp/g.out"; then
+		echo "# ccid-gadget $*: not ready: $(tail -n 3 "$tmp/g.err")"
+		return 1
+	fi
+	for s in $want; do
+		await 40 have_se "$s" "${WANT_STATE:-listed}" || {
+			echo "# ccid-gadget $*: no SE for slot $s: $(gadget_ses | tr '\n' ' ')"
+			return 1
+		}
+	done
+	mark=0
+}
+stop_gadget() {
+	[ -n "$GPID" ] || return 0
+	kill "$GPID" 2>/dev/null
+	wait "$GPID" 2>/dev/null
+	GPID=""
+	await 10 no_se 0
+}
+
+# have_gadget MODULE: built in (the debug kernel has no /lib/modules of
+# its own) or loaded now
+have_gadget() {
+	case $1 in
+	dummy_hcd) ls /sys/class/udc 2>/dev/null | grep -q dummy_udc && return 0 ;;
+	usb_f_fs) grep -qw functionfs /proc/filesystems && return 0 ;;
+	*) [ -d "/sys/module/$1" ] && return 0 ;;
+	esac
+	modprobe -q "$1" 2>/dev/null
+}
+
+why=""
+if [ "$(id -u)" != 0 ]; then
+	why="not root"
+elif [ ! -x "$CTL" ]; then
+	why="secelctl not built (make tools)"
+elif ! have_gadget dummy_hcd || ! have_gadget usb_f_fs ||
+     ! have_gadget libcomposite; then
+	why="this kernel has no dummy_hcd, libcomposite or usb_f_fs (CONFIG_USB_DUMMY_HCD, CONFIG_USB_CONFIGFS_F_FS)"
+elif [ ! -d /sys/module/secel_ccid ] && ! insmod "$MODDIR/secel_ccid.ko" 2>/dev/null; then
+	why="secel_ccid not loaded and cannot be"
+fi
+if [ -n "$why" ]; then
+	for t in $TESTS; do
+		skip "$t" "$why"
+	done
+	exit 0
+fi
+old_tmo=$(cat $TMO)
+trap 'stop_gadget; [ -w $TMO ] && echo "$old_tmo" > $TMO; secel_cleanup' EXIT
+
+# ---- a two-slot reader at TPDU level, T=0 cards -------------------------
+if ! start_gadget "0 1" --slots 2 --level tpdu; then
+	skip_rest=1
+fi
+
+t=gadget_se_per_slot_named
+if [ -n "$skip_rest" ]; then
+	fail $t "the gadget's SEs did not come up"
+	for r in $(echo $TESTS | cut -d' ' -f2-15); do skip "$r" "no gadget SE"; done
+else
+	I0=$(se_of 0); I1=$(se_of 1)
+	N0=$(cat /sys/class/secel/secel"$I0"/name)
+	N1=$(cat /sys/class/secel/secel"$I1"/name)
+	tr0=$(cat /sys/class/secel/secel"$I0"/transport)
+	# the documented rule: prefix secel_ccid.kind (SD), the lowest free
+	# number, slots in order
+	case "$N0/$N1" in
+	SD[0-9]*/SD[0-9]*)
+		if [ "${N0#SD}" -lt "${N1#SD}" ] && [ "$tr0" = ccid ]; then
+			echo "# slot 0: $N0 (secel$I0), slot 1: $N1 (secel$I1)"
+			ok $t
+		else
+			fail $t "names $N0 $N1, transport $tr0"
+		fi ;;
+	*)	fail $t "names '$N0' '$N1' do not follow SD<n>" ;;
+	esac
+fi
+
+if [ -z "$skip_rest" ]; then
+t=gadget_atr_shown
+a=$(cat /sys/class/secel/secel"$I1"/atr | tr a-f A-F)
+info=$(bounded "$CTL" info "$N1" 2>&1 | tr a-f A-F | tr -d ' :')
+if [ "$a" != 3B15134744543001 ]; then
+	fail $t "slot 1's ATR in sysfs is '$a'"
+elif ! echo "$info" | grep -q "ATR$a"; then
+	fail $t "secelctl info $N1 does not show the ATR: $info"
+else
+	ok $t
+fi
+
+t=gadget_tpdu_case4_through_61xx
+setmark
+r=$(xfer 0 00A4040007${APP}00)
+if [ "$r" != ${FCI}9000 ]; then
+	fail $t "SELECT answered '$r'"
+elif ! since | grep -q "cmd XfrBlock slot=0 .*data=00A4040007${APP}\$"; then
+	fail $t "no case 3 TPDU (Le dropped) in the log: $(since | grep XfrBlock)"
+elif ! since | grep -q "data=00C000000B\$"; then
+	fail $t "no GET RESPONSE 00C000000B: $(since | grep XfrBlock)"
+else
+	ok $t
+fi
+
+t=gadget_tpdu_case2_through_6cxx
+setmark
+exp=$(i=0; while [ $i -lt 32 ]; do printf %02X $i; i=$((i + 1)); done)
+r=$(xfer 1 00E0002000)
+if [ "$r" != "${exp}9000" ]; then
+	fail $t "32 bytes asked with Le 00: '$r'"
+elif ! since | grep -q "slot=1 .*data=00E0002020\$"; then
+	fail $t "no re-issue with P3 20 after 6C20: $(since | grep XfrBlock)"
+else
+	ok $t
+fi
+
+t=gadget_time_extensions_honoured
+# 6 time extensions 0.5 s apart with a 1.5 s timeout: the answer comes
+# after 3.5 s, which only time extensions make the driver wait for
+echo 1500 > $TMO
+gctl set time_ext=6 time_ext_gap=500
+setmark
+r=$(xfer 0 00E2000002CAFE00)
+gctl set time_ext=0
+n=$(since | grep -c "(time extension)")
+if [ "$r" != CAFE9000 ]; then
+	fail $t "echo with time extensions answered '$r' ($n extensions sent)"
+elif [ "$n" -lt 6 ]; then
+	fail $t "only $n time extensions sent"
+elif since | grep -q "ABORT"; then
+	fail $t "the driver aborted: $(since | grep -i abort)"
+else
+	ok $t
+fi
+
+t=gadget_late_answer_aborted
+echo 1000 > $TMO
+gctl set late=4000 late_count=1
+setmark
+r=$(xfer 0 00E2000002BEEF00)
+r2=$(xfer 0 00E2000002F00D00)
+if [ "$r" != "error ETIMEDOUT" ]; then
+	fail $t "a late answer gave '$r', not ETIMEDOUT"
+elif ! since | grep -q "ctrl ABORT slot=0"; then
+	fail $t "no ABORT class request: $(since | grep -v '^rsp')"
+elif ! since | grep -q "cmd Abort slot=0"; then
+	fail $t "no PC_to_RDR_Abort: $(since | grep -v '^rsp')"
+elif [ "$r2" != F00D9000 ]; then
+	fail $t "the next exchange answered '$r2'"
+else
+	ok $t
+fi
+
+# answers the driver must not take: each a clear errno, no hang, and the
+# next exchange works
+fault_case() { # TEST KNOB ERRNO
+	setmark
+	gctl set "$2=1"
+	r=$(xfer 0 00E2000002ABCD00)
+	r2=$(xfer 0 00E20000021234)
+	gctl set "$2=0"
+	if [ "$r" != "error $3" ]; then
+		fail "$1" "$2: '$r', not $3; log: $(since | grep -v '^rsp' | tail -n 6 | tr '\n' '|')"
+	elif [ "$r2" != 12349000 ]; then
+		fail "$1" "the exchange after $2 answered '$r2'; log: $(since | tail -n 8 | tr '\n' '|')"
+	else
+		ok "$1"
+	fi
+}
+fault_case gadget_wrong_bseq_times_out bad_seq ETIMEDOUT
+fault_case gadget_wrong_bslot_times_out bad_slot ETIMEDOUT
+fault_case gadget_short_header_eproto short_header EPROTO
+fault_case gadget_dwlength_mismatch_eproto bad_length EPROTO
+
+t=gadget_stalled_bulk_in_recovers
+setmark
+gctl set stall_in=1
+r=$(xfer 0 00E2000002ABCD00)
+r2=$(xfer 0 00E20000021234)
+r3=$(xfer 1 00E20000025678)
+case "$r" in
+"error EIO")
+	if [ "$r2" != 12349000 ] || [ "$r3" != 56789000 ]; then
+		fail $t "after the stall ($r): slot 0 '$r2', slot 1 '$r3'"
+	else
+		ok $t
+	fi ;;
+*)	fail $t "a stalled bulk-in gave '$r'" ;;
+esac
+
+t=gadget_silent_reader_times_out
+gctl set silent=1
+r=$(xfer 0 00E2000002ABCD00)
+gctl set silent=0
+r2=$(xfer 0 00E20000021234)
+if [ "$r" != "error ETIMEDOUT" ]; then
+	fail $t "a silent reader gave '$r'"
+elif [ "$r2" != 12349000 ]; then
+	fail $t "the exchange after silence answered '$r2'"
+else
+	ok $t
+fi
+
+t=gadget_card_removed_and_inserted
+/usr/bin/python3 "$PEER" uevents 120 > "$tmp/uev.out" 2>&1 &
+UPID=$!
+pids="$pids $UPID"
+await 30 grep -q ready "$tmp/uev.out"
+setmark
+gctl remove 1
+if ! await 30 no_se 1; then
+	fail $t "slot 1's SE still there after NotifySlotChange (removed)"
+elif ! await 10 grep -q "^remove $N1\$" "$tmp/uev.out"; then
+	fail $t "no remove uevent for $N1: $(cat "$tmp/uev.out" | tr '\n' ' ')"
+elif [ "$(xfer 0 00E20000021234)" != 12349000 ]; then
+	fail $t "slot 0 stopped working when slot 1's card left"
+else
+	# put back, with a card that needs 3 V: the driver starts at 1.8 V
+	gctl set min_voltage=2
+	gctl insert 1
+	if ! await 40 have_se 1; then
+		fail $t "no SE for slot 1 after NotifySlotChange (inserted): $(since | grep -v '^rsp' | tail -n 5 | tr '\n' '|')"
+	elif ! await 10 grep -q "^add $N1\$" "$tmp/uev.out"; then
+		fail $t "no add uevent for $N1 (got $(cat "$tmp/uev.out" | tr '\n' ' '))"
+	elif [ "$(xfer 1 00E20000025678)" != 56789000 ]; then
+		fail $t "the re-inserted card does not answer"
+	else
+		ok $t
+	fi
+fi
+kill "$UPID" 2>/dev/null
+
+t=gadget_voltage_classes_lowest_first
+pw=$(since | sed -n 's/^cmd IccPowerOn slot=1 .* b7=\(..\) .*/\1/p' | tr '\n' ' ')
+gctl set min_voltage=0
+case "$pw" in
+"03 02 "*) ok $t ;;
+*)	fail $t "slot 1 powered on with bPowerSelect '$pw', not 1.8 V then 3 V" ;;
+esac
+
+t=gadget_unplug_with_apdu_in_flight
+echo 30000 > $TMO
+gctl set late=60000 late_count=1
+setmark
+xfer 0 00E2000002ABCD00 > "$tmp/inflight.out" &
+XPID=$!
+if ! await 30 sh -c "tail -n +$((mark + 1)) '$tmp/g.log' | grep -q 'data=00E2000002ABCD'"; then
+	fail $t "the APDU did not reach the reader"
+	kill "$XPID" 2>/dev/null
+else
+	gctl unplug
+	await 30 sh -c "! kill -0 $XPID 2>/dev/null"
+	if kill -0 "$XPID" 2>/dev/null; then
+		fail $t "the APDU still blocks after the unplug"
+		kill "$XPID" 2>/dev/null
+	elif [ "$(cat "$tmp/inflight.out")" != "error ENODEV" ]; then
+		fail $t "the APDU in flight gave '$(cat "$tmp/inflight.out")', not ENODEV"
+	elif ! await 20 no_se 0; then
+		fail $t "the SEs are still there after the unplug"
+	else
+		gctl set late_count=0
+		gctl plug
+		if ! await 40 have_se 0 ||
+		   [ "$(xfer 0 00E20000021234)" != 12349000 ]; then
+			fail $t "no working SE after the reader came back"
+		else
+			ok $t
+		fi
+	fi
+fi
+wait "$XPID" 2>/dev/null
+echo 10000 > $TMO
+fi
+stop_gadget
+
+# ---- short APDU level ---------------------------------------------------
+t=gadget_short_apdu_level
+if ! start_gadget 0 --level short; then
+	fail $t "gadget at short APDU level did not come up"
+else
+	setmark
+	r=$(xfer 0 00A4040007${APP}00)
+	exp=$(i=0; while [ $i -lt 256 ]; do printf %02X $((i % 256)); i=$((i + 1)); done)
+	r2=$(xfer 0 00E0010000)
+	if [ "$r" != ${FCI}9000 ]; then
+		fail $t "SELECT answered '$r'"
+	elif since | grep -q "data=00C0"; then
+		fail $t "a GET RESPONSE was sent at APDU level"
+	elif ! since | grep -q "data=00A4040007${APP}00\$"; then
+		fail $t "the APDU did not go whole: $(since | grep XfrBlock)"
+	elif [ "$r2" != "${exp}9000" ]; then
+		fail $t "256 bytes asked: '$(echo "$r2" | cut -c1-40)...'"
+	else
+		ok $t
+	fi
+fi
+stop_gadget
+
+# ---- extended APDU level, messages of 271 bytes -------------------------
+t=gadget_extended_apdu_chained_both_ways
+if ! start_gadget 0 --level extended --max-msg 271; then
+	fail $t "gadget at extended APDU level did not come up"
+else
+	setmark
+	data=$(/usr/bin/python3 -c 'print(bytes((i * 7) & 255 for i in range(1000)).hex().upper())')
+	r=$(xfer 0 00E200000003E8${data}0000)
+	if [ "$r" != "${data}9000" ]; then
+		fail $t "an extended echo of 1000 bytes answered '$(echo "$r" | cut -c1-40)...'; log: $(since | grep -v '^rsp' | tail -n 4 | tr '\n' '|')"
+	elif since | grep -q oversize; then
+		fail $t "the driver sent messages over dwMaxCCIDMessageLength: $(since | grep oversize | head -n 1)"
+	elif ! since | grep -q "cmd XfrBlock .* b8=01 b9=00" ||
+	     ! since | grep -q "cmd XfrBlock .* b8=02 b9=00"; then
+		fail $t "the command was not chained (wLevelParameter 1 ... 2)"
+	elif ! since | grep -q "cmd XfrBlock .* len=0 .* b8=10"; then
+		fail $t "the answer was not fetched in parts (wLevelParameter 10h)"
+	else
+		ok $t
+	fi
+fi
+stop_gadget
+
+# ---- a T=1 card behind a TPDU reader: unsupported -----------------------
+t=gadget_t1_tpdu_reported_unsupported
+dmesg -c > /dev/null 2>&1
+if ! WANT_STATE=any start_gadget 0 --level tpdu --card t1; then
+	fail $t "no SE reported for the T=1 card"
+else
+	I=$(se_of 0)
+	await 30 se_state_is "$I" rejected
+	st=$(cat /sys/class/secel/secel"$I"/state)
+	msg=$(dmesg | grep "unsupported: the card offers no T=0")
+	if [ "$st" != rejected ]; then
+		fail $t "secel$I is $st, not rejected"
+	elif [ -z "$msg" ]; then
+		fail $t "no 'unsupported' reason in the kernel log"
+	elif grep -q "cmd XfrBlock" "$tmp/g.log"; then
+		fail $t "T=1 TPDUs were sent: $(grep XfrBlock "$tmp/g.log" | head -n 1)"
+	else
+		ok $t
+	fi
+fi
+stop_gadget
+
+# ---- names: secel_ccid.kind -----------------------------------------------
+t=gadget_kind_names_ses
+rmmod secel_ccid 2>/dev/null
+if ! insmod "$MODDIR/secel_ccid.ko" kind=eSE 2> "$tmp/insmod.err"; then
+	fail $t "insmod kind=eSE: $(cat "$tmp/insmod.err")"
+elif ! start_gadget 0 --level short; then
+	fail $t "gadget did not come up"
+else
+	n=$(cat /sys/class/secel/secel"$(se_of 0)"/name)
+	case "$n" in
+	eSE[0-9]*) ok $t ;;
+	*)	fail $t "with kind=eSE the SE is named '$n'" ;;
+	esac
+fi
+
+t=gadget_module_unload
+i=$(se_of 0)
+if ! bounded rmmod secel_ccid 2> "$tmp/rmmod.err"; then
+	fail $t "rmmod secel_ccid: $(cat "$tmp/rmmod.err")"
+elif [ -n "$i" ] && [ -e /sys/class/secel/secel"$i" ]; then
+	fail $t "secel$i still there after rmmod"
+elif ! insmod "$MODDIR/secel_ccid.ko" 2> "$tmp/insmod.err"; then
+	fail $t "insmod: $(cat "$tmp/insmod.err")"
+elif ! await 40 have_se 0; then
+	fail $t "the gadget's SE did not come back after reloading secel_ccid"
+else
+	ok $t
+fi
+stop_gadget
+exit 0
