@@ -377,9 +377,10 @@ static void ccid_fill_header(struct ccid_reader *r, u8 type, u8 slot,
  * class request, then PC_to_RDR_Abort with the same bSlot and bSeq, and
  * its SlotStatus.  Readers that stall the request (QEMU) still get the
  * bulk message.  Bounded by timeouts, not by signals: the caller may have
- * one pending.
+ * one pending.  Returns whether the reader answered the Abort, that is,
+ * whether its bulk-in pipe is still in step with ours.
  */
-static void ccid_abort(struct ccid_reader *r, struct ccid_slot *slot, u8 seq)
+static bool ccid_abort(struct ccid_reader *r, struct ccid_slot *slot, u8 seq)
 {
 	unsigned long deadline = jiffies + msecs_to_jiffies(CCID_ABORT_MS);
 	size_t len;
@@ -398,23 +399,24 @@ static void ccid_abort(struct ccid_reader *r, struct ccid_slot *slot, u8 seq)
 	h[8] = 0;
 	h[9] = 0;
 	if (ccid_send(r, NULL, CCID_HDR_LEN))
-		return;
+		return false;
 	/* the cancelled command's answer may come first: skip it */
 	while (time_before(jiffies, deadline)) {
 		if (ccid_recv(r, NULL, deadline - jiffies, false, false, &len))
-			return;
+			return false;
 		if (r->in_buf[0] == RDR_TO_PC_SLOT_STATUS &&
 		    r->in_buf[6] == seq)
-			return;
+			return true;
 	}
+	return false;
 }
 
 /* at most one reset a minute, whatever the readers: no reset loop */
 static DEFINE_RATELIMIT_STATE(ccid_reset_rs, 60 * HZ, 1);
 
 /*
- * The reader left a command unanswered for timeout_ms: a CCID reader
- * answers every command, with a failure or time extensions when the card
+ * The reader left a command unanswered for timeout_ms, and its Abort
+ * too: a CCID reader answers every command, with a failure or time extensions when the card
  * is slow or mute, so its answer was lost and its bulk-in pipe is out of
  * step with the driver (QEMU 7.2 behind xHCI loses answers).  A USB
  * reset of the device starts both sides afresh: the driver is unbound
@@ -517,8 +519,11 @@ static int ccid_command(struct ccid_reader *r, struct ccid_slot *slot,
 		ret = ccid_recv(r, slot, wait, true, queued, in_len);
 		queued = false;
 		if (ret == -EINTR || ret == -ETIMEDOUT) {
-			ccid_abort(r, slot, seq);
-			if (ret == -ETIMEDOUT)
+			/*
+			 * A reader that answers the Abort is in step: the
+			 * card was slow or the reader late, nothing to reset.
+			 */
+			if (!ccid_abort(r, slot, seq) && ret == -ETIMEDOUT)
 				ccid_lost(r, slot, type);
 			return ret;
 		}
