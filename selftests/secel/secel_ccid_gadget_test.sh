@@ -140,10 +140,35 @@ stop_gadget() {
 have_gadget() {
 	case $1 in
 	dummy_hcd) ls /sys/class/udc 2>/dev/null | grep -q dummy_udc && return 0 ;;
-	usb_f_fs) grep -qw functionfs /proc/filesystems && return 0 ;;
+	usb_f_fs)
+		grep -qw functionfs /proc/filesystems && return 0
+		modprobe -q usb_f_fs 2>/dev/null && return 0
+		# built in: functionfs registers with its first instance
+		ffs_probe
+		return ;;
+	libcomposite)
+		# built in, it has no /sys/module entry: its configfs
+		# directory tells
+		[ -d /sys/kernel/config/usb_gadget ] ||
+			mount -t configfs none /sys/kernel/config 2>/dev/null
+		[ -d /sys/kernel/config/usb_gadget ] && return 0 ;;
 	*) [ -d "/sys/module/$1" ] && return 0 ;;
 	esac
 	modprobe -q "$1" 2>/dev/null
+}
+# a FunctionFS instance in a throw-away configfs gadget: functionfs then
+# shows in /proc/filesystems when the kernel has it
+ffs_probe() {
+	g=/sys/kernel/config/usb_gadget/secel_ffs_probe
+	[ -d /sys/kernel/config/usb_gadget ] ||
+		mount -t configfs none /sys/kernel/config 2>/dev/null
+	mkdir "$g" 2>/dev/null || return 1
+	mkdir "$g/functions/ffs.secel_probe" 2>/dev/null
+	grep -qw functionfs /proc/filesystems
+	r=$?
+	rmdir "$g/functions/ffs.secel_probe" 2>/dev/null
+	rmdir "$g" 2>/dev/null
+	return $r
 }
 
 why=""
