@@ -103,6 +103,10 @@ MODULE_PARM_DESC(set_parameters, "SetParameters after power-on: 0 never, 1 when 
 #define CCID_CHAIN_MORE			0x03
 #define CCID_CHAIN_NEXT			0x10
 
+/* the limits of short APDUs: case 4S, 256 bytes and SW1 SW2 */
+#define CCID_SHORT_CMD	(4 + 1 + 255 + 1)
+#define CCID_SHORT_RSP	(256 + 2)
+
 enum ccid_level {
 	CCID_LEVEL_CHARACTER,
 	CCID_LEVEL_TPDU,
@@ -126,6 +130,8 @@ struct ccid_reader;
  * @se: the SE of the card in it, NULL when none is registered
  * @gone: the SE is being unregistered: exchanges fail with -ENODEV
  * @t1_only: the card offers T=1 only and the reader wants TPDUs
+ * @busy: a transmit is under way (under the reader's @lock)
+ * @cancel: cancel it: the core's @cancel (under the reader's @lock)
  */
 struct ccid_slot {
 	struct ccid_reader *reader;
@@ -133,6 +139,8 @@ struct ccid_slot {
 	struct secel_se *se;
 	bool gone;
 	bool t1_only;
+	bool busy;
+	bool cancel;
 };
 
 /**
@@ -152,6 +160,9 @@ struct ccid_slot {
  *	to mean anything, and at most @buf_size
  * @io_lock: one exchange at a time: guards @seq, the buffers and the
  *	bulk URBs' submission
+ * @cancel_lock: guards @cur; a cancel kills the bulk URBs under it, so
+ *	that they are never another slot's
+ * @cur: the slot whose command is under way, or NULL
  * @seq: bSeq of the last command
  * @out_buf: the bulk-out message
  * @in_buf: the bulk-in message
@@ -161,9 +172,9 @@ struct ccid_slot {
  * @int_buf: NotifySlotChange and HardwareError messages
  * @done: completes when the bulk-out URB under way completes
  * @in_done: completes when the bulk-in URB under way completes
- * @lock: guards @dead, @resetting, the slots' @gone and the submission
- *	of a bulk URB against their being set, so that a kill either sees
- *	the URB or the submitter sees the flag
+ * @lock: guards @dead, @resetting, the slots' @gone, @busy and @cancel,
+ *	and the submission of a bulk URB against their being set, so that a
+ *	kill either sees the URB or the submitter sees the flag
  * @dead: the reader is being unbound
  * @resetting: a USB reset of the reader is queued (ccid_lost())
  * @answered: the reader has answered a command since binding
@@ -188,6 +199,8 @@ struct ccid_reader {
 	size_t buf_size;
 	size_t out_max;
 	struct mutex io_lock;	/* one exchange at a time */
+	struct mutex cancel_lock;	/* @cur */
+	struct ccid_slot *cur;
 	u8 seq;
 	u8 *out_buf;
 	u8 *in_buf;
@@ -229,6 +242,8 @@ static int ccid_submit(struct ccid_reader *r, struct ccid_slot *slot,
 	spin_lock_irqsave(&r->lock, flags);
 	if (r->dead || (slot && slot->gone)) {
 		ret = -ENODEV;
+	} else if (slot && slot->cancel) {
+		ret = -ECANCELED;
 	} else {
 		reinit_completion(urb == r->in_urb ? &r->in_done : &r->done);
 		ret = usb_submit_urb(urb, GFP_ATOMIC);
@@ -480,6 +495,21 @@ static int ccid_error_errno(struct ccid_reader *r, u8 status, u8 error)
 	}
 }
 
+static int ccid_check_answer(struct ccid_reader *r, u8 answer,
+			     size_t *in_len);
+
+/* The core cancelled the transmit under way on @slot (ccid_se_cancel()). */
+static bool ccid_cancelled(struct ccid_reader *r, struct ccid_slot *slot)
+{
+	unsigned long flags;
+	bool cancel;
+
+	spin_lock_irqsave(&r->lock, flags);
+	cancel = slot->cancel;
+	spin_unlock_irqrestore(&r->lock, flags);
+	return cancel;
+}
+
 /*
  * One command: the message in @r->out_buf (header filled by
  * ccid_fill_header()) of @len bytes, and its answer of type @answer in
@@ -495,12 +525,14 @@ static int ccid_command(struct ccid_reader *r, struct ccid_slot *slot,
 	unsigned long wait = timeout;
 	unsigned int extensions = 0;
 	u8 seq = r->out_buf[6], type = r->out_buf[0];
-	u32 dw;
 	u8 *h = r->in_buf;
 	bool queued = true;
 	int ret;
 
 	lockdep_assert_held(&r->io_lock);
+	mutex_lock(&r->cancel_lock);
+	r->cur = slot;
+	mutex_unlock(&r->cancel_lock);
 	/*
 	 * The bulk-in URB goes in before the command: the answer then
 	 * completes it without waiting for this thread to wake from the
@@ -509,15 +541,26 @@ static int ccid_command(struct ccid_reader *r, struct ccid_slot *slot,
 	 */
 	ret = ccid_submit(r, slot, r->in_urb);
 	if (ret)
-		return ret;
+		goto out;
 	ret = ccid_send(r, slot, len);
 	if (ret) {
 		usb_kill_urb(r->in_urb);
-		return ret;
+		if (ccid_cancelled(r, slot)) {
+			/* the command may have gone out in part or whole */
+			ccid_abort(r, slot, seq);
+			ret = -ECANCELED;
+		}
+		goto out;
 	}
 	for (;;) {
 		ret = ccid_recv(r, slot, wait, true, queued, in_len);
 		queued = false;
+		if (ret && ccid_cancelled(r, slot)) {
+			/* its answer, if it comes, is skipped as stale */
+			ccid_abort(r, slot, seq);
+			ret = -ECANCELED;
+			goto out;
+		}
 		if (ret == -EINTR || ret == -ETIMEDOUT) {
 			/*
 			 * A reader that answers the Abort is in step: the
@@ -525,10 +568,10 @@ static int ccid_command(struct ccid_reader *r, struct ccid_slot *slot,
 			 */
 			if (!ccid_abort(r, slot, seq) && ret == -ETIMEDOUT)
 				ccid_lost(r, slot, type);
-			return ret;
+			goto out;
 		}
 		if (ret)
-			return ret;
+			goto out;
 		WRITE_ONCE(r->answered, true);
 		if (h[6] != seq || h[5] != slot->index) {
 			dev_dbg(&r->intf->dev, "slot %u: stale answer (bSeq %u, want %u)\n",
@@ -543,6 +586,21 @@ static int ccid_command(struct ccid_reader *r, struct ccid_slot *slot,
 		}
 		break;
 	}
+	ret = ccid_check_answer(r, answer, in_len);
+out:
+	mutex_lock(&r->cancel_lock);
+	r->cur = NULL;
+	mutex_unlock(&r->cancel_lock);
+	return ret;
+}
+
+/* The answer of ccid_command() in @r->in_buf: its errno. */
+static int ccid_check_answer(struct ccid_reader *r, u8 answer,
+			     size_t *in_len)
+{
+	const u8 *h = r->in_buf;
+	u32 dw;
+
 	if (h[0] != answer)
 		return -EPROTO;
 	dw = get_unaligned_le32(h + 1);
@@ -640,10 +698,15 @@ static int ccid_transmit(struct secel_se *se, const u8 *cmd, size_t cmd_len,
 	struct ccid_slot *slot = secel_se_priv(se);
 	struct ccid_reader *r = slot->reader;
 	struct secel_t0_xfer t0 = { .xfer = ccid_t0_xfer, .ctx = slot };
+	unsigned long flags;
 	int ret;
 
 	if (r->level == CCID_LEVEL_TPDU && slot->t1_only)
 		return -EPROTONOSUPPORT;
+	spin_lock_irqsave(&r->lock, flags);
+	slot->busy = true;
+	slot->cancel = false;
+	spin_unlock_irqrestore(&r->lock, flags);
 	mutex_lock(&r->io_lock);
 	if (r->level == CCID_LEVEL_TPDU)
 		ret = secel_t0_transmit(&t0, cmd, cmd_len, rsp, rsp_size,
@@ -651,6 +714,12 @@ static int ccid_transmit(struct secel_se *se, const u8 *cmd, size_t cmd_len,
 	else
 		ret = ccid_xfr(r, slot, cmd, cmd_len, rsp, rsp_size, rsp_len);
 	mutex_unlock(&r->io_lock);
+	spin_lock_irqsave(&r->lock, flags);
+	if (slot->cancel && ret && ret != -ENODEV)
+		ret = -ECANCELED;
+	slot->busy = false;
+	slot->cancel = false;
+	spin_unlock_irqrestore(&r->lock, flags);
 	return ret;
 }
 
@@ -784,6 +853,28 @@ static void ccid_set_params(struct ccid_reader *r, struct ccid_slot *slot,
 }
 
 /*
+ * What the slot carries for this card.  A reader at extended APDU level
+ * carries extended-length APDUs, but to a card that speaks T=0 only they
+ * would have to go in ENVELOPE commands, which such a card need not know
+ * and the reader does not send: short APDUs then.  At TPDU and short APDU
+ * level, short APDUs whatever the card.
+ */
+static void ccid_set_limits(struct ccid_reader *r, struct ccid_slot *slot,
+			    struct secel_se *se, u32 protocols)
+{
+	bool ext = r->level == CCID_LEVEL_EXTENDED &&
+		   !(protocols && !(protocols & ~BIT(0)));
+
+	dev_dbg(&r->intf->dev, "slot %u: %s APDUs\n", slot->index,
+		ext ? "extended-length" : "short");
+	if (ext)
+		secel_se_set_limits(se, SECEL_CAP_EXTENDED_LENGTH,
+				    SECEL_APDU_MAX, SECEL_RESP_MAX);
+	else
+		secel_se_set_limits(se, 0, CCID_SHORT_CMD, CCID_SHORT_RSP);
+}
+
+/*
  * Activate the card at the lowest voltage class the reader offers, then
  * the next ones (ISO/IEC 7816-3 6.2.4: a card that does not answer or
  * refuses its class is tried at the next higher one); automatic selection
@@ -821,14 +912,15 @@ static int ccid_power_on(struct secel_se *se, u8 *atr, size_t atr_size,
 		return ret;
 
 	slot->t1_only = false;
-	if (r->level == CCID_LEVEL_TPDU &&
-	    !secel_atr_protocols(atr, *atr_len, &protocols) &&
-	    !(protocols & BIT(0))) {
+	if (secel_atr_protocols(atr, *atr_len, &protocols))
+		protocols = 0;
+	if (r->level == CCID_LEVEL_TPDU && protocols && !(protocols & BIT(0))) {
 		slot->t1_only = true;
 		dev_warn(&r->intf->dev,
 			 "slot %u: unsupported: the card offers no T=0 and the reader exchanges TPDUs (no T=1 engine yet)\n",
 			 slot->index);
 	}
+	ccid_set_limits(r, slot, se, protocols);
 	return 0;
 }
 
@@ -874,12 +966,41 @@ static void ccid_se_abort(struct secel_se *se)
 	usb_kill_urb(r->out_urb);
 }
 
+/*
+ * The core wants the transmit under way on this slot to end now (DELETE
+ * or RESET): later submissions for the slot fail, and the bulk URBs are
+ * killed when they carry its command; ccid_command() then aborts the
+ * command in the reader, and its answer is skipped as stale.
+ */
+static void ccid_se_cancel(struct secel_se *se)
+{
+	struct ccid_slot *slot = secel_se_priv(se);
+	struct ccid_reader *r = slot->reader;
+	unsigned long flags;
+	bool busy;
+
+	spin_lock_irqsave(&r->lock, flags);
+	busy = slot->busy;
+	if (busy)
+		slot->cancel = true;
+	spin_unlock_irqrestore(&r->lock, flags);
+	if (!busy)
+		return;
+	mutex_lock(&r->cancel_lock);
+	if (r->cur == slot) {
+		usb_kill_urb(r->in_urb);
+		usb_kill_urb(r->out_urb);
+	}
+	mutex_unlock(&r->cancel_lock);
+}
+
 static const struct secel_ops ccid_ops = {
 	.power_on = ccid_power_on,
 	.reset = ccid_reset,
 	.power_off = ccid_power_off,
 	.transmit = ccid_transmit,
 	.abort = ccid_se_abort,
+	.cancel = ccid_se_cancel,
 };
 
 static void ccid_slot_remove(struct ccid_slot *slot)
@@ -897,8 +1018,8 @@ static void ccid_slot_add(struct ccid_reader *r, struct ccid_slot *slot)
 		.name_prefix = kind,
 		.transport = "ccid",
 		.kind = SECEL_KIND_PHYSICAL,
-		.max_cmd = 4 + 1 + 255 + 1,
-		.max_rsp = 256 + 2,
+		.max_cmd = CCID_SHORT_CMD,
+		.max_rsp = CCID_SHORT_RSP,
 	};
 	struct secel_se *se;
 	unsigned long flags;
@@ -1124,6 +1245,7 @@ static int ccid_probe(struct usb_interface *intf,
 	if (r->max_msg >= CCID_HDR_LEN + 5 + 2)
 		r->out_max = min_t(size_t, r->max_msg, r->buf_size);
 	mutex_init(&r->io_lock);
+	mutex_init(&r->cancel_lock);
 	mutex_init(&r->slots_lock);
 	spin_lock_init(&r->lock);
 	init_completion(&r->done);

@@ -95,12 +95,23 @@ static int secel_io_begin_listed(struct secel_se *se)
 	return ret;
 }
 
-/* The SE's exchange buffers; caller holds io_lock. */
+/*
+ * The SE's exchange buffers; caller holds io_lock, under which max_cmd
+ * does not change (secel_se_set_limits()).  A command buffer smaller than
+ * a grown max_cmd is replaced.
+ */
 static int secel_io_buffers(struct secel_se *se)
 {
-	if (!se->cmd_buf)
-		se->cmd_buf = kvmalloc(se->desc.max_cmd + SECEL_CMD_SLACK,
-				       GFP_KERNEL);
+	size_t need = READ_ONCE(se->desc.max_cmd) + SECEL_CMD_SLACK;
+
+	if (se->cmd_buf && se->cmd_buf_size < need) {
+		kvfree(se->cmd_buf);
+		se->cmd_buf = NULL;
+	}
+	if (!se->cmd_buf) {
+		se->cmd_buf = kvmalloc(need, GFP_KERNEL);
+		se->cmd_buf_size = se->cmd_buf ? need : 0;
+	}
 	if (!se->rsp_buf)
 		se->rsp_buf = kvmalloc(SECEL_RESP_MAX, GFP_KERNEL);
 	return se->cmd_buf && se->rsp_buf ? 0 : -ENOMEM;
@@ -215,6 +226,7 @@ static int secel_file_release(struct inode *inode, struct file *file)
 			kvfree(se->cmd_buf);
 			kvfree(se->rsp_buf);
 			se->cmd_buf = NULL;
+			se->cmd_buf_size = 0;
 			se->rsp_buf = NULL;
 		}
 		mutex_unlock(&se->io_lock);
@@ -296,9 +308,9 @@ static int secel_check_command(struct secel_se *se, const u8 *cmd, size_t len,
 	if (cmd[1] == 0x70)	/* MANAGE CHANNEL belongs to the core */
 		return -EPERM;
 	if (secel_apdu_is_extended(a) &&
-	    !(se->desc.caps & SECEL_CAP_EXTENDED_LENGTH))
+	    !(READ_ONCE(se->desc.caps) & SECEL_CAP_EXTENDED_LENGTH))
 		return -EOPNOTSUPP;
-	if (len > se->desc.max_cmd)
+	if (len > READ_ONCE(se->desc.max_cmd))
 		return -EMSGSIZE;
 	return 0;
 }
@@ -409,7 +421,7 @@ static long secel_ioc_transmit(struct secel_file *sf,
 	if (req.channel >= SECEL_MAX_CHANNELS)
 		return -ENXIO;
 	secel_drop_kept(sf);
-	if (req.cmd_len > se->desc.max_cmd)
+	if (req.cmd_len > READ_ONCE(se->desc.max_cmd))
 		return secel_check_oversized(se, req.cmd_ptr, req.cmd_len);
 	/* argument errors come first, also on an SE that is not listed */
 	if (fault_in_readable(u64_to_user_ptr(req.cmd_ptr), req.cmd_len))
@@ -418,6 +430,11 @@ static long secel_ioc_transmit(struct secel_file *sf,
 	ret = secel_io_begin_listed(se);
 	if (ret)
 		return ret;
+	/* a power-on or reset while this waited may have lowered max_cmd */
+	if (req.cmd_len > READ_ONCE(se->desc.max_cmd)) {
+		secel_io_end(se);
+		return secel_check_oversized(se, req.cmd_ptr, req.cmd_len);
+	}
 	ret = secel_io_buffers(se);
 	if (ret)
 		goto out_end;
@@ -434,7 +451,7 @@ static long secel_ioc_transmit(struct secel_file *sf,
 		goto out_end;
 	}
 	ret = secel_exchange_apdu(se, &a, se->cmd_buf, req.cmd_len,
-				  se->desc.max_cmd + SECEL_CMD_SLACK,
+				  se->cmd_buf_size,
 				  req.channel, req.flags, se->rsp_buf,
 				  SECEL_RESP_MAX, &rsp_len);
 	if (ret)

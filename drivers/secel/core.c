@@ -385,6 +385,13 @@ static bool secel_transport_valid(const char *transport)
 	return true;
 }
 
+static bool secel_limits_valid(u32 caps, u32 max_cmd, u32 max_rsp)
+{
+	return max_cmd >= 5 && max_cmd <= SECEL_APDU_MAX &&
+	       max_rsp >= 258 && max_rsp <= SECEL_RESP_MAX &&
+	       !(caps & ~SECEL_CAP_EXTENDED_LENGTH);
+}
+
 /**
  * secel_se_alloc() - allocate an SE for a converter
  * @parent: the converter's device, or NULL
@@ -413,9 +420,7 @@ struct secel_se *secel_se_alloc(struct device *parent,
 	    !secel_transport_valid(desc->transport) ||
 	    (desc->kind != SECEL_KIND_PHYSICAL &&
 	     desc->kind != SECEL_KIND_VIRTUAL) ||
-	    desc->max_cmd < 5 || desc->max_cmd > SECEL_APDU_MAX ||
-	    desc->max_rsp < 258 || desc->max_rsp > SECEL_RESP_MAX ||
-	    (desc->caps & ~SECEL_CAP_EXTENDED_LENGTH))
+	    !secel_limits_valid(desc->caps, desc->max_cmd, desc->max_rsp))
 		return ERR_PTR(-EINVAL);
 
 	se = kzalloc(sizeof(*se), GFP_KERNEL);
@@ -459,6 +464,38 @@ struct secel_se *secel_se_alloc(struct device *parent,
 	return se;
 }
 EXPORT_SYMBOL_GPL(secel_se_alloc);
+
+/**
+ * secel_se_set_limits() - change what the converter carries for an SE
+ * @se: the SE
+ * @caps: SECEL_CAP_* flags, as &struct secel_se_desc's
+ * @max_cmd: largest command APDU, 5 to SECEL_APDU_MAX
+ * @max_rsp: largest response APDU, 258 to SECEL_RESP_MAX
+ *
+ * For limits that depend on the card: a converter may call this before
+ * secel_se_register(), and from its @power_on and @reset operations (the
+ * core holds the SE's exchange lock there, so no exchange sees the limits
+ * change under it), and nowhere else.  The core reads the limits afresh
+ * for every exchange and every listing; a card powered on again starts
+ * from the limits its converter last set.
+ *
+ * Context: process context; takes the SE list's lock.
+ * Return: 0, or -EINVAL for a value out of range or an unknown flag (the
+ * limits are then left as they were).
+ */
+int secel_se_set_limits(struct secel_se *se, u32 caps, u32 max_cmd,
+			u32 max_rsp)
+{
+	if (!secel_limits_valid(caps, max_cmd, max_rsp))
+		return -EINVAL;
+	secel_info_lock();
+	WRITE_ONCE(se->desc.caps, caps);
+	WRITE_ONCE(se->desc.max_cmd, max_cmd);
+	WRITE_ONCE(se->desc.max_rsp, max_rsp);
+	secel_info_unlock();
+	return 0;
+}
+EXPORT_SYMBOL_GPL(secel_se_set_limits);
 
 /*
  * The first half of taking an SE away: out of the list, and exchanges

@@ -65,11 +65,13 @@ int secel_transmit_raw(struct secel_se *se, const u8 *cmd, size_t cmd_len,
 {
 	int ret;
 
-	if (cmd_len > se->desc.max_cmd)
+	/* stable under io_lock: secel_se_set_limits() */
+	if (cmd_len > READ_ONCE(se->desc.max_cmd))
 		return -EMSGSIZE;
 	*rsp_len = 0;
 	ret = se->ops->transmit(se, cmd, cmd_len, rsp,
-				min_t(size_t, rsp_size, se->desc.max_rsp),
+				min_t(size_t, rsp_size,
+				      READ_ONCE(se->desc.max_rsp)),
 				rsp_len);
 	if (ret == -EMSGSIZE)
 		return -EPROTO;	/* the card said more than it may */
@@ -155,7 +157,7 @@ int secel_exchange_apdu(struct secel_se *se, const struct secel_apdu *a,
 		/* Wrong Le: the card says how many bytes it has; ask again. */
 		reissue_len = secel_set_le(cmd, cmd_len, a,
 					   (sw & 0xff) ? (sw & 0xff) : 256);
-		if (reissue_len <= se->desc.max_cmd) {
+		if (reissue_len <= READ_ONCE(se->desc.max_cmd)) {
 			ret = secel_transmit_raw(se, cmd, reissue_len, rsp,
 						 rsp_size, &len);
 			if (ret)

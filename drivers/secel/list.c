@@ -303,7 +303,7 @@ u32 secel_info_flags(struct secel_se *se)
 		flags |= SECEL_INFO_ATR_TCK_WRONG;
 	if (se->atr_info.malformed)
 		flags |= SECEL_INFO_ATR_MALFORMED;
-	if (se->desc.caps & SECEL_CAP_EXTENDED_LENGTH)
+	if (READ_ONCE(se->desc.caps) & SECEL_CAP_EXTENDED_LENGTH)
 		flags |= SECEL_INFO_EXTENDED_LENGTH;
 	return flags;
 }
@@ -321,8 +321,8 @@ void secel_fill_info(struct secel_se *se, struct secel_info *info)
 	info->kind = se->desc.kind;
 	info->state = se->state;
 	info->protocols = se->atr_info.protocols;
-	info->max_cmd = se->desc.max_cmd;
-	info->max_rsp = se->desc.max_rsp;
+	info->max_cmd = READ_ONCE(se->desc.max_cmd);
+	info->max_rsp = READ_ONCE(se->desc.max_rsp);
 	info->atr_len = se->atr_len;
 	memcpy(info->atr, se->atr, se->atr_len);
 	strscpy(info->name, se->name, sizeof(info->name));

@@ -78,6 +78,7 @@ struct secel_prefix;
  *	SECEL_CHAN_ORPHAN when the close worker is to close it
  * @cmd_buf: the command of the exchange under way, max_cmd + slack bytes,
  *	allocated on first use and freed when the last file closes
+ * @cmd_buf_size: its size (max_cmd may have grown since)
  * @rsp_buf: its response, SECEL_RESP_MAX bytes, likewise
  * @verify_work: verification queued on report
  * @close_work: closes orphaned channels on the card (see exchange.c)
@@ -115,6 +116,7 @@ struct secel_se {
 	atomic_t users;
 	struct secel_file *chan_owner[SECEL_MAX_CHANNELS];
 	u8 *cmd_buf;
+	size_t cmd_buf_size;
 	u8 *rsp_buf;
 	struct work_struct verify_work;
 	struct work_struct close_work;

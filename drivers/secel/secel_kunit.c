@@ -505,6 +505,60 @@ static void secel_transport_names(struct kunit *test)
 	secel_se_put(se);
 }
 
+/* secel_se_set_limits() takes what secel_se_alloc() takes, nothing else */
+static void secel_set_limits_validated(struct kunit *test)
+{
+	static const struct {
+		u32 caps, max_cmd, max_rsp;
+	} bad[] = {
+		{ 0, 4, 258 },
+		{ 0, SECEL_APDU_MAX + 1, 258 },
+		{ 0, 261, 257 },
+		{ 0, 261, SECEL_RESP_MAX + 1 },
+		{ BIT(1), 261, 258 },
+		{ SECEL_CAP_EXTENDED_LENGTH | BIT(31), SECEL_APDU_MAX,
+		  SECEL_RESP_MAX },
+		{ 0, 0, 0 },
+	};
+	static const u8 cmd6[] = { 0x00, 0xd6, 0x00, 0x00, 0x01, 0xaa };
+	struct fake_conv f = {
+		.answer = { { 0x90, 0x00 } },
+		.answer_len = { 2 },
+	};
+	struct secel_se *se = fake_se(test, &f, 261);
+	u8 rsp[258];
+	size_t len;
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		KUNIT_EXPECT_EQ_MSG(test, secel_se_set_limits(se, bad[i].caps,
+							      bad[i].max_cmd,
+							      bad[i].max_rsp),
+				    -EINVAL, "case %d", i);
+		/* a refused change leaves the limits as they were */
+		KUNIT_EXPECT_EQ(test, se->desc.caps, 0U);
+		KUNIT_EXPECT_EQ(test, se->desc.max_cmd, 261U);
+		KUNIT_EXPECT_EQ(test, se->desc.max_rsp, 258U);
+	}
+	KUNIT_EXPECT_EQ(test, secel_se_set_limits(se, SECEL_CAP_EXTENDED_LENGTH,
+						  SECEL_APDU_MAX,
+						  SECEL_RESP_MAX), 0);
+	KUNIT_EXPECT_EQ(test, se->desc.caps, (u32)SECEL_CAP_EXTENDED_LENGTH);
+	KUNIT_EXPECT_EQ(test, se->desc.max_cmd, (u32)SECEL_APDU_MAX);
+	KUNIT_EXPECT_EQ(test, se->desc.max_rsp, (u32)SECEL_RESP_MAX);
+
+	/* the bounds themselves are valid, and exchanges follow them */
+	KUNIT_EXPECT_EQ(test, secel_se_set_limits(se, 0, 5, 258), 0);
+	KUNIT_EXPECT_EQ(test, secel_transmit_raw(se, cmd6, sizeof(cmd6), rsp,
+						 sizeof(rsp), &len), -EMSGSIZE);
+	KUNIT_EXPECT_EQ(test, f.calls, 0U);
+	KUNIT_EXPECT_EQ(test, secel_se_set_limits(se, 0, 6, 258), 0);
+	KUNIT_EXPECT_EQ(test, secel_transmit_raw(se, cmd6, sizeof(cmd6), rsp,
+						 sizeof(rsp), &len), 0);
+	KUNIT_EXPECT_EQ(test, f.calls, 1U);
+	secel_se_put(se);
+}
+
 /* An APDU must never be re-run by the signal restart machinery. */
 static void secel_restart_codes_become_eintr(struct kunit *test)
 {
@@ -772,6 +826,7 @@ static struct kunit_case secel_logic_cases[] = {
 	KUNIT_CASE(secel_state_table),
 	KUNIT_CASE(secel_state_transitions),
 	KUNIT_CASE(secel_transport_names),
+	KUNIT_CASE(secel_set_limits_validated),
 	KUNIT_CASE(secel_restart_codes_become_eintr),
 	KUNIT_CASE(secel_6cxx_reissue_within_max_cmd),
 	KUNIT_CASE(secel_atr_bounded_by_its_buffer),

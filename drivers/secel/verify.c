@@ -403,14 +403,26 @@ int secel_se_inquire(struct secel_se *se, bool ask)
 	return ret;
 }
 
+/*
+ * Make the exchange in flight, if any, return -ECANCELED rather than wait
+ * for it; caller holds ops_sem for reading, not io_lock.
+ */
+static void secel_cancel_exchange(struct secel_se *se)
+{
+	if (se->ops && se->ops->cancel)
+		se->ops->cancel(se);
+}
+
 /**
  * secel_se_delete() - log a listed SE out of the list
  * @se: the SE; caller holds cfg_lock
  *
  * The SE is marked deleted before anything else, so that an exchange
  * waiting for io_lock (behind one in flight) finds it deleted and never
- * reaches the card; then its channels are closed on the card and the card
- * is powered down.  Adding it again powers it up.
+ * reaches the card; the exchange in flight, if any, is cancelled
+ * (-ECANCELED, through the converter's @cancel) rather than waited for;
+ * then its channels are closed on the card and the card is powered down.
+ * Adding it again powers it up.
  *
  * Return: 0, or -ENOENT when it is not listed.
  */
@@ -429,6 +441,7 @@ int secel_se_delete(struct secel_se *se)
 	secel_se_set_state_locked(se, SECEL_STATE_DELETED);
 	secel_info_unlock();
 	down_read(&se->ops_sem);
+	secel_cancel_exchange(se);
 	mutex_lock(&se->io_lock);
 	secel_drop_channels_locked(se, true);
 	secel_power_off_locked(se);
@@ -444,7 +457,8 @@ int secel_se_delete(struct secel_se *se)
  * @atr_len: the new ATR's length
  *
  * Works in every state; a card that is off, or a converter that cannot
- * reset, is powered on instead.  The card forgets its channels.  A listed
+ * reset, is powered on instead.  An exchange in flight is cancelled
+ * (-ECANCELED) rather than waited for.  The card forgets its channels.  A listed
  * SE whose new ATR fails the policy is rejected, and what was acquired
  * from it is dropped.
  *
@@ -461,6 +475,7 @@ int secel_se_reset(struct secel_se *se, bool warm, size_t *atr_len)
 		up_read(&se->ops_sem);
 		return -ENODEV;
 	}
+	secel_cancel_exchange(se);
 	mutex_lock(&se->io_lock);
 	*atr_len = 0;
 	/* Whatever the outcome, the card forgets its channels. */

@@ -6,7 +6,8 @@
  * anonymous file: the card.  A program reads each request from it (an
  * APDU, a reset, a power-off) and writes the answer back.  Closing the file
  * unplugs the SE.  A card that does not answer within timeout_ms fails the
- * exchange with -ETIMEDOUT; its late answer is refused with -ESTALE.  The
+ * exchange with -ETIMEDOUT; its late answer is refused with -ESTALE, as is
+ * the answer to an APDU the core cancelled (-ECANCELED).  The
  * ABI is <linux/secel_vse.h>; the ioctl returns the SE's name, and only
  * CAP_SYS_ADMIN may give the name prefixes of physical SEs.
  */
@@ -38,7 +39,10 @@ MODULE_PARM_DESC(timeout_ms, "How long an exchange waits for the card, in ms (10
  *   IDLE -> PENDING -> DELIVERED -> ANSWERED -> IDLE
  *
  * PENDING and DELIVERED go back to IDLE when the exchange gives up
- * (timeout, signal).  Unplug (abort, or the card file closing) makes any
+ * (timeout, signal).  The core's cancel makes an APDU's PENDING or
+ * DELIVERED CANCELLED, which the exchange turns into IDLE and -ECANCELED;
+ * a card that reads or answers meanwhile finds no request (its answer is
+ * refused with -ESTALE).  Unplug (abort, or the card file closing) makes any
  * state DEAD, except that an exchange already ANSWERED still returns its
  * answer: it becomes LAST_ANSWER, then DEAD once the exchange took it.
  */
@@ -47,6 +51,7 @@ enum vse_state {
 	VSE_PENDING,		/* a request waits for the card to read it */
 	VSE_DELIVERED,		/* the card read it; the answer is awaited */
 	VSE_ANSWERED,		/* the answer is in, the exchange takes it */
+	VSE_CANCELLED,		/* the core cancelled the APDU under way */
 	VSE_LAST_ANSWER,	/* ANSWERED, and then the card went away */
 	VSE_DEAD,		/* unplugged: everything fails with -ENODEV */
 };
@@ -211,6 +216,10 @@ static int vse_exchange(struct vse_card *card, u32 type, u32 flags,
 	case VSE_DEAD:
 		ret = -ENODEV;
 		break;
+	case VSE_CANCELLED:
+		ret = -ECANCELED;
+		vse_set_state(card, VSE_IDLE);
+		break;
 	default:
 		ret = ret ? -EINTR : -ETIMEDOUT;
 		vse_set_state(card, VSE_IDLE);
@@ -276,12 +285,30 @@ static void vse_abort(struct secel_se *se)
 	vse_kill(secel_se_priv(se));
 }
 
+/* The core gives up on the APDU under way; the card stays. */
+static void vse_cancel(struct secel_se *se)
+{
+	struct vse_card *card = secel_se_priv(se);
+	bool woke = false;
+
+	mutex_lock(&card->lock);
+	if (vse_waiting(card->state) &&
+	    card->hdr.type == SECEL_VSE_MSG_APDU) {
+		vse_set_state(card, VSE_CANCELLED);
+		woke = true;
+	}
+	mutex_unlock(&card->lock);
+	if (woke)
+		wake_up_interruptible(&card->host_wait);
+}
+
 static const struct secel_ops vse_ops = {
 	.power_on = vse_power_on,
 	.reset = vse_reset,
 	.power_off = vse_power_off,
 	.transmit = vse_transmit,
 	.abort = vse_abort,
+	.cancel = vse_cancel,
 };
 
 static bool vse_readable(enum vse_state state)
@@ -394,7 +421,8 @@ static ssize_t vse_card_write(struct file *file, const char __user *buf,
 		return -ERESTARTSYS;
 	if (vse_gone(card->state)) {
 		ret = -ENODEV;
-	} else if (card->state != VSE_IDLE && card->hdr.seq == hdr.seq) {
+	} else if (card->state != VSE_IDLE && card->state != VSE_CANCELLED &&
+		   card->hdr.seq == hdr.seq) {
 		/* the request under way; its answer once, after its read */
 		if (card->state == VSE_DELIVERED &&
 		    card->hdr.type == hdr.type)

@@ -42,10 +42,19 @@ struct secel_se;
  * @abort: the SE is being unregistered: make every exchange that is blocked
  *	in the converter return at once, and every later call fail with
  *	-ENODEV.  May be NULL when no call can block for long.
+ * @cancel: make the @transmit under way, if any, return -ECANCELED soon
+ *	(the converter tells the card or reader to drop the command, and
+ *	discards its late answer); the SE stays usable and later calls work
+ *	as before.  A @transmit that is not under way yet is not affected.
+ *	The core calls it when a configurator operation (DELETE, RESET) must
+ *	not wait behind a long exchange.  May be NULL: the operation then
+ *	waits for the exchange to end.
  *
  * The core calls @power_on, @reset, @power_off and @transmit one at a time
  * for an SE, from process context, and never after secel_se_unregister()
- * has returned.  @abort may run concurrently with any of them.  The core
+ * has returned.  @abort and @cancel may run concurrently with any of
+ * them and with each other, and must not wait for the exchange they end.
+ * The core
  * may call them from a kernel worker (closing the channels of a file whose
  * task was killed), so a converter bounds every wait by its own timeout,
  * not by the caller's signals alone.
@@ -59,6 +68,7 @@ struct secel_ops {
 	int (*transmit)(struct secel_se *se, const u8 *cmd, size_t cmd_len,
 			u8 *rsp, size_t rsp_size, size_t *rsp_len);
 	void (*abort)(struct secel_se *se);
+	void (*cancel)(struct secel_se *se);
 };
 
 /**
@@ -71,6 +81,9 @@ struct secel_ops {
  * @caps: SECEL_CAP_* flags
  * @max_cmd: largest command APDU the converter carries, 5 to SECEL_APDU_MAX
  * @max_rsp: largest response APDU it carries, 258 to SECEL_RESP_MAX
+ *
+ * @caps, @max_cmd and @max_rsp may change later, when the card is powered
+ * on or reset: see secel_se_set_limits().
  */
 struct secel_se_desc {
 	const char *name_prefix;
@@ -85,6 +98,8 @@ struct secel_se *secel_se_alloc(struct device *parent,
 				const struct secel_ops *ops,
 				const struct secel_se_desc *desc, void *priv);
 int secel_se_register(struct secel_se *se);
+int secel_se_set_limits(struct secel_se *se, u32 caps, u32 max_cmd,
+			u32 max_rsp);
 void secel_se_unregister(struct secel_se *se);
 void secel_se_put(struct secel_se *se);
 void *secel_se_priv(const struct secel_se *se);

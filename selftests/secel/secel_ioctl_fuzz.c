@@ -318,12 +318,12 @@ static const int e_item[] = { EFAULT, EINVAL, EPERM, ENODEV, ENODATA,
 			      EMSGSIZE, 0 };
 static const int e_transmit[] = { EFAULT, EINVAL, ENXIO, EPERM, EOPNOTSUPP,
 				  EMSGSIZE, ENODEV, ENOLINK, EPROTO,
-				  ETIMEDOUT, ENODATA, 0 };
+				  ETIMEDOUT, ENODATA, ECANCELED, 0 };
 static const int e_open[] = { EFAULT, EINVAL, ENODEV, ENOLINK, EBUSY,
 			      EMFILE, EOPNOTSUPP, EIO, ENOENT, EPROTO,
-			      ETIMEDOUT, EMSGSIZE, 0 };
+			      ETIMEDOUT, EMSGSIZE, ECANCELED, 0 };
 static const int e_close[] = { EFAULT, EINVAL, ENXIO, ENODEV, EIO, EPROTO,
-			       ETIMEDOUT, 0 };
+			       ETIMEDOUT, ECANCELED, 0 };
 static const int e_reset[] = { EFAULT, EINVAL, EPERM, ENODEV, EPROTO,
 			       ETIMEDOUT, 0 };
 static const int e_list[] = { EFAULT, EINVAL, 0 };

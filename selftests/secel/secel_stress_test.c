@@ -356,7 +356,8 @@ static int chaos(unsigned int index, int id, long long ms)
 				}
 			} else if (ret == -ENXIO && ch) {
 				chans[k] = chans[--nch];	/* reset/delete */
-			} else if (ret != -ENOLINK) {
+			} else if (ret != -ENOLINK && ret != -ECANCELED) {
+				/* ECANCELED: a reset or delete cut it short */
 				fprintf(stderr, "# chaos %d: transmit ch %u: %s\n",
 					id, ch, strerror(-ret));
 				return 32;
@@ -370,7 +371,8 @@ static int chaos(unsigned int index, int id, long long ms)
 						 &ch);
 			if (ret == 0)
 				chans[nch++] = ch;
-			else if (ret != -EBUSY && ret != -ENOLINK) {
+			else if (ret != -EBUSY && ret != -ENOLINK &&
+				 ret != -ECANCELED) {
 				fprintf(stderr, "# chaos %d: open channel: %s\n",
 					id, strerror(-ret));
 				return 33;
@@ -381,7 +383,7 @@ static int chaos(unsigned int index, int id, long long ms)
 			k = rand_r(&seed) % nch;
 			ret = secel_close_channel(fd, chans[k]);
 			if (ret && ret != -ENXIO && ret != -ENOLINK &&
-			    ret != -EIO) {
+			    ret != -EIO && ret != -ECANCELED) {
 				fprintf(stderr, "# chaos %d: close channel: %s\n",
 					id, strerror(-ret));
 				return 34;

@@ -74,6 +74,9 @@ const char *se_why(enum se_op op, int err)
 		break;
 	case ENOLINK:
 		return "the SE is not listed (add it first)";
+	case ECANCELED:
+		return "the exchange was cancelled: the SE was deleted or "
+		       "reset meanwhile";
 	case EALREADY:
 		return "the SE is listed already";
 	case ENODEV:

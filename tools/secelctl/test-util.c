@@ -244,6 +244,7 @@ static void test_why(void)
 	/* EMFILE: this file's own limit, not the card's */
 	CHECK(has(se_why(SE_OP_OPEN_CHANNEL, EMFILE), "max_file_channels"));
 	CHECK(has(se_why(SE_OP_TRANSMIT, ENOLINK), "not listed"));
+	CHECK(has(se_why(SE_OP_TRANSMIT, ECANCELED), "deleted or reset"));
 	CHECK(has(se_why(SE_OP_TRANSMIT, ENODEV), "gone"));
 	CHECK(has(se_why(SE_OP_CONFIG, ENODEV), "index"));
 	CHECK(has(se_why(SE_OP_CONFIG, ENOENT), "not listed"));
