@@ -458,9 +458,12 @@ else
 	else
 		gctl set late_count=0
 		gctl plug
-		if ! await 40 have_se 0 ||
-		   [ "$(xfer 0 00E20000021234)" != 12349000 ]; then
-			fail $t "no working SE after the reader came back"
+		r=""
+		await 40 have_se 0 && r=$(xfer 0 00E20000021234)
+		if [ "$r" != 12349000 ]; then
+			dmesg | tail -n 25 | sed 's/^/# dmesg: /'
+			since | tail -n 15 | sed 's/^/# gadget: /'
+			fail $t "no working SE after the reader came back: '$r' ($(gadget_ses | tr '\n' ' '))"
 		else
 			ok $t
 		fi
