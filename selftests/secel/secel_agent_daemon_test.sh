@@ -34,21 +34,7 @@ daemon_follows_tsm_poll_interval
 daemon_backs_off_while_tsm_down daemon_resumes_when_tsm_is_back
 daemon_sigterm_exits_0 daemon_session_through_udevd"
 
-num=0
-echo "TAP version 13"
-# shellcheck disable=SC2086 # one word per test
-set -- $TESTS
-echo "1..$#"
-
-ok() { num=$((num + 1)); echo "ok $num $1"; }
-fail() {
-	num=$((num + 1))
-	name=$1; shift
-	echo "# $name: $*" | tr '\n' ' '
-	echo
-	echo "not ok $num $name"
-}
-ok_unless() { if [ -n "$2" ]; then fail "$1" "$2"; else ok "$1"; fi; }
+ktap_plan
 
 setup_failed() {
 	for t in $TESTS; do

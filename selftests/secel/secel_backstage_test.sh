@@ -28,21 +28,7 @@ backstage_wrong_certificate_refused backstage_client_certificate_required
 backstage_database_rule_and_queue backstage_list_only_what_policy_shows
 backstage_script_target_refused_by_default backstage_script_on_targeted_se"
 
-num=0
-echo "TAP version 13"
-# shellcheck disable=SC2086 # one word per test
-set -- $TESTS
-echo "1..$#"
-
-ok() { num=$((num + 1)); echo "ok $num $1"; }
-fail() {
-	num=$((num + 1))
-	name=$1; shift
-	echo "# $name: $*" | tr '\n' ' '
-	echo
-	echo "not ok $num $name"
-}
-ok_unless() { if [ -n "$2" ]; then fail "$1" "$2"; else ok "$1"; fi; }
+ktap_plan
 
 setup_failed() {
 	for t in $TESTS; do

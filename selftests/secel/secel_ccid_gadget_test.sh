@@ -40,20 +40,7 @@ gadget_extended_apdu_chained_both_ways
 gadget_t1_tpdu_reported_unsupported gadget_kind_names_ses
 gadget_module_unload"
 
-num=0
-echo "TAP version 13"
-# shellcheck disable=SC2086 # one word per test
-set -- $TESTS
-echo "1..$#"
-
-ok() { num=$((num + 1)); echo "ok $num $1"; }
-fail() {
-	num=$((num + 1))
-	name=$1; shift
-	echo "# $name: $*"
-	echo "not ok $num $name"
-}
-skip() { num=$((num + 1)); echo "ok $num $1 # SKIP $2"; }
+ktap_plan
 
 bounded() { timeout -k 2 "${BOUND:-60}" "$@"; }
 
@@ -123,6 +110,12 @@ xfer_next() {
 # the log from line $mark on
 since() { tail -n "+$((mark + 1))" "$tmp/g.log"; }
 setmark() { mark=$(wc -l < "$tmp/g.log"); }
+# diagnose N M: the kernel log's last N lines and the gadget's last M
+# since the mark, as KTAP comments, before a failure that needs them
+diagnose() {
+	dmesg | tail -n "$1" | sed 's/^/# dmesg: /'
+	since | grep -v '(time extension)' | tail -n "$2" | sed 's/^/# gadget: /'
+}
 
 GPID=""
 start_gadget() { # SLOTS_EXPECTED ARGS...
@@ -338,6 +331,7 @@ else
 	if [ "$dr" != 0 ]; then
 		fail $t "secelctl delete: $(cat "$tmp/del.out")"
 	elif [ "$r" != "error ECANCELED" ]; then
+		diagnose 12 12
 		fail $t "the exchange under DELETE gave '$r', not ECANCELED within 15 s"
 	elif ! since | grep -q "ctrl ABORT slot=0" ||
 	     ! since | grep -q "cmd Abort slot=0"; then
@@ -461,8 +455,7 @@ else
 		r=""
 		await 40 have_se 0 && r=$(xfer 0 00E20000021234)
 		if [ "$r" != 12349000 ]; then
-			dmesg | tail -n 25 | sed 's/^/# dmesg: /'
-			since | tail -n 15 | sed 's/^/# gadget: /'
+			diagnose 25 15
 			fail $t "no working SE after the reader came back: '$r' ($(gadget_ses | tr '\n' ' '))"
 		else
 			ok $t

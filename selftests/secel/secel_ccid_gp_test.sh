@@ -40,24 +40,8 @@ ccid_wrong_length_one_byte ccid_wrong_length_empty
 ccid_card_removed_mid_apdu ccid_card_reinserted ccid_gp_after_reinsert
 ccid_no_kernel_report"
 
-num=0
-echo "TAP version 13"
-# shellcheck disable=SC2086 # one word per test
-set -- $TESTS
-echo "1..$#"
-t_last=$(date +%s)
-took() { t_now=$(date +%s); echo "# $1: $((t_now - t_last)) s"; t_last=$t_now; }
-ok() { took "$1"; num=$((num + 1)); echo "ok $num $1"; }
-fail() {
-	num=$((num + 1))
-	name=$1; shift
-	echo "# $name: $*" | tr '\n' ' '
-	echo
-	took "$name"
-	echo "not ok $num $name"
-}
-skip() { num=$((num + 1)); echo "ok $num $1 # SKIP $2"; }
-ok_unless() { if [ -n "$2" ]; then fail "$1" "$2"; else ok "$1"; fi; }
+KTAP_TIMES=1
+ktap_plan
 
 # vscard_se: the index of the listed CCID SE holding secel-vcard's card
 vscard_se() {

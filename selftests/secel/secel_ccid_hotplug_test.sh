@@ -37,19 +37,7 @@ ccid_hotplug_only_removal_errors ccid_hotplug_no_process_hangs
 ccid_hotplug_exchanges_resume ccid_hotplug_no_kernel_report
 ccid_hotplug_module_unloads"
 
-num=0
-echo "TAP version 13"
-# shellcheck disable=SC2086 # one word per test
-set -- $TESTS
-echo "1..$#"
-ok() { num=$((num + 1)); echo "ok $num $1"; }
-fail() {
-	num=$((num + 1))
-	name=$1; shift
-	echo "# $name: $*"
-	echo "not ok $num $name"
-}
-skip() { num=$((num + 1)); echo "ok $num $1 # SKIP $2"; }
+ktap_plan
 
 ccid_se() {
 	for d in /sys/class/secel/secel*; do

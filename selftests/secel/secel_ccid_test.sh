@@ -31,20 +31,7 @@ ccid_unknown_ins_answered_6d00 ccid_wrong_p1p2_answered
 ccid_64_byte_messages_keep_sync
 ccid_module_unload_with_se_listed ccid_set_parameters_from_atr"
 
-num=0
-echo "TAP version 13"
-# shellcheck disable=SC2086 # one word per test
-set -- $TESTS
-echo "1..$#"
-
-ok() { num=$((num + 1)); echo "ok $num $1"; }
-fail() {
-	num=$((num + 1))
-	name=$1; shift
-	echo "# $name: $*"
-	echo "not ok $num $name"
-}
-skip() { num=$((num + 1)); echo "ok $num $1 # SKIP $2"; }
+ktap_plan
 
 norm() { tr -d ' :\n\r\t' | tr 'a-f' 'A-F'; }
 

@@ -35,20 +35,7 @@ gp_trace_option gp_help_lists_every_verb gp_card_terminate gp_keys_kdf3
 gp_keys_emv
 $REF_TESTS"
 
-num=0
-echo "TAP version 13"
-# shellcheck disable=SC2086 # one word per test
-set -- $TESTS
-echo "1..$#"
-
-ok() { num=$((num + 1)); echo "ok $num $1"; }
-fail() {
-	num=$((num + 1))
-	name=$1; shift
-	echo "# $name: $*"
-	echo "not ok $num $name"
-}
-skip() { num=$((num + 1)); echo "ok $num $1 # SKIP $2"; }
+ktap_plan
 
 bounded() { timeout -k 2 60 "$@"; }
 

@@ -11,6 +11,14 @@
 #                       $tmp/TAG.out and .err; sets PID, IDX and NAME once
 #                       its SE is listed; 1 when it does not come up
 #   stop_vcard PID      kill it and reap it
+#
+# KTAP, one result line per name in $TESTS:
+#   ktap_plan           the header and the plan; KTAP_TIMES=1 before it
+#                       adds a "# NAME: N s" line before each result
+#   ok NAME             ok_unless NAME MSG (fail when MSG is not empty)
+#   fail NAME MSG...    the message on one comment line, then "not ok"
+#   skip NAME REASON    skip_all REASON (every name, then exit 0)
+#   $num results so far, $failed of them not ok
 
 secel_cleanup() {
 	for p in $pids; do
@@ -70,4 +78,59 @@ start_vcard() {
 stop_vcard() {
 	kill "$1" 2>/dev/null
 	wait "$1" 2>/dev/null
+}
+
+ktap_plan() {
+	num=0
+	failed=0
+	t_last=$(date +%s)
+	echo "TAP version 13"
+	# shellcheck disable=SC2086 # one word per test
+	set -- $TESTS
+	echo "1..$#"
+}
+
+ktap_took() {
+	[ "${KTAP_TIMES:-0}" = 1 ] || return 0
+	t_now=$(date +%s)
+	echo "# $1: $((t_now - t_last)) s"
+	t_last=$t_now
+}
+
+ok() {
+	ktap_took "$1"
+	num=$((num + 1))
+	echo "ok $num $1"
+}
+
+fail() {
+	num=$((num + 1))
+	failed=$((failed + 1))
+	ktap_name=$1
+	shift
+	# a message of several lines stays one KTAP comment
+	echo "# $ktap_name: $*" | tr '\n' ' '
+	echo
+	ktap_took "$ktap_name"
+	echo "not ok $num $ktap_name"
+}
+
+ok_unless() {
+	if [ -n "$2" ]; then
+		fail "$1" "$2"
+	else
+		ok "$1"
+	fi
+}
+
+skip() {
+	num=$((num + 1))
+	echo "ok $num $1 # SKIP $2"
+}
+
+skip_all() {
+	for ktap_t in $TESTS; do
+		skip "$ktap_t" "$1"
+	done
+	exit 0
 }

@@ -40,26 +40,7 @@ pcsc_unplug_seen_by_pyscard pcsc_deleted_se_card_absent
 pcsc_prune_removes_reader pcsc_ccid_se_reader pcsc_vicc_both_ways
 pcsc_independent_gp_host pcsc_gp_host_on_chosen_channel"
 
-num=0
-echo "TAP version 13"
-# shellcheck disable=SC2086 # one word per test
-set -- $TESTS
-echo "1..$#"
-
-ok() { num=$((num + 1)); echo "ok $num $1"; }
-fail() {
-	num=$((num + 1))
-	name=$1; shift
-	echo "# $name: $*"
-	echo "not ok $num $name"
-}
-skip() { num=$((num + 1)); echo "ok $num $1 # SKIP $2"; }
-skip_all() {
-	for t in $TESTS; do
-		skip "$t" "$1"
-	done
-	exit 0
-}
+ktap_plan
 
 bounded() { timeout -k 2 60 "$@"; }
 has() { grep -q -- "$1" "$tmp/o"; }

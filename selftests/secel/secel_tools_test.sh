@@ -34,21 +34,7 @@ secelctl_refused_option_does_nothing secelctl_manage_channel_error_names_it
 secelctl_node_mode_error_names_mode
 vcard_silent_rejected secelctl_list_all_shows_rejected vcard_kill_unplugs"
 
-num=0
-failed=0
-echo "TAP version 13"
-# shellcheck disable=SC2086 # one word per test
-set -- $TESTS
-echo "1..$#"
-
-ok() { num=$((num + 1)); echo "ok $num $1"; }
-fail() {
-	num=$((num + 1)); failed=$((failed + 1))
-	shift_name=$1; shift
-	echo "# $shift_name: $*"
-	echo "not ok $num $shift_name"
-}
-skip() { num=$((num + 1)); echo "ok $num $1 # SKIP $2"; }
+ktap_plan
 
 # run with a time bound when timeout(1) exists
 bounded() {

@@ -33,28 +33,9 @@ tsm_peer_unknown_application tsm_agent_installs tsm_agent_resume
 tsm_agent_bodiless_status tsm_agent_logical_channel tsm_flood_one_cin tsm_down tsm_card_killed_in_load tsm_no_designated_se
 tsm_extended_load_64k tsm_64k_load_short_se_refused tsm_records"
 
-num=0
-echo "TAP version 13"
-# shellcheck disable=SC2086 # one word per test
-set -- $TESTS
-echo "1..$#"
-
 # each result line comes after a note of the seconds the case took
-t_last=$(date +%s)
-took() { t_now=$(date +%s); echo "# $1: $((t_now - t_last)) s"; t_last=$t_now; }
-ok() { took "$1"; num=$((num + 1)); echo "ok $num $1"; }
-fail() {
-	num=$((num + 1))
-	name=$1; shift
-	echo "# $name: $*" | tr '\n' ' '
-	echo
-	took "$name"
-	echo "not ok $num $name"
-}
-skip() { num=$((num + 1)); echo "ok $num $1 # SKIP $2"; }
-# ok_unless TEST WHY: ok when WHY is empty, else not ok with it
-ok_unless() { if [ -n "$2" ]; then fail "$1" "$2"; else ok "$1"; fi; }
-
+KTAP_TIMES=1
+ktap_plan
 # start_peer TAG MODE: ram_peer.py's admin server (selftests/secel), the
 # independent peer, leading the dialog MODE; what it saw in $tmp/TAG.plog
 start_peer() {
@@ -181,7 +162,7 @@ http://127.0.0.1:[0-9]*) ;;
 esac
 
 snap fresh || setup_failed "gp list: $(cat "$tmp/fresh.list")"
-took setup
+ktap_took setup
 
 t=tsm_install_http
 relay "$(url good)/ram/purse"

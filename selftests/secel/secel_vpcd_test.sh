@@ -39,21 +39,7 @@ malformed_garbage_dropped malformed_unasked_data_unplugs
 silent_card_times_out daemon_survives_malformed_peers
 kind_option_names_se sigterm_unplugs_all"
 
-num=0
-failed=0
-echo "TAP version 13"
-# shellcheck disable=SC2086 # one word per test
-set -- $TESTS
-echo "1..$#"
-
-ok() { num=$((num + 1)); echo "ok $num $1"; }
-fail() {
-	num=$((num + 1)); failed=$((failed + 1))
-	name=$1; shift
-	echo "# $name: $*"
-	echo "not ok $num $name"
-}
-skip() { num=$((num + 1)); echo "ok $num $1 # SKIP $2"; }
+ktap_plan
 
 bounded() { timeout -k 2 30 "$@"; }
 norm() { tr -d ' :\n\r\t' | tr 'a-f' 'A-F'; }
