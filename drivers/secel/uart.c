@@ -12,7 +12,9 @@
  * transmission parameters with a PPS exchange, sets the baud rate from
  * F, D and the clock, and carries APDUs with T=0 at character level:
  * procedure bytes, NULL bytes and the work waiting time; the mapping of
- * APDUs on TPDUs (61xx, 6Cxx) is the core's secel_t0_transmit().
+ * APDUs on TPDUs (61xx, 6Cxx) is the core's secel_t0_transmit().  With a
+ * card that uses T=1, the core's block engine (t1.c) carries them, and
+ * this driver moves its blocks' bytes.
  *
  * Characters go as 8 data bits with even parity.  serdev has no call for
  * two stop bits, so the UART's own framing (one stop bit) is used: the
@@ -53,6 +55,13 @@ MODULE_PARM_DESC(timeout_ms, "Longest exchange of one TPDU, NULL bytes included,
 #define UART_T0_MAX_CMD		(4 + 1 + 255 + 1)
 #define UART_T0_MAX_RSP		(256 + 2)
 #define UART_FI_DI_DEFAULT	0x11
+#define UART_IFSD		254
+/*
+ * The tty layer hands received bytes over from a work item, in batches:
+ * the gap the driver sees between two characters exceeds the wire's by
+ * up to a scheduling delay, allowed on top of T=1's CWT.
+ */
+#define UART_LATENCY_MS		20
 
 enum uart_reset_line {
 	UART_RESET_NONE,
@@ -77,6 +86,9 @@ enum uart_reset_line {
  * @inverse: the card uses the inverse convention (TS 3F)
  * @fi_di: the F and D in force, coded as TA1
  * @wi: T=0's waiting integer
+ * @protocol: the protocol in use, 0 or 1
+ * @t1: the T=1 link, when @protocol is 1 (@t1_up)
+ * @t1_up: @t1 is initialised
  * @lost: an exchange ended out of step with the card: the next exchange
  *	resets it first (ISO/IEC 7816-3 10.2)
  * @lock: guards @rx, @overrun, @dead and @cancel
@@ -101,6 +113,9 @@ struct secel_uart {
 	bool inverse;
 	u8 fi_di;
 	u8 wi;
+	u8 protocol;
+	struct secel_t1 t1;
+	bool t1_up;
 	bool lost;
 
 	spinlock_t lock;	/* @rx, @overrun, @dead, @cancel, @busy */
@@ -384,6 +399,82 @@ static int secel_uart_pps(struct secel_uart *u, u8 protocol, u8 fi_di)
 	return 0;
 }
 
+/* T=1: the engine's blocks, byte by byte */
+static int secel_uart_t1_send(void *ctx, const u8 *buf, size_t len)
+{
+	return secel_uart_write(ctx, buf, len, secel_uart_deadline());
+}
+
+/*
+ * The first byte within @timeout_ms (BWT for a prologue), each next one
+ * within CWT, all within @timeout_ms plus a CWT per byte.
+ */
+static int secel_uart_t1_recv(void *ctx, u8 *buf, size_t len,
+			      unsigned int timeout_ms)
+{
+	struct secel_uart *u = ctx;
+	unsigned int cwt = u->t1.cfg.cwt_ms + UART_LATENCY_MS;
+	unsigned long deadline = jiffies + msecs_to_jiffies(timeout_ms +
+							    len * cwt);
+	int ret;
+
+	if (!len)
+		return 0;
+	ret = secel_uart_read(u, buf, 1, timeout_ms + UART_LATENCY_MS,
+			      deadline);
+	if (!ret && len > 1)
+		ret = secel_uart_read(u, buf + 1, len - 1, cwt, deadline);
+	return ret;
+}
+
+/* Wait until the card has been quiet for a CWT, dropping what it sent. */
+static void secel_uart_t1_flush(void *ctx)
+{
+	struct secel_uart *u = ctx;
+	unsigned int cwt = u->t1.cfg.cwt_ms + UART_LATENCY_MS;
+	unsigned long deadline = secel_uart_deadline();
+	u8 b;
+
+	do {
+		secel_uart_flush(u);
+	} while (!secel_uart_read(u, &b, 1, cwt, deadline));
+	secel_uart_flush(u);
+}
+
+static const struct secel_t1_ops secel_uart_t1_ops = {
+	.send = secel_uart_t1_send,
+	.recv = secel_uart_t1_recv,
+	.flush = secel_uart_t1_flush,
+};
+
+static void secel_uart_t1_stop(struct secel_uart *u)
+{
+	if (u->t1_up)
+		secel_t1_destroy(&u->t1);
+	u->t1_up = false;
+}
+
+/* A T=1 link for the card's ATR; IFSD 254 announced with S(IFS). */
+static int secel_uart_t1_start(struct secel_uart *u,
+			       const struct secel_atr_params *p)
+{
+	struct secel_t1_config cfg;
+	int ret;
+
+	ret = secel_t1_config_from_atr(p, u->clock_hz / 1000, &cfg);
+	if (ret)
+		return ret;
+	ret = secel_t1_init(&u->t1, &cfg, &secel_uart_t1_ops, u);
+	if (ret)
+		return ret;
+	u->t1_up = true;
+	ret = secel_t1_set_ifsd(&u->t1, UART_IFSD);
+	if (ret)
+		dev_info(&u->serdev->dev, "S(IFS) for IFSD %u: %d\n", UART_IFSD,
+			 ret);
+	return ret;
+}
+
 /*
  * Reset the card (cold: power and RST; warm: RST only), read its ATR and
  * set the line up for it: PPS when the card is in negotiable mode and
@@ -396,7 +487,7 @@ static int secel_uart_activate(struct secel_uart *u, bool cold, u8 *atr,
 	struct secel_iface_limits lim = {
 		.clock_khz = u->clock_hz / 1000,
 		.max_rate = u->max_speed,
-		.protocols = BIT(0),
+		.protocols = BIT(0) | BIT(1),
 		.pps = pps,
 	};
 	struct secel_atr_params p;
@@ -430,19 +521,27 @@ static int secel_uart_activate(struct secel_uart *u, bool cold, u8 *atr,
 	if (ret)
 		return ret;
 	u->wi = p.wi;
-	if (p.specific)
-		return secel_uart_set_rate(u, p.fi_di);
-	if (!pps || p.fi_di == UART_FI_DI_DEFAULT)
-		return 0;
-	ret = secel_uart_pps(u, p.protocol, p.fi_di);
-	if (ret) {
-		dev_info(&u->serdev->dev, "PPS for F/D %02xh refused (%d): resetting at Fd, Dd\n",
-			 p.fi_di, ret);
-		return -EAGAIN;
+	u->protocol = p.protocol;
+	if (p.specific) {
+		ret = secel_uart_set_rate(u, p.fi_di);
+	} else if (!pps || p.fi_di == UART_FI_DI_DEFAULT) {
+		ret = 0;
+	} else {
+		ret = secel_uart_pps(u, p.protocol, p.fi_di);
+		if (ret) {
+			dev_info(&u->serdev->dev, "PPS for F/D %02xh refused (%d): resetting at Fd, Dd\n",
+				 p.fi_di, ret);
+			return -EAGAIN;
+		}
+		dev_dbg(&u->serdev->dev, "PPS: T=%u, F/D %02xh, %u bit/s\n",
+			p.protocol, p.fi_di, secel_uart_rate(u, p.fi_di));
+		ret = secel_uart_set_rate(u, p.fi_di);
 	}
-	dev_dbg(&u->serdev->dev, "PPS: F/D %02xh, %u bit/s\n", p.fi_di,
-		secel_uart_rate(u, p.fi_di));
-	return secel_uart_set_rate(u, p.fi_di);
+	if (ret)
+		return ret;
+	if (u->protocol == 1)
+		return secel_uart_t1_start(u, &p);
+	return 0;
 }
 
 static int secel_uart_start(struct secel_uart *u, bool cold, u8 *atr,
@@ -457,15 +556,25 @@ static int secel_uart_start(struct secel_uart *u, bool cold, u8 *atr,
 	spin_unlock_irqrestore(&u->lock, flags);
 	if (ret)
 		return ret;
+	secel_uart_t1_stop(u);
 	ret = secel_uart_activate(u, cold, atr, atr_size, atr_len, true);
 	/* a failed PPS: deactivate, and activate again without one (9.1) */
 	if (ret == -EAGAIN)
 		ret = secel_uart_activate(u, true, atr, atr_size, atr_len,
 					  false);
 	u->lost = ret != 0;
-	if (ret)
+	if (ret) {
 		secel_uart_set_reset(u, true);
-	return ret;
+		return ret;
+	}
+	/* T=1 chains extended APDUs; T=0 carries short ones */
+	if (u->protocol == 1)
+		secel_se_set_limits(u->se, SECEL_CAP_EXTENDED_LENGTH,
+				    SECEL_APDU_MAX, SECEL_RESP_MAX);
+	else
+		secel_se_set_limits(u->se, 0, UART_T0_MAX_CMD,
+				    UART_T0_MAX_RSP);
+	return 0;
 }
 
 static int secel_uart_power_on(struct secel_se *se, u8 *atr, size_t atr_size,
@@ -586,14 +695,21 @@ static int secel_uart_transmit(struct secel_se *se, const u8 *cmd,
 	}
 	if (!ret) {
 		secel_uart_flush(u);
-		ret = secel_t0_transmit(&x, cmd, cmd_len, rsp, rsp_size,
-					rsp_len);
+		if (u->protocol == 1)
+			ret = secel_t1_transceive(&u->t1, cmd, cmd_len, rsp,
+						  rsp_size, rsp_len);
+		else
+			ret = secel_t0_transmit(&x, cmd, cmd_len, rsp,
+						rsp_size, rsp_len);
 	}
 	/*
 	 * A card that stopped answering, answered out of protocol, or whose
 	 * exchange was cut off may still be talking: T=0 has no resync.
+	 * T=1 resynchronised the link itself after ETIMEDOUT and EPROTO;
+	 * EIO says it could not.
 	 */
-	if (ret && ret != -EINVAL && ret != -EMSGSIZE)
+	if (ret && ret != -EINVAL && ret != -EMSGSIZE &&
+	    !(u->protocol == 1 && (ret == -ETIMEDOUT || ret == -EPROTO)))
 		u->lost = true;
 
 	spin_lock_irqsave(&u->lock, flags);
@@ -742,12 +858,14 @@ static int secel_uart_probe(struct serdev_device *serdev)
 		ret = PTR_ERR(se);
 		goto err_close;
 	}
+	/* power_on may run before secel_se_register() returns */
+	u->se = se;
 	ret = secel_se_register(se);
 	if (ret) {
+		u->se = NULL;
 		secel_se_put(se);
 		goto err_close;
 	}
-	u->se = se;
 	dev_info(dev, "card reported as %s (%u Hz clock)\n",
 		 secel_se_name(se), u->clock_hz);
 	return 0;
@@ -768,6 +886,7 @@ static void secel_uart_remove(struct serdev_device *serdev)
 	if (u->power_gpio)
 		gpiod_set_value_cansleep(u->power_gpio, 0);
 	serdev_device_close(serdev);
+	secel_uart_t1_stop(u);
 }
 
 static const struct of_device_id secel_uart_of_match[] = {

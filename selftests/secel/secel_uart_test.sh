@@ -30,7 +30,13 @@ uart_corrupted_procedure_byte_eproto_then_recovers
 uart_silent_card_etimedout_then_recovers
 uart_pps_refused_falls_back_to_default_rate
 uart_atr_that_never_ends_eproto uart_atr_cut_short_etimedout
-uart_warm_reset uart_unbind_with_apdu_in_flight uart_module_unload"
+uart_warm_reset
+uart_t1_negotiated uart_t1_case1 uart_t1_case2 uart_t1_case4
+uart_t1_extended_apdu_chained_both_ways uart_t1_corrupted_block_recovers
+uart_t1_lost_block_recovers uart_t1_oversized_len_recovers
+uart_t1_wtx_honoured uart_t1_ifs_change_obeyed
+uart_t1_rblock_storm_ends_cleanly uart_t1_silent_mid_chain_then_recovers
+uart_unbind_with_apdu_in_flight uart_module_unload"
 
 num=0
 echo "TAP version 13"
@@ -87,7 +93,7 @@ xfer() {
 }
 fault() { xfer "805E$1" > /dev/null; }
 # what the card agreed: TA, protocol, resets, PPS seen, 8E framing
-agreed() { xfer 8018000005; }
+agreed() { xfer 8018000006; }
 resets() { a=$(agreed); echo "$a" | cut -c5-6; }
 reset_se() { # [--warm]: secelctl's verdict
 	n=$(se_name) || { echo "no-se"; return; }
@@ -110,7 +116,7 @@ check uart_se_listed_with_atr "$ATR" "$(cat /sys/class/secel/secel"$I"/atr | tr 
 # parity when RST rose
 a=$(agreed)
 case $a in
-13000?0?019000) ok uart_pps_agreed_8e_parity ;;
+13000?0?01??9000) ok uart_pps_agreed_8e_parity ;;
 *) fail uart_pps_agreed_8e_parity "card's view: $a (want TA 13, T=0, a PPS, 8E)" ;;
 esac
 
@@ -206,8 +212,77 @@ r1=$(resets)
 if [ "$v" = ok ] && [ "$r1" != "$r0" ]; then
 	ok uart_warm_reset
 else
-	fail uart_warm_reset "reset: $v, resets $r0 -> $r1"
+	fail uart_warm_reset "reset: $v, resets $r0 -> $r1; $(dmesg | grep -E 'secel_uart|secel ' | tail -n 4 | tr '\n' '|')"
 fi
+
+# T=1: the card's ATRs offer T=1 only from now on (fault 20 01); after a
+# reset the driver proposes T=1 in its PPS and carries APDUs with the
+# core's T=1 engine, announcing IFSD 254 with S(IFS)
+fault 2001
+v=$(reset_se)
+a=$(agreed)
+case "$v $a" in
+"ok 1301"*9000) ok uart_t1_negotiated ;;
+*) fail uart_t1_negotiated "reset: $v, card's view: $a" ;;
+esac
+check uart_t1_case1 9000 "$(xfer 80160000)"
+check uart_t1_case2 0506070809 "$(xfer 8010050505 | cut -c1-10)"
+check uart_t1_case4 CCBBAA9000 "$(xfer 8014000003AABBCC00)"
+# 600 bytes each way, extended length: 19 I-blocks of at most IFSC 32 to
+# the card, 3 of at most IFSD 254 back
+data=$(i=0; while [ $i -lt 600 ]; do printf '%02X' $((i % 251)); i=$((i + 1)); done)
+rev=$(echo "$data" | fold -w2 | tac | tr -d '\n')
+r=$(xfer "80140000000258${data}0000")
+check uart_t1_extended_apdu_chained_both_ways "${rev}9000" "$r"
+fault 1100
+check uart_t1_corrupted_block_recovers 9000 "$(xfer 80160000)"
+fault 1200
+check uart_t1_lost_block_recovers 9000 "$(xfer 80160000)"
+fault 1700
+check uart_t1_oversized_len_recovers 9000 "$(xfer 80160000)"
+fault 1400
+check uart_t1_wtx_honoured 9000 "$(xfer 80160000)"
+# the card lowers its IFSC to 16 with S(IFS) before answering; the next
+# chain must come in blocks of 16 at most (the card reports its largest)
+fault 1500
+r=$(xfer 80160000)
+r2=$(xfer "8014000064$(echo "$data" | cut -c1-200)00")
+a=$(agreed)
+if [ "$r" = 9000 ] && [ ${#r2} = 204 ] && [ "$(echo "$a" | cut -c11-12)" = 10 ]; then
+	ok uart_t1_ifs_change_obeyed
+else
+	fail uart_t1_ifs_change_obeyed "'$r', then ${#r2} hex digits, card's view $a"
+fi
+# 20 R-blocks instead of an answer: the engine resends, resynchronises,
+# and ends with a clean error (or the answer); the next exchange works
+fault 1300
+r=$(xfer 80160000)
+r2=$(xfer 80160000)
+case "$r" in
+9000|"error EPROTO"|"error ETIMEDOUT"|"error I/O"*|*"I/O error"*)
+	if [ "$r2" = 9000 ] && have_se; then
+		ok uart_t1_rblock_storm_ends_cleanly
+	else
+		fail uart_t1_rblock_storm_ends_cleanly "'$r', then '$r2'"
+	fi ;;
+*) fail uart_t1_rblock_storm_ends_cleanly "'$r'" ;;
+esac
+# the card falls silent after the first block of a chain: an error; the
+# next exchange resets the card and works
+fault 1600
+r=$(xfer "8012000064$(echo "$data" | cut -c1-200)")
+r2=$(xfer 80160000)
+case "$r" in
+error*)
+	if [ "$r2" = 9000 ] && have_se; then
+		ok uart_t1_silent_mid_chain_then_recovers
+	else
+		fail uart_t1_silent_mid_chain_then_recovers "'$r', then '$r2'"
+	fi ;;
+*) fail uart_t1_silent_mid_chain_then_recovers "'$r'" ;;
+esac
+fault 2000
+reset_se > /dev/null
 
 # fault 08: NULL bytes for 9 s; the device is unbound meanwhile: the
 # exchange ends with ENODEV, the SE leaves; bound again, it is back
