@@ -88,6 +88,7 @@ xfer() {
 	*"out of protocol"*) echo "error EPROTO" ;;
 	*"did not answer"*) echo "error ETIMEDOUT" ;;
 	*"is gone"*) echo "error ENODEV" ;;
+	*"I/O error"*) echo "error EIO" ;;
 	*) echo "error $out" ;;
 	esac
 }
@@ -99,6 +100,37 @@ reset_se() { # [--warm]: secelctl's verdict
 	n=$(se_name) || { echo "no-se"; return; }
 	bounded "$CTL" reset "$n" "$@" > "$tmp/reset.out" 2>&1 && echo ok && return
 	sed 's/.*: //' "$tmp/reset.out"
+}
+
+# fault_then_recovers NAME FAULT APDU PATTERN...: with FAULT armed,
+# APDU's outcome matches a PATTERN; the next exchange works and the SE is
+# listed
+fault_then_recovers() {
+	name=$1
+	fault "$2"
+	r=$(xfer "$3")
+	r2=$(xfer 80160000)
+	shift 3
+	for pat in "$@"; do
+		case $r in
+		$pat) if [ "$r2" = 9000 ] && have_se; then ok "$name"; return; fi ;;
+		esac
+	done
+	fail "$name" "'$r', then '$r2'"
+}
+# reset_fails NAME FAULT PATTERN: with FAULT armed, a reset fails as
+# PATTERN says; the next reset works, the SE is listed and exchanges
+reset_fails() {
+	fault "$2"
+	v=$(reset_se)
+	v2=$(reset_se)
+	case $v in
+	$3) if [ "$v2" = ok ] && await 30 have_se && [ "$(xfer 80160000)" = 9000 ]; then
+		ok "$1"
+		return
+	fi ;;
+	esac
+	fail "$1" "reset: '$v', then '$v2', state $(cat /sys/class/secel/secel"$I"/state)"
 }
 
 if ! [ -d "$DRV" ] || ! await 60 have_se; then
@@ -156,14 +188,7 @@ fi
 
 # fault 02: the command is never answered: ETIMEDOUT after the work
 # waiting time (about 1 s at WI 10), then the same recovery
-fault 0200
-r=$(xfer 80160000)
-r2=$(xfer 80160000)
-if [ "$r" = "error ETIMEDOUT" ] && [ "$r2" = 9000 ] && have_se; then
-	ok uart_silent_card_etimedout_then_recovers
-else
-	fail uart_silent_card_etimedout_then_recovers "'$r', then '$r2'"
-fi
+fault_then_recovers uart_silent_card_etimedout_then_recovers 0200 80160000 "error ETIMEDOUT"
 
 # fault 06: the card answers the PPS without PPS1 (refused): the driver
 # deactivates, activates again and stays at Fd, Dd without PPS (ISO/IEC
@@ -178,33 +203,10 @@ esac
 
 # fault 04: TDi after TDi, never the end: EPROTO once SECEL_ATR_MAX bytes
 # are passed; a cold reset after it works and the SE is listed
-fault 0400
-v=$(reset_se)
-v2=$(reset_se)
-st=$(cat /sys/class/secel/secel"$I"/state)
-case "$v" in
-*"malformed"*)
-	if [ "$v2" = ok ] && await 30 have_se && [ "$(xfer 80160000)" = 9000 ]; then
-		ok uart_atr_that_never_ends_eproto
-	else
-		fail uart_atr_that_never_ends_eproto "then: $v2, state $st"
-	fi ;;
-*) fail uart_atr_that_never_ends_eproto "reset: $v (state $st)" ;;
-esac
+reset_fails uart_atr_that_never_ends_eproto 0400 "*malformed*"
 
 # fault 05: the ATR stops after its third byte: ETIMEDOUT
-fault 0500
-v=$(reset_se)
-v2=$(reset_se)
-case "$v" in
-*"did not answer"*)
-	if [ "$v2" = ok ] && await 30 have_se && [ "$(xfer 80160000)" = 9000 ]; then
-		ok uart_atr_cut_short_etimedout
-	else
-		fail uart_atr_cut_short_etimedout "then: $v2"
-	fi ;;
-*) fail uart_atr_cut_short_etimedout "reset: $v" ;;
-esac
+reset_fails uart_atr_cut_short_etimedout 0500 "*did not answer*"
 
 r0=$(resets)
 v=$(reset_se --warm)
@@ -255,32 +257,12 @@ else
 fi
 # 20 R-blocks instead of an answer: the engine resends, resynchronises,
 # and ends with a clean error (or the answer); the next exchange works
-fault 1300
-r=$(xfer 80160000)
-r2=$(xfer 80160000)
-case "$r" in
-9000|"error EPROTO"|"error ETIMEDOUT"|"error I/O"*|*"I/O error"*)
-	if [ "$r2" = 9000 ] && have_se; then
-		ok uart_t1_rblock_storm_ends_cleanly
-	else
-		fail uart_t1_rblock_storm_ends_cleanly "'$r', then '$r2'"
-	fi ;;
-*) fail uart_t1_rblock_storm_ends_cleanly "'$r'" ;;
-esac
+fault_then_recovers uart_t1_rblock_storm_ends_cleanly 1300 80160000 \
+	"error EPROTO" "error EIO" "error ETIMEDOUT" 9000
 # the card falls silent after the first block of a chain: an error; the
 # next exchange resets the card and works
-fault 1600
-r=$(xfer "8012000064$(echo "$data" | cut -c1-200)")
-r2=$(xfer 80160000)
-case "$r" in
-error*)
-	if [ "$r2" = 9000 ] && have_se; then
-		ok uart_t1_silent_mid_chain_then_recovers
-	else
-		fail uart_t1_silent_mid_chain_then_recovers "'$r', then '$r2'"
-	fi ;;
-*) fail uart_t1_silent_mid_chain_then_recovers "'$r'" ;;
-esac
+fault_then_recovers uart_t1_silent_mid_chain_then_recovers 1600 \
+	"8012000064$(echo "$data" | cut -c1-200)" "error*"
 fault 2000
 reset_se > /dev/null
 
