@@ -309,7 +309,7 @@ static int t1_s_exchange(struct secel_t1 *t1, u8 type, const u8 *inf,
 	return all_lost ? -ETIMEDOUT : -EPROTO;
 }
 
-static int t1_ifs_encode(const struct secel_t1 *t1, u16 ifs, u8 *inf)
+static int t1_ifs_encode(u16 ifs, u8 *inf)
 {
 	if (ifs <= 0xfe) {
 		inf[0] = ifs;
@@ -341,7 +341,7 @@ static int t1_resynch(struct secel_t1 *t1)
 	t1->ifsd = t1->cfg.ifsd;
 	if (ifsd != t1->ifsd &&
 	    !t1_s_exchange(t1, SECEL_T1_S_IFS, inf,
-			   t1_ifs_encode(t1, ifsd, inf), &b))
+			   t1_ifs_encode(ifsd, inf), &b))
 		t1->ifsd = ifsd;
 	return 0;
 }
@@ -592,7 +592,7 @@ int secel_t1_set_ifsd(struct secel_t1 *t1, u16 ifsd)
 	if (!ifsd || ifsd > t1_ifs_max(t1))
 		return -EINVAL;
 	ret = t1_s_exchange(t1, SECEL_T1_S_IFS, inf,
-			    t1_ifs_encode(t1, ifsd, inf), &b);
+			    t1_ifs_encode(ifsd, inf), &b);
 	if (ret)
 		return t1_recover(t1, ret);
 	t1->ifsd = ifsd;
