@@ -320,6 +320,15 @@ static int t1_ifs_encode(u16 ifs, u8 *inf)
 	return 2;
 }
 
+/* both sides start afresh: after S(RESYNCH) and GP's S(SWR) */
+static void t1_restart(struct secel_t1 *t1)
+{
+	t1->ns = 0;
+	t1->nr = 0;
+	t1->ifsc = t1->cfg.ifsc;
+	t1->ifsd = t1->cfg.ifsd;
+}
+
 /*
  * S(RESYNCH): both sides back to the link's initial state (11.6.3.2).
  * An IFSD announced before is announced again.
@@ -335,10 +344,7 @@ static int t1_resynch(struct secel_t1 *t1)
 	ret = t1_s_exchange(t1, SECEL_T1_S_RESYNCH, NULL, 0, &b);
 	if (ret)
 		return ret;
-	t1->ns = 0;
-	t1->nr = 0;
-	t1->ifsc = t1->cfg.ifsc;
-	t1->ifsd = t1->cfg.ifsd;
+	t1_restart(t1);
 	if (ifsd != t1->ifsd &&
 	    !t1_s_exchange(t1, SECEL_T1_S_IFS, inf,
 			   t1_ifs_encode(ifsd, inf), &b))
@@ -648,13 +654,9 @@ int secel_t1_gp_reset(struct secel_t1 *t1)
 {
 	int ret = t1_gp_simple(t1, SECEL_T1_S_SWR);
 
-	if (ret)
-		return ret;
-	t1->ns = 0;
-	t1->nr = 0;
-	t1->ifsc = t1->cfg.ifsc;
-	t1->ifsd = t1->cfg.ifsd;
-	return 0;
+	if (!ret)
+		t1_restart(t1);
+	return ret;
 }
 EXPORT_SYMBOL_GPL(secel_t1_gp_reset);
 

@@ -604,31 +604,27 @@ else
 		ok $t
 	fi
 
-	t=gadget_t1_tpdu_edc_error_recovered
-	setmark
-	gctl set t1_edc=1
-	r=$(xfer 0 00E2000002ABCD00)
-	if [ "$r" != ABCD9000 ]; then
-		fail $t "after a corrupted EDC the APDU answered '$r'; log: $(since | grep -v '^rsp' | tail -n 6 | tr '\n' '|')"
-	elif ! since | grep -q "fault: t1 EDC"; then
-		fail $t "the fault was not injected"
-	elif ! sent | grep -Eq '^00(81008|91009)1$'; then
-		fail $t "no R-block with the EDC error bit after the corrupted block: $(sent | tr '\n' ' ')"
-	else
-		ok $t
-	fi
-
-	t=gadget_t1_tpdu_mute_card_recovered
-	setmark
-	gctl set t1_mute=1
-	r=$(xfer 0 00E2000002ABCD00)
-	if [ "$r" != ABCD9000 ]; then
-		fail $t "after a mute block the APDU answered '$r'; log: $(since | grep -v '^rsp' | tail -n 6 | tr '\n' '|')"
-	elif ! sent | grep -Eq '^00(82008|92009)2$'; then
-		fail $t "no R-block 'other error' after the lost block: $(sent | tr '\n' ' ')"
-	else
-		ok $t
-	fi
+	# t1_fault TEST KNOB WHAT R-BLOCK: one APDU with the T=1 card's fault
+	# KNOB; it must succeed after the driver sent R-BLOCK (a regex)
+	t1_fault() {
+		setmark
+		gctl set "$2=1"
+		r=$(xfer 0 00E2000002ABCD00)
+		if [ "$r" != ABCD9000 ]; then
+			fail "$1" "after $3 the APDU answered '$r'; log: $(since | grep -v '^rsp' | tail -n 6 | tr '\n' '|')"
+		elif ! since | grep -q "fault: t1"; then
+			fail "$1" "the fault was not injected"
+		elif ! sent | grep -Eq "$4"; then
+			fail "$1" "no R-block $4 after $3: $(sent | tr '\n' ' ')"
+		else
+			ok "$1"
+		fi
+	}
+	# R(N(R)) with the EDC bit, and with "other error"
+	t1_fault gadget_t1_tpdu_edc_error_recovered t1_edc "a corrupted EDC" \
+		'^00(81008|91009)1$'
+	t1_fault gadget_t1_tpdu_mute_card_recovered t1_mute "a mute block" \
+		'^00(82008|92009)2$'
 
 	t=gadget_t1_tpdu_wtx_extends_bwt
 	setmark
