@@ -309,7 +309,7 @@ static int t1_s_exchange(struct secel_t1 *t1, u8 type, const u8 *inf,
 	return all_lost ? -ETIMEDOUT : -EPROTO;
 }
 
-static int t1_ifs_encode(const struct secel_t1 *t1, u16 ifs, u8 *inf)
+static int t1_ifs_encode(u16 ifs, u8 *inf)
 {
 	if (ifs <= 0xfe) {
 		inf[0] = ifs;
@@ -318,6 +318,15 @@ static int t1_ifs_encode(const struct secel_t1 *t1, u16 ifs, u8 *inf)
 	inf[0] = ifs >> 8;
 	inf[1] = ifs & 0xff;
 	return 2;
+}
+
+/* both sides start afresh: after S(RESYNCH) and GP's S(SWR) */
+static void t1_restart(struct secel_t1 *t1)
+{
+	t1->ns = 0;
+	t1->nr = 0;
+	t1->ifsc = t1->cfg.ifsc;
+	t1->ifsd = t1->cfg.ifsd;
 }
 
 /*
@@ -335,13 +344,10 @@ static int t1_resynch(struct secel_t1 *t1)
 	ret = t1_s_exchange(t1, SECEL_T1_S_RESYNCH, NULL, 0, &b);
 	if (ret)
 		return ret;
-	t1->ns = 0;
-	t1->nr = 0;
-	t1->ifsc = t1->cfg.ifsc;
-	t1->ifsd = t1->cfg.ifsd;
+	t1_restart(t1);
 	if (ifsd != t1->ifsd &&
 	    !t1_s_exchange(t1, SECEL_T1_S_IFS, inf,
-			   t1_ifs_encode(t1, ifsd, inf), &b))
+			   t1_ifs_encode(ifsd, inf), &b))
 		t1->ifsd = ifsd;
 	return 0;
 }
@@ -592,7 +598,7 @@ int secel_t1_set_ifsd(struct secel_t1 *t1, u16 ifsd)
 	if (!ifsd || ifsd > t1_ifs_max(t1))
 		return -EINVAL;
 	ret = t1_s_exchange(t1, SECEL_T1_S_IFS, inf,
-			    t1_ifs_encode(t1, ifsd, inf), &b);
+			    t1_ifs_encode(ifsd, inf), &b);
 	if (ret)
 		return t1_recover(t1, ret);
 	t1->ifsd = ifsd;
@@ -648,13 +654,9 @@ int secel_t1_gp_reset(struct secel_t1 *t1)
 {
 	int ret = t1_gp_simple(t1, SECEL_T1_S_SWR);
 
-	if (ret)
-		return ret;
-	t1->ns = 0;
-	t1->nr = 0;
-	t1->ifsc = t1->cfg.ifsc;
-	t1->ifsd = t1->cfg.ifsd;
-	return 0;
+	if (!ret)
+		t1_restart(t1);
+	return ret;
 }
 EXPORT_SYMBOL_GPL(secel_t1_gp_reset);
 
