@@ -11,6 +11,11 @@
 #                       $tmp/TAG.out and .err; sets PID, IDX and NAME once
 #                       its SE is listed; 1 when it does not come up
 #   stop_vcard PID      kill it and reap it
+#   ktap_plan TEST...   the KTAP header and plan; then ok NAME,
+#                       fail NAME WHY..., skip NAME WHY number the results
+#   bounded CMD...      CMD under timeout ${BOUND:-60} s
+#   await SECONDS CMD...
+#                       CMD succeeds within SECONDS by the clock
 
 secel_cleanup() {
 	for p in $pids; do
@@ -70,4 +75,28 @@ start_vcard() {
 stop_vcard() {
 	kill "$1" 2>/dev/null
 	wait "$1" 2>/dev/null
+}
+
+ktap_plan() {
+	num=0
+	echo "TAP version 13"
+	echo "1..$#"
+}
+ok() { num=$((num + 1)); echo "ok $num $1"; }
+fail() {
+	num=$((num + 1))
+	name=$1; shift
+	echo "# $name: $*"
+	echo "not ok $num $name"
+}
+skip() { num=$((num + 1)); echo "ok $num $1 # SKIP $2"; }
+bounded() { timeout -k 2 "${BOUND:-60}" "$@"; }
+await() {
+	end=$(($(date +%s) + $1))
+	shift
+	while :; do
+		"$@" && return 0
+		[ "$(date +%s)" -lt "$end" ] || return 1
+		sleep 0.2
+	done
 }

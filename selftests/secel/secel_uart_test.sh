@@ -38,33 +38,9 @@ uart_t1_wtx_honoured uart_t1_ifs_change_obeyed
 uart_t1_rblock_storm_ends_cleanly uart_t1_silent_mid_chain_then_recovers
 uart_unbind_with_apdu_in_flight uart_module_unload"
 
-num=0
-echo "TAP version 13"
-# shellcheck disable=SC2086 # one word per test
-set -- $TESTS
-echo "1..$#"
-
-ok() { num=$((num + 1)); echo "ok $num $1"; }
-fail() {
-	num=$((num + 1))
-	name=$1; shift
-	echo "# $name: $*"
-	echo "not ok $num $name"
-}
-skip() { num=$((num + 1)); echo "ok $num $1 # SKIP $2"; }
+ktap_plan $TESTS
 check() { # NAME WANT GOT
 	if [ "$2" = "$3" ]; then ok "$1"; else fail "$1" "want '$2', got '$3'"; fi
-}
-
-bounded() { timeout -k 2 "${BOUND:-60}" "$@"; }
-await() {
-	end=$(($(date +%s) + $1))
-	shift
-	while :; do
-		"$@" && return 0
-		[ "$(date +%s)" -lt "$end" ] || return 1
-		sleep 0.2
-	done
 }
 
 # the index of the uart SE, listed (or in state $1)
