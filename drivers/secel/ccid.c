@@ -8,8 +8,14 @@
  * cards coming and going.  Every exchange is one bulk-out message and its
  * bulk-in answer (USB CCID 1.1, clause 6), one at a time per reader:
  *
- *   transmit -> (T=0 case mapping at TPDU level) -> XfrBlock
+ *   transmit -> (T=0 case mapping, or the T=1 block engine, at TPDU
+ *               level) -> XfrBlock
  *            -> DataBlock, after any time-extension answers
+ *
+ * At TPDU level with a T=1 card, each XfrBlock carries one T=1 block and
+ * its DataBlock the card's block (CCID 1.1 6.1.4): the core's T=1 engine
+ * (t1.c) runs the protocol, chaining and error recovery included, over
+ * the small adapter ccid_t1_ops.
  *
  * A cancelled or timed-out exchange is aborted (the ABORT class request,
  * then PC_to_RDR_Abort).  Unplugging the reader poisons its URBs, so that
@@ -129,7 +135,16 @@ struct ccid_reader;
  * @index: bSlot
  * @se: the SE of the card in it, NULL when none is registered
  * @gone: the SE is being unregistered: exchanges fail with -ENODEV
- * @t1_only: the card offers T=1 only and the reader wants TPDUs
+ * @t1_only: the card offers T=1 only and the reader wants TPDUs, and
+ *	the slot cannot carry it (its parameters were not usable)
+ * @t1_on: the card speaks T=1 through @t1 (TPDU level)
+ * @t1_resync: an exchange was cancelled mid-way: S(RESYNCH) first
+ * @t1: the T=1 link, at TPDU level with a T=1 card
+ * @t1_out: the block the engine sends next (its buffer), @t1_out_len long
+ * @t1_out_len: its length, 0 once sent
+ * @t1_in: the card's block from the last DataBlock
+ * @t1_in_len: its length
+ * @t1_in_pos: what the engine has read of it
  * @busy: a transmit is under way (under the reader's @lock)
  * @cancel: cancel it: the core's @cancel (under the reader's @lock)
  */
@@ -139,6 +154,14 @@ struct ccid_slot {
 	struct secel_se *se;
 	bool gone;
 	bool t1_only;
+	bool t1_on;
+	bool t1_resync;
+	struct secel_t1 t1;
+	const u8 *t1_out;
+	size_t t1_out_len;
+	u8 t1_in[SECEL_T1_ISO_IFS_MAX + 6];
+	size_t t1_in_len;
+	size_t t1_in_pos;
 	bool busy;
 	bool cancel;
 };
@@ -154,6 +177,7 @@ struct ccid_slot {
  * @protocols: dwProtocols
  * @clock_khz: dwDefaultClock
  * @max_rate: dwMaxDataRate
+ * @max_ifsd: dwMaxIFSD, the largest T=1 information field it takes
  * @max_msg: dwMaxCCIDMessageLength
  * @buf_size: size of @out_buf and @in_buf, @max_msg within bounds
  * @out_max: the longest message sent: @max_msg unless it is too small
@@ -195,6 +219,7 @@ struct ccid_reader {
 	u32 protocols;
 	u32 clock_khz;
 	u32 max_rate;
+	u32 max_ifsd;
 	u32 max_msg;
 	size_t buf_size;
 	size_t out_max;
@@ -692,6 +717,86 @@ static int ccid_t0_xfer(void *ctx, const u8 *tpdu, size_t len, u8 *rsp,
 			rsp_len);
 }
 
+/*
+ * The T=1 engine's wire at TPDU level: the block it sends waits until it
+ * asks for the answer, so that the XfrBlock can carry the waiting time
+ * it wants (bBWI, the multiplier of the reader's BWT, for a WTX); the
+ * DataBlock's block is then read from the slot's buffer.
+ */
+static int ccid_t1_send(void *ctx, const u8 *buf, size_t len)
+{
+	struct ccid_slot *slot = ctx;
+
+	slot->t1_out = buf;
+	slot->t1_out_len = len;
+	slot->t1_in_len = 0;
+	slot->t1_in_pos = 0;
+	return 0;
+}
+
+static int ccid_t1_recv(void *ctx, u8 *buf, size_t len,
+			unsigned int timeout_ms)
+{
+	struct ccid_slot *slot = ctx;
+	struct ccid_reader *r = slot->reader;
+	unsigned int bwi, edc;
+	size_t got;
+	int ret;
+
+	if (slot->t1_out_len) {
+		bwi = DIV_ROUND_UP(timeout_ms, slot->t1.cfg.bwt_ms);
+		ccid_fill_header(r, PC_TO_RDR_XFR_BLOCK, slot->index,
+				 slot->t1_out_len, bwi > 1 ? min(bwi, 255U) : 0,
+				 0, 0);
+		memcpy(r->out_buf + CCID_HDR_LEN, slot->t1_out,
+		       slot->t1_out_len);
+		slot->t1_out_len = 0;
+		ret = ccid_command(r, slot, CCID_HDR_LEN + get_unaligned_le32(r->out_buf + 1),
+				   RDR_TO_PC_DATA_BLOCK, &got);
+		if (ret)
+			return ret == -EOVERFLOW ? -EPROTO : ret;
+		got -= CCID_HDR_LEN;
+		/* a block longer than any, or other than its LEN says */
+		edc = slot->t1.cfg.edc == SECEL_T1_CRC ? 2 : 1;
+		if (got > sizeof(slot->t1_in) ||
+		    (got >= 3 && got != 3 + r->in_buf[CCID_HDR_LEN + 2] + edc))
+			return -EPROTO;
+		memcpy(slot->t1_in, r->in_buf + CCID_HDR_LEN, got);
+		slot->t1_in_len = got;
+	}
+	/* the reader returned less: a block cut short */
+	if (len > slot->t1_in_len - slot->t1_in_pos)
+		return -ETIMEDOUT;
+	memcpy(buf, slot->t1_in + slot->t1_in_pos, len);
+	slot->t1_in_pos += len;
+	return 0;
+}
+
+static const struct secel_t1_ops ccid_t1_ops = {
+	.send = ccid_t1_send,
+	.recv = ccid_t1_recv,
+};
+
+static int ccid_t1_transmit(struct ccid_slot *slot, const u8 *cmd,
+			    size_t cmd_len, u8 *rsp, size_t rsp_size,
+			    size_t *rsp_len)
+{
+	int ret;
+
+	if (slot->t1_resync) {
+		ret = secel_t1_resync(&slot->t1);
+		if (ret)
+			return ret;
+		slot->t1_resync = false;
+	}
+	ret = secel_t1_transceive(&slot->t1, cmd, cmd_len, rsp, rsp_size,
+				  rsp_len);
+	/* cancelled mid-exchange: the link's state is not known */
+	if (ret == -ECANCELED || ret == -EINTR)
+		slot->t1_resync = true;
+	return ret;
+}
+
 static int ccid_transmit(struct secel_se *se, const u8 *cmd, size_t cmd_len,
 			 u8 *rsp, size_t rsp_size, size_t *rsp_len)
 {
@@ -708,7 +813,10 @@ static int ccid_transmit(struct secel_se *se, const u8 *cmd, size_t cmd_len,
 	slot->cancel = false;
 	spin_unlock_irqrestore(&r->lock, flags);
 	mutex_lock(&r->io_lock);
-	if (r->level == CCID_LEVEL_TPDU)
+	if (slot->t1_on)
+		ret = ccid_t1_transmit(slot, cmd, cmd_len, rsp, rsp_size,
+				       rsp_len);
+	else if (r->level == CCID_LEVEL_TPDU)
 		ret = secel_t0_transmit(&t0, cmd, cmd_len, rsp, rsp_size,
 					rsp_len);
 	else
@@ -818,24 +926,28 @@ static int ccid_send_params(struct ccid_reader *r, struct ccid_slot *slot,
  * the default 11h when nobody does (the card then keeps it); a refusal
  * is tried again with 11h once, then the card is used as it is.
  */
-static void ccid_set_params(struct ccid_reader *r, struct ccid_slot *slot,
-			    const u8 *atr, size_t atr_len)
+static void ccid_iface_limits(struct ccid_reader *r,
+			      struct secel_iface_limits *lim)
 {
-	unsigned int mode = READ_ONCE(set_parameters);
-	struct secel_iface_limits lim = {
+	*lim = (struct secel_iface_limits) {
 		.clock_khz = r->clock_khz,
 		.max_rate = r->max_rate,
 		.protocols = (r->protocols & 0x3) ?: 0x3,
 		.pps = r->features & CCID_FEAT_AUTO_PPS,
 	};
+}
+
+static void ccid_set_params(struct ccid_reader *r, struct ccid_slot *slot,
+			    const u8 *atr, size_t atr_len)
+{
+	unsigned int mode = READ_ONCE(set_parameters);
+	struct secel_iface_limits lim;
 	struct secel_atr_params p;
 	int ret;
 
 	if (mode == 0 || (mode == 1 && ccid_reader_sets_params(r)))
 		return;
-	/* at TPDU level this driver carries T=0 only */
-	if (r->level == CCID_LEVEL_TPDU)
-		lim.protocols &= BIT(0);
+	ccid_iface_limits(r, &lim);
 	ret = secel_atr_params(atr, atr_len, &lim, &p);
 	if (ret) {
 		dev_dbg(&r->intf->dev, "slot %u: no SetParameters: %d\n",
@@ -853,17 +965,75 @@ static void ccid_set_params(struct ccid_reader *r, struct ccid_slot *slot,
 }
 
 /*
+ * At TPDU level, the protocol the card speaks (the one SetParameters
+ * chose): T=1 through the block engine, with the ATR's IFSC, EDC and
+ * waiting times, and the reader's dwMaxIFSD announced with S(IFS) as
+ * libccid does; T=0 otherwise.  A T=1 card whose parameters cannot be
+ * used, or that the reader does not carry, is left unsupported.
+ */
+static int ccid_start_link(struct ccid_reader *r, struct ccid_slot *slot,
+			   const u8 *atr, size_t atr_len)
+{
+	struct secel_iface_limits lim;
+	struct secel_atr_params p;
+	struct secel_t1_config cfg;
+	u16 ifsd;
+	int ret;
+
+	slot->t1_on = false;
+	slot->t1_only = false;
+	slot->t1_resync = false;
+	secel_t1_destroy(&slot->t1);
+	if (r->level != CCID_LEVEL_TPDU)
+		return 0;
+	ccid_iface_limits(r, &lim);
+	ret = secel_atr_params(atr, atr_len, &lim, &p);
+	if (ret == -EPROTO || (!ret && p.protocol == 0))
+		return 0;	/* T=0, or an ATR verification will judge */
+	if (!ret)
+		ret = secel_t1_config_from_atr(&p, r->clock_khz, &cfg);
+	if (ret) {
+		slot->t1_only = true;
+		dev_warn(&r->intf->dev,
+			 "slot %u: unsupported: the card speaks T=%u and the reader exchanges TPDUs of T=%s only, or its T=1 parameters are not usable (%d)\n",
+			 slot->index, p.protocol,
+			 (r->protocols & 0x3) == 0x2 ? "1" : "0", ret);
+		return 0;
+	}
+	ret = secel_t1_init(&slot->t1, &cfg, &ccid_t1_ops, slot);
+	if (ret)
+		return ret;
+	slot->t1_on = true;
+	ifsd = min_t(u32, r->max_ifsd, SECEL_T1_ISO_IFS_MAX);
+	if (ifsd > cfg.ifsd) {
+		ret = secel_t1_set_ifsd(&slot->t1, ifsd);
+		if (ret == -ENODEV)
+			return ret;
+		if (ret)
+			dev_info(&r->intf->dev, "slot %u: S(IFS) %u: %d, IFSD stays %u\n",
+				 slot->index, ifsd, ret, slot->t1.ifsd);
+	}
+	dev_info(&r->intf->dev,
+		 "slot %u: T=1, IFSC %u, IFSD %u, %s, BWT %u ms, CWT %u ms\n",
+		 slot->index, slot->t1.ifsc, slot->t1.ifsd,
+		 cfg.edc == SECEL_T1_CRC ? "CRC" : "LRC", cfg.bwt_ms,
+		 cfg.cwt_ms);
+	return 0;
+}
+
+/*
  * What the slot carries for this card.  A reader at extended APDU level
  * carries extended-length APDUs, but to a card that speaks T=0 only they
  * would have to go in ENVELOPE commands, which such a card need not know
- * and the reader does not send: short APDUs then.  At TPDU and short APDU
- * level, short APDUs whatever the card.
+ * and the reader does not send: short APDUs then.  At TPDU level T=1
+ * chains carry extended-length APDUs; T=0 and short APDU level, short
+ * APDUs only.
  */
 static void ccid_set_limits(struct ccid_reader *r, struct ccid_slot *slot,
 			    struct secel_se *se, u32 protocols)
 {
-	bool ext = r->level == CCID_LEVEL_EXTENDED &&
-		   !(protocols && !(protocols & ~BIT(0)));
+	bool ext = slot->t1_on || (r->level == CCID_LEVEL_EXTENDED &&
+				   !(protocols && !(protocols & ~BIT(0))));
 
 	dev_dbg(&r->intf->dev, "slot %u: %s APDUs\n", slot->index,
 		ext ? "extended-length" : "short");
@@ -905,21 +1075,16 @@ static int ccid_power_on(struct secel_se *se, u8 *atr, size_t atr_size,
 	}
 	if (!tried)
 		ret = ccid_power_on_at(r, slot, 0, atr, atr_size, atr_len);
-	if (!ret)
+	if (!ret) {
 		ccid_set_params(r, slot, atr, *atr_len);
+		ret = ccid_start_link(r, slot, atr, *atr_len);
+	}
 	mutex_unlock(&r->io_lock);
 	if (ret)
 		return ret;
 
-	slot->t1_only = false;
 	if (secel_atr_protocols(atr, *atr_len, &protocols))
 		protocols = 0;
-	if (r->level == CCID_LEVEL_TPDU && protocols && !(protocols & BIT(0))) {
-		slot->t1_only = true;
-		dev_warn(&r->intf->dev,
-			 "slot %u: unsupported: the card offers no T=0 and the reader exchanges TPDUs (no T=1 engine yet)\n",
-			 slot->index);
-	}
 	ccid_set_limits(r, slot, se, protocols);
 	return 0;
 }
@@ -1176,6 +1341,10 @@ static const u8 *ccid_find_desc(struct usb_host_interface *alt)
 
 static void ccid_free(struct ccid_reader *r)
 {
+	int i;
+
+	for (i = 0; i <= r->max_slot; i++)
+		secel_t1_destroy(&r->slots[i].t1);
 	usb_free_urb(r->int_urb);
 	usb_free_urb(r->in_urb);
 	usb_free_urb(r->out_urb);
@@ -1223,6 +1392,7 @@ static int ccid_probe(struct usb_interface *intf,
 	r->protocols = get_unaligned_le32(d + 6);
 	r->clock_khz = get_unaligned_le32(d + 10);
 	r->max_rate = get_unaligned_le32(d + 23);
+	r->max_ifsd = get_unaligned_le32(d + 28);
 	r->features = get_unaligned_le32(d + 40);
 	r->max_msg = get_unaligned_le32(d + 44);
 	level = r->features & CCID_FEAT_LEVEL_MASK;

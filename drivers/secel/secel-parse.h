@@ -86,4 +86,58 @@ u32 secel_state_after_verify(u32 before, int ret);
 bool secel_state_keeps_designation(u32 state);
 bool secel_state_transition_ok(u32 from, u32 to);
 
+/* ISO/IEC 7816-3 T=1 blocks (11.3), and GlobalPlatform's T=1 over SPI/I2C */
+#define SECEL_T1_PCB_I_NS	0x40	/* I-block: N(S) */
+#define SECEL_T1_PCB_I_MORE	0x20	/* I-block: M, more to come */
+#define SECEL_T1_PCB_R		0x80
+#define SECEL_T1_PCB_R_NR	0x10	/* R-block: N(R) */
+#define SECEL_T1_R_EDC		0x01	/* R-block: EDC or parity error */
+#define SECEL_T1_R_OTHER	0x02	/* R-block: other error */
+#define SECEL_T1_PCB_S		0xc0
+#define SECEL_T1_PCB_S_RESP	0x20	/* S-block: a response */
+#define SECEL_T1_S_RESYNCH	0x00
+#define SECEL_T1_S_IFS		0x01
+#define SECEL_T1_S_ABORT	0x02
+#define SECEL_T1_S_WTX		0x03
+#define SECEL_T1_S_CIP		0x04	/* GP only */
+#define SECEL_T1_S_RELEASE	0x06	/* GP only */
+#define SECEL_T1_S_SWR		0x0f	/* GP only */
+
+static inline bool secel_t1_is_i(u8 pcb)
+{
+	return !(pcb & 0x80);
+}
+
+static inline bool secel_t1_is_r(u8 pcb)
+{
+	return (pcb & 0xc0) == SECEL_T1_PCB_R;
+}
+
+static inline bool secel_t1_is_s(u8 pcb)
+{
+	return (pcb & 0xc0) == SECEL_T1_PCB_S;
+}
+
+/**
+ * struct secel_t1_block - a T=1 block as secel_t1_block_parse() read it
+ * @nad: the node address byte
+ * @pcb: the protocol control byte
+ * @len: the length of the information field
+ * @inf: the information field, inside the buffer parsed
+ */
+struct secel_t1_block {
+	u8 nad;
+	u8 pcb;
+	u16 len;
+	const u8 *inf;
+};
+
+u8 secel_t1_lrc(const u8 *buf, size_t len);
+u16 secel_t1_crc(const u8 *buf, size_t len, bool gp);
+size_t secel_t1_block_build(u8 *buf, bool gp, bool crc, u8 nad, u8 pcb,
+			    const u8 *inf, size_t n);
+int secel_t1_block_parse(const u8 *buf, size_t len, bool gp, bool crc,
+			 struct secel_t1_block *b);
+int secel_t1_ifs_decode(const struct secel_t1_block *b, bool gp);
+
 #endif /* _SECEL_PARSE_H */

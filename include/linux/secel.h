@@ -202,4 +202,215 @@ int secel_atr_params(const u8 *atr, size_t len,
 unsigned int secel_fi(u8 fi_di);
 unsigned int secel_di(u8 fi_di);
 
+/*
+ * ISO/IEC 7816-3 T=1 (clause 11), and the GlobalPlatform variant for SPI
+ * and I2C ("APDU Transport over SPI/I2C", GPC_SPE_172): one block engine
+ * for every converter whose wire carries T=1 blocks.  See
+ * Documentation/driver-api/secel.rst, "The T=1 block engine".
+ */
+
+/* the largest information field: ISO (LEN is one byte) and GP (two bytes) */
+#define SECEL_T1_ISO_IFS_MAX	254
+#define SECEL_T1_GP_IFS_MAX	0xff9
+/* the largest block: prologue (NAD, PCB, LEN), INF, EDC */
+#define SECEL_T1_BLOCK_MAX	(4 + SECEL_T1_GP_IFS_MAX + 2)
+/* NAD of the interface device's blocks in GP T=1 (SAD 2, DAD 1) */
+#define SECEL_T1_GP_NAD		0x21
+
+/**
+ * enum secel_t1_variant - which T=1 is spoken
+ * @SECEL_T1_ISO: ISO/IEC 7816-3 clause 11: one-byte LEN, IFS 1 to 254,
+ *	LRC or CRC, S-blocks RESYNCH, IFS, ABORT, WTX
+ * @SECEL_T1_GP: GlobalPlatform T=1 over SPI/I2C: two-byte LEN, IFS 1 to
+ *	4089 (on two bytes in S(IFS)), CRC-16 always, and the S-blocks CIP,
+ *	RELEASE and SWR besides the ISO ones
+ */
+enum secel_t1_variant {
+	SECEL_T1_ISO,
+	SECEL_T1_GP,
+};
+
+/**
+ * enum secel_t1_edc - the epilogue field
+ * @SECEL_T1_LRC: one byte, the XOR of the prologue and INF bytes
+ * @SECEL_T1_CRC: two bytes; ISO: the CRC the ATR's first TC for T=1 asks
+ *	for; GP: its CRC-16 (the only EDC GP T=1 has)
+ */
+enum secel_t1_edc {
+	SECEL_T1_LRC,
+	SECEL_T1_CRC,
+};
+
+/**
+ * struct secel_t1_ops - how the engine moves bytes over a converter's wire
+ * @send: send the whole block @buf of @len bytes (the engine calls it
+ *	once per block, so a converter whose wire carries whole blocks,
+ *	a CCID reader at TPDU level, sees block boundaries).  Returns 0 or a
+ *	negative errno, which ends the exchange (-ENODEV once the card is
+ *	gone).
+ * @recv: receive exactly @len bytes into @buf.  The engine first asks for
+ *	the prologue with @timeout_ms the block waiting time (BWT, times a
+ *	WTX the card asked for): the wait for the block's first byte.  It
+ *	then asks for LEN bytes of INF and the EDC, with @timeout_ms covering
+ *	the rest of the block (the character waiting time for each byte);
+ *	a converter that times characters one by one applies
+ *	&secel_t1_config.cwt_ms between bytes itself.  Returns 0,
+ *	-ETIMEDOUT when the bytes did not come in time (the engine then
+ *	treats the block as lost or invalid and recovers), -EPROTO when the
+ *	converter saw a parity or framing error in them (an invalid block),
+ *	or another negative errno, which ends the exchange.
+ * @flush: discard whatever the card may still be sending (a byte stream
+ *	waits until the line has been quiet for the character waiting
+ *	time).  The engine calls it before it answers an invalid block.  May
+ *	be NULL.
+ *
+ * The engine calls them one at a time, from the converter's exchange
+ * (process context, may sleep).  A converter ends a blocked @recv from
+ * its &secel_ops.abort or &secel_ops.cancel and returns -ENODEV or
+ * -ECANCELED from it: the engine returns that errno at once.
+ */
+struct secel_t1_ops {
+	int (*send)(void *ctx, const u8 *buf, size_t len);
+	int (*recv)(void *ctx, u8 *buf, size_t len, unsigned int timeout_ms);
+	void (*flush)(void *ctx);
+};
+
+/**
+ * struct secel_t1_config - the parameters of a T=1 link
+ * @variant: ISO or GP (&enum secel_t1_variant)
+ * @edc: LRC or CRC (&enum secel_t1_edc); GP uses CRC
+ * @ifsc: the card's information field size, the largest INF the engine
+ *	sends (ISO 1 to 254, GP 1 to 4089)
+ * @ifsd: the interface device's, the largest INF the card may send; the
+ *	engine announces it with secel_t1_set_ifsd()
+ * @nad: NAD of the blocks the engine sends (ISO: 00h unless addressing
+ *	is used; GP: SECEL_T1_GP_NAD).  The card answers with SAD and DAD
+ *	swapped; a block with another NAD is invalid.
+ * @bwt_ms: block waiting time, the longest wait for the first byte of
+ *	the card's block (ISO 11.4.3; GP: the CIP's DLLP)
+ * @cwt_ms: character waiting time, the longest gap between two bytes of
+ *	a block (ISO 11.4.3); 0 for a bus that reads a block at once
+ * @bgt_us: block guard time, the least delay between the card's last
+ *	byte and the interface device's next block (ISO 11.2: 22 etu); 0 for
+ *	none
+ *
+ * secel_t1_config_from_atr() and secel_t1_config_from_cip() fill one.
+ */
+struct secel_t1_config {
+	enum secel_t1_variant variant;
+	enum secel_t1_edc edc;
+	u16 ifsc;
+	u16 ifsd;
+	u8 nad;
+	unsigned int bwt_ms;
+	unsigned int cwt_ms;
+	unsigned int bgt_us;
+};
+
+/**
+ * struct secel_t1_stats - what a T=1 link has been through, for debugging
+ *	and tests
+ * @blocks_sent: blocks the engine sent, retransmissions included
+ * @blocks_received: valid blocks received
+ * @edc_errors: blocks received with a wrong EDC, parity error or bad LEN
+ * @timeouts: blocks that did not come within the waiting time
+ * @retransmits: blocks sent again (the card's R-block or ours asked)
+ * @resynchs: S(RESYNCH) exchanges
+ * @wtx: S(WTX) requests granted
+ * @aborts: chains ended by S(ABORT)
+ */
+struct secel_t1_stats {
+	u32 blocks_sent;
+	u32 blocks_received;
+	u32 edc_errors;
+	u32 timeouts;
+	u32 retransmits;
+	u32 resynchs;
+	u32 wtx;
+	u32 aborts;
+};
+
+/**
+ * struct secel_t1 - a T=1 link: the engine's state, one per card
+ * @ops: the converter's byte mover
+ * @ctx: its argument
+ * @cfg: the parameters the link started with (secel_t1_resync() and
+ *	secel_t1_gp_reset() come back to them)
+ * @ifsc: the card's information field size now (S(IFS) changes it)
+ * @ifsd: the interface device's now
+ * @ns: N(S) of the next I-block the engine sends
+ * @nr: N(S) the engine expects in the card's next I-block
+ * @wtx: the card's WTX multiplier for the next block's waiting time, 1
+ *	when none
+ * @last_rx: when the card's last byte came, for the block guard time
+ * @stats: counters
+ * @tx: block buffer for what the engine sends
+ * @rx: block buffer for what it receives
+ *
+ * The fields are the engine's; a converter reads @ifsc, @ifsd and @stats
+ * at most.  Calls on one link are serialised by the caller (the core
+ * serialises a SE's exchanges).
+ */
+struct secel_t1 {
+	const struct secel_t1_ops *ops;
+	void *ctx;
+	struct secel_t1_config cfg;
+	u16 ifsc;
+	u16 ifsd;
+	u8 ns;
+	u8 nr;
+	u32 wtx;
+	u64 last_rx;
+	struct secel_t1_stats stats;
+	u8 *tx;
+	u8 *rx;
+};
+
+/**
+ * struct secel_t1_cip - a GP T=1 Communication Interface Parameters
+ *	(the answer to S(CIP), sent instead of an ATR)
+ * @version: PVER, the protocol version (1)
+ * @iin: the issuer identification number, @iin_len bytes
+ * @iin_len: 3 or 4
+ * @plid: the physical layer: 1 SPI, 2 I2C
+ * @plp: the physical layer parameters, @plp_len bytes
+ * @plp_len: their length
+ * @bwt_ms: the block waiting time from the data link layer parameters
+ * @ifsc: the card's information field size from them
+ * @hb: the historical bytes, @hb_len bytes (ISO/IEC 7816-4 8.1.1)
+ * @hb_len: their number
+ *
+ * The pointers point into the buffer secel_t1_cip_parse() read.
+ */
+struct secel_t1_cip {
+	u8 version;
+	const u8 *iin;
+	u8 iin_len;
+	u8 plid;
+	const u8 *plp;
+	u8 plp_len;
+	u16 bwt_ms;
+	u16 ifsc;
+	const u8 *hb;
+	u8 hb_len;
+};
+
+int secel_t1_config_from_atr(const struct secel_atr_params *p,
+			     unsigned int clock_khz,
+			     struct secel_t1_config *cfg);
+int secel_t1_cip_parse(const u8 *buf, size_t len, struct secel_t1_cip *cip);
+int secel_t1_config_from_cip(const struct secel_t1_cip *cip,
+			     struct secel_t1_config *cfg);
+int secel_t1_init(struct secel_t1 *t1, const struct secel_t1_config *cfg,
+		  const struct secel_t1_ops *ops, void *ctx);
+void secel_t1_destroy(struct secel_t1 *t1);
+int secel_t1_transceive(struct secel_t1 *t1, const u8 *cmd, size_t len,
+			u8 *rsp, size_t size, size_t *rsp_len);
+int secel_t1_set_ifsd(struct secel_t1 *t1, u16 ifsd);
+int secel_t1_resync(struct secel_t1 *t1);
+int secel_t1_gp_reset(struct secel_t1 *t1);
+int secel_t1_gp_cip(struct secel_t1 *t1, u8 *cip, size_t size,
+		    size_t *cip_len);
+int secel_t1_gp_release(struct secel_t1 *t1);
+
 #endif /* _LINUX_SECEL_H */

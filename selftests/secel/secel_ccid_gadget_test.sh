@@ -37,24 +37,13 @@ gadget_card_removed_and_inserted gadget_voltage_classes_lowest_first
 gadget_unplug_with_apdu_in_flight
 gadget_short_apdu_level gadget_extended_t0_card_short_apdus
 gadget_extended_apdu_chained_both_ways
-gadget_t1_tpdu_reported_unsupported gadget_kind_names_ses
+gadget_t1_tpdu_ifsd_announced gadget_t1_tpdu_apdu_cases
+gadget_t1_tpdu_chained_1000_both_ways gadget_t1_tpdu_edc_error_recovered
+gadget_t1_tpdu_mute_card_recovered gadget_t1_tpdu_wtx_extends_bwt
+gadget_kind_names_ses
 gadget_module_unload"
 
 ktap_plan
-
-bounded() { timeout -k 2 "${BOUND:-60}" "$@"; }
-
-# await SECONDS CMD...: CMD succeeds within SECONDS (by the clock: under
-# TCG one look at sysfs can take a good part of a second)
-await() {
-	end=$(($(date +%s) + $1))
-	shift
-	while :; do
-		"$@" && return 0
-		[ "$(date +%s)" -lt "$end" ] || return 1
-		sleep 0.2
-	done
-}
 
 # the gadget's SEs: "INDEX SLOT" per line, SLOT from the ATR's last byte
 gadget_ses() {
@@ -535,22 +524,97 @@ else
 fi
 stop_gadget
 
-# ---- a T=1 card behind a TPDU reader: unsupported -----------------------
-t=gadget_t1_tpdu_reported_unsupported
+# ---- a T=1 card behind a TPDU reader: the T=1 block engine --------------
+# Each XfrBlock carries one T=1 block; the gadget's card speaks T=1 from
+# the standard (tools/testing/ccid-gadget, T1Card), IFSC 32, LRC.
+T1TESTS="gadget_t1_tpdu_ifsd_announced gadget_t1_tpdu_apdu_cases
+gadget_t1_tpdu_chained_1000_both_ways gadget_t1_tpdu_edc_error_recovered
+gadget_t1_tpdu_mute_card_recovered gadget_t1_tpdu_wtx_extends_bwt"
 dmesg -c > /dev/null 2>&1
-if ! WANT_STATE=any start_gadget 0 --level tpdu --card t1; then
-	fail $t "no SE reported for the T=1 card"
+if ! start_gadget 0 --level tpdu --card t1; then
+	for t in $T1TESTS; do
+		fail $t "no SE listed for the T=1 card behind a TPDU reader: $(dmesg | grep -i 't=1\|unsupported' | tail -n 2 | tr '\n' '|')"
+	done
 else
-	I=$(se_of 0)
-	await 30 se_state_is "$I" rejected
-	st=$(cat /sys/class/secel/secel"$I"/state)
-	msg=$(dmesg | grep "unsupported: the card offers no T=0")
-	if [ "$st" != rejected ]; then
-		fail $t "secel$I is $st, not rejected"
-	elif [ -z "$msg" ]; then
-		fail $t "no 'unsupported' reason in the kernel log"
-	elif grep -q "cmd XfrBlock" "$tmp/g.log"; then
-		fail $t "T=1 TPDUs were sent: $(grep XfrBlock "$tmp/g.log" | head -n 1)"
+	# T=1 blocks with an LRC, hex, as the gadget logs them: a block of
+	# the driver's, in an XfrBlock
+	sent() { since | grep "cmd XfrBlock" | sed 's/.*data=//'; }
+
+	t=gadget_t1_tpdu_ifsd_announced
+	# after power-on, S(IFS request) with dwMaxIFSD 254 (as libccid does)
+	if ! grep -q "data=00C101FE3E" "$tmp/g.log"; then
+		fail $t "no S(IFS request) FE: $(grep 'cmd XfrBlock' "$tmp/g.log" | head -n 2 | tr '\n' '|')"
+	elif ! grep -q "t1 card: S(IFS request) 254" "$tmp/g.log"; then
+		fail $t "the card did not see the S(IFS request)"
+	elif ! dmesg | grep -q "slot 0: T=1, IFSC 32, IFSD 254, LRC"; then
+		fail $t "the driver does not say IFSC 32, IFSD 254: $(dmesg | grep 'T=1' | tail -n 1)"
+	else
+		ok $t
+	fi
+
+	t=gadget_t1_tpdu_apdu_cases
+	setmark
+	r1=$(xfer 0 00E20000)
+	r2=$(xfer 0 00E0000410)
+	r3=$(xfer 0 00E2000002ABCD --raw)
+	r4=$(xfer 0 00E2000002ABCD00)
+	if [ "$r1" != 9000 ] || [ "$r2" != 000102039000 ] ||
+	   [ "$r3" != 6102 ] || [ "$r4" != ABCD9000 ]; then
+		fail $t "cases 1-4 answered '$r1' '$r2' '$r3' '$r4'"
+	elif [ "$(sent | grep -c '^00[04]0')" -lt 4 ]; then
+		fail $t "the APDUs did not go as I-blocks: $(sent | head -n 4 | tr '\n' ' ')"
+	elif ! sent | grep -q "^00[04]004" || ! sent | grep -q "^00[04]005"; then
+		fail $t "no I-block of 4 (case 1) and 5 (case 2) bytes: $(sent | tr '\n' ' ')"
+	else
+		ok $t
+	fi
+
+	t=gadget_t1_tpdu_chained_1000_both_ways
+	setmark
+	data=$(/usr/bin/python3 -c 'print(bytes((i * 7) & 255 for i in range(1000)).hex().upper())')
+	r=$(xfer 0 00E200000003E8${data}0000)
+	if [ "$r" != "${data}9000" ]; then
+		fail $t "an echo of 1000 bytes answered '$(echo "$r" | cut -c1-40)...'; log: $(since | grep -v '^rsp' | tail -n 4 | tr '\n' '|')"
+	elif [ "$(sent | grep -c '^00[26]020')" -lt 31 ]; then
+		fail $t "the command was not sent in 32 chained links of IFSC 32: $(sent | cut -c1-8 | sort | uniq -c | tr '\n' ' ')"
+	elif [ "$(sent | grep -c '^00[89]000')" -lt 3 ]; then
+		fail $t "the 1002-byte answer (IFSD 254: 4 links) was not acknowledged link by link with R-blocks: $(sent | tail -n 5 | cut -c1-8 | tr '\n' ' ')"
+	else
+		ok $t
+	fi
+
+	# t1_fault TEST KNOB WHAT R-BLOCK: one APDU with the T=1 card's fault
+	# KNOB; it must succeed after the driver sent R-BLOCK (a regex)
+	t1_fault() {
+		setmark
+		gctl set "$2=1"
+		r=$(xfer 0 00E2000002ABCD00)
+		if [ "$r" != ABCD9000 ]; then
+			fail "$1" "after $3 the APDU answered '$r'; log: $(since | grep -v '^rsp' | tail -n 6 | tr '\n' '|')"
+		elif ! since | grep -q "fault: t1"; then
+			fail "$1" "the fault was not injected"
+		elif ! sent | grep -Eq "$4"; then
+			fail "$1" "no R-block $4 after $3: $(sent | tr '\n' ' ')"
+		else
+			ok "$1"
+		fi
+	}
+	# R(N(R)) with the EDC bit, and with "other error"
+	t1_fault gadget_t1_tpdu_edc_error_recovered t1_edc "a corrupted EDC" \
+		'^00(81008|91009)1$'
+	t1_fault gadget_t1_tpdu_mute_card_recovered t1_mute "a mute block" \
+		'^00(82008|92009)2$'
+
+	t=gadget_t1_tpdu_wtx_extends_bwt
+	setmark
+	gctl set t1_wtx=1
+	r=$(xfer 0 00E2000002ABCD00)
+	if [ "$r" != ABCD9000 ]; then
+		fail $t "after S(WTX) the APDU answered '$r'; log: $(since | grep -v '^rsp' | tail -n 6 | tr '\n' '|')"
+	elif ! since | grep -q "cmd XfrBlock .* b7=02 .* data=00E30102E0"; then
+		fail $t "S(WTX response) 2 did not go with bBWI 2: $(since | grep 'cmd XfrBlock' | tr '\n' '|')"
+	elif [ "$(since | grep 'cmd XfrBlock' | grep -vc 'b7=00')" != 1 ]; then
+		fail $t "bBWI was not back to 0 after the block WTX was for"
 	else
 		ok $t
 	fi

@@ -19,6 +19,12 @@
 #   fail NAME MSG...    the message on one comment line, then "not ok"
 #   skip NAME REASON    skip_all REASON (every name, then exit 0)
 #   $num results so far, $failed of them not ok
+#
+#   bounded CMD...      CMD under timeout ${BOUND:-60} s
+#   await SECONDS CMD...
+#                       CMD succeeds within SECONDS by the clock (under
+#                       TCG one look at sysfs can take a good part of a
+#                       second)
 
 secel_cleanup() {
 	for p in $pids; do
@@ -133,4 +139,16 @@ skip_all() {
 		skip "$ktap_t" "$1"
 	done
 	exit 0
+}
+
+bounded() { timeout -k 2 "${BOUND:-60}" "$@"; }
+
+await() {
+	end=$(($(date +%s) + $1))
+	shift
+	while :; do
+		"$@" && return 0
+		[ "$(date +%s)" -lt "$end" ] || return 1
+		sleep 0.2
+	done
 }
