@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include <curl/curl.h>
+#include <sqlite3.h>
 
 #include "../relay/relay.h"
 #include "../secel-vcard/card.h"
@@ -1250,6 +1251,21 @@ static bool db_shows(struct tsm_db *db, const char *what)
 	return found;
 }
 
+/*
+ * The instructions sent and not answered went out an hour ago: their
+ * lease has run out (the time is the database's, not the TSM's clock).
+ */
+static void db_age_sent(const char *path)
+{
+	sqlite3 *h;
+
+	if (sqlite3_open(path, &h) != SQLITE_OK ||
+	    sqlite3_exec(h, "UPDATE queue SET sent = strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '-3600 seconds') "
+			 "WHERE sent IS NOT NULL AND done IS NULL", NULL, NULL, NULL) != SQLITE_OK)
+		check(false, "%s: %s", path, sqlite3_errmsg(h));
+	sqlite3_close(h);
+}
+
 static void test_backstage_db(void)
 {
 	const char *list = "name=eSE1;index=0;kind=physical;transport=t1-serial;state=listed;designated=1;cin=0102, "
@@ -1326,13 +1342,27 @@ static void test_backstage_db(void)
 	check(r.code == 204 && !strcmp(r.control, "delete VSE2"),
 	      "an SE rejected: the rule deletes it: '%s'", r.control);
 	tsm_reply_free(&r);
-	/* the answer never came: sent again, and the rule does not fire twice */
+	/*
+	 * another session of the device while that one is under way (here
+	 * or in another TSM sharing the database): nothing goes twice
+	 */
+	backstage_post(&e, TSM_BACKSTAGE, rejected, NULL, &r);
+	check(r.code == 204 && !r.control[0] && !strncmp(r.result, "ok; SEs: ", 9),
+	      "an instruction under way is not sent again in its lease: '%s' '%s'",
+	      r.control, r.result);
+	tsm_reply_free(&r);
+	/*
+	 * the answer never came and the lease (the session timeout) ran
+	 * out: sent again, and the rule does not fire twice
+	 */
+	db_age_sent(path);
 	backstage_post(&e, TSM_BACKSTAGE, rejected, NULL, &r);
 	check(r.code == 204 && !strcmp(r.control, "delete VSE2") &&
 	      !strcmp(r.next_uri, TSM_BACKSTAGE_RESULT "/3"),
 	      "an instruction without a result goes again: '%s' '%s'",
 	      r.control, r.next_uri);
 	tsm_reply_free(&r);
+	db_age_sent(path);
 	backstage_post(&e, TSM_BACKSTAGE, "name=eSE1;index=0;kind=physical;transport=x;state=listed", NULL, &r);
 	check(r.code == 204 && !strcmp(r.control, "delete VSE2"), "still pending");
 	tsm_reply_free(&r);

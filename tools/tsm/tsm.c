@@ -2007,8 +2007,9 @@ static void backstage(struct tsm *t, const struct tsm_request *rq,
 	if (!results) {
 		control[0] = '\0';
 		if (t->cfg.db && tsm_db_report(t->cfg.db, device, rq->se_list,
-					       control, sizeof(control), &batch,
-					       err, sizeof(err))) {
+					       t->cfg.session_timeout, control,
+					       sizeof(control), &batch, err,
+					       sizeof(err))) {
 			reply_text(r, 500, "%s", err);
 			return;
 		}
