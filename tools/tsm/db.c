@@ -899,7 +899,7 @@ int tsm_db_install_next(struct tsm_db *db, const char *device,
 	 * another TSM is taking at this moment is skipped
 	 */
 	snprintf(sql, sizeof(sql),
-		 "SELECT i.%s, i.rule, i.se, i.service, s.cin FROM installs i "
+		 "SELECT i.%s, i.rule, i.se, i.service, s.cin, i.tries + 1 FROM installs i "
 		 "JOIN ses s ON s.device = i.device AND s.name = i.se "
 		 "WHERE i.device = ?1 AND s.state = 'listed' AND (i.state = 'pending' OR "
 		 "(i.state = 'running' AND i.started < %s - ?2)) "
@@ -920,6 +920,7 @@ int tsm_db_install_next(struct tsm_db *db, const char *device,
 				 dbq_column_text(st, 3) ?: "");
 			snprintf(in->cin, sizeof(in->cin), "%s",
 				 dbq_column_text(st, 4) ?: "");
+			in->tries = dbq_column_int(st, 5);
 		} else if (rc != DBQ_DONE) {
 			ret = sql_fail(db, err, room, "installs");
 		}
@@ -942,8 +943,9 @@ int tsm_db_install_next(struct tsm_db *db, const char *device,
 	return in->id ? 0 : -ENOENT;
 }
 
-int tsm_db_install_done(struct tsm_db *db, long long id, const char *state,
-			const char *result, char *err, size_t room)
+int tsm_db_install_done(struct tsm_db *db, long long id, long long tries,
+			const char *state, const char *result, char *err,
+			size_t room)
 {
 	char sql[256];
 	struct dbq_st *st;
@@ -953,20 +955,24 @@ int tsm_db_install_done(struct tsm_db *db, long long id, const char *state,
 	if (strcmp(state, "ok") && strcmp(state, "failed") &&
 	    strcmp(state, "pending"))
 		return why(err, room, -EINVAL, "install state '%s'", state);
+	/* only the attempt that runs it: not one taken up since */
 	snprintf(sql, sizeof(sql),
-		 "UPDATE installs SET state = ?1, result = ?2, updated = %s WHERE %s = ?3",
+		 "UPDATE installs SET state = ?1, result = ?2, updated = %s "
+		 "WHERE %s = ?3 AND tries = ?4 AND state = 'running'",
 		 db->d->now, db->d->rowid);
 	if (dbq_prepare(db->c, sql, &st))
 		return sql_fail(db, err, room, "installs");
 	dbq_bind_text(st, 1, state);
 	dbq_bind_text(st, 2, result);
 	dbq_bind_int(st, 3, id);
+	dbq_bind_int(st, 4, tries);
 	rc = dbq_step(st);
 	changes = dbq_changes(st);
 	dbq_finalize(st);
 	if (rc != DBQ_DONE)
 		return sql_fail(db, err, room, "installs");
-	return changes ? 0 : why(err, room, -ENOENT, "no install %lld", id);
+	return changes ? 0 : why(err, room, -ESTALE, "install %lld: attempt %lld is no longer running (taken up by another session, or gone)",
+				 id, tries);
 }
 
 static void json_str(FILE *out, const char *s)

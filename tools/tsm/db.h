@@ -25,6 +25,7 @@ struct tsm_db;
 struct tsm_db_install {
 	long long id;			/* its row */
 	long long rule;
+	long long tries;		/* this attempt, 1 the first */
 	char se[32];
 	char service[TSM_DB_SERVICE_MAX + 1];
 	char cin[80];			/* as the device listed it, "" unknown */
@@ -104,11 +105,14 @@ int tsm_db_install_next(struct tsm_db *db, const char *device,
 			char *err, size_t room);
 
 /*
- * Install @id came to @state ("ok", "failed", or "pending" again when
- * its session dropped), @result the reason.  0 or -errno.
+ * Attempt @tries of install @id came to @state ("ok", "failed", or
+ * "pending" again when its session dropped), @result the reason.  0, or
+ * -ESTALE when that attempt is no longer the row's (its session was
+ * given up and another TSM or session took the install up), or -errno.
  */
-int tsm_db_install_done(struct tsm_db *db, long long id, const char *state,
-			const char *result, char *err, size_t room);
+int tsm_db_install_done(struct tsm_db *db, long long id, long long tries,
+			const char *state, const char *result, char *err,
+			size_t room);
 
 /*
  * JSON for GET /devices: {"devices": [...], "rules": [...]}, each device

@@ -292,8 +292,17 @@ time.sleep(60)" &
 	check "the same row, tried twice: $(show | grep install)" \
 		shows "se=eSE2 service=purse state=running tries=2"
 	check "still one install row" [ "$(count 'install rule=')" = 1 ]
-	kill "$pid_b2"
-	wait "$pid_b2" 2> /dev/null
+	# a TSM whose session times out at once: its timeout puts that
+	# attempt back to pending (and only its own attempt)
+	sql "UPDATE installs SET started = started - 3600"
+	LEASE=1 start c || { fails=$((fails + 1)); return; }
+	post c t3 /backstage "$VSE1, $ESE2"
+	check "C takes it up ($(code t3) $(hdr t3 X-Secel-Targeted-SE))" \
+		[ "$(hdr t3 X-Secel-Targeted-SE)" = eSE2 ]
+	check "C's session timeout puts its attempt back: $(show | grep install)" \
+		wait_for shows "se=eSE2 service=purse state=pending tries=3"
+	kill "$pid_b2" "$pid_c"
+	wait "$pid_b2" "$pid_c" 2> /dev/null
 }
 
 want=("$@")
