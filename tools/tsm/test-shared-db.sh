@@ -7,7 +7,8 @@
 # directory, on a Unix socket only; the system's service is not touched).
 # Each backend gets the same cases, driven with curl on 127.0.0.1:
 #
-#   schema   made on first use, found and kept on the next
+#   schema   made on first use, found and kept on the next; a newer one
+#            refused
 #   shared   the SE list one TSM recorded is what the other shows
 #   queue    an instruction queued once goes out once, when two TSMs
 #            answer two sessions of the device at the same moment
@@ -303,6 +304,24 @@ time.sleep(60)" &
 		wait_for shows "se=eSE2 service=purse state=pending tries=3"
 	kill "$pid_b2" "$pid_c"
 	wait "$pid_b2" "$pid_c" 2> /dev/null
+
+	# the URI form names the same database
+	[ "$backend" = pg ] && check "postgresql:// URI: the same devices" \
+		[ "$("$TSM" devices --db "postgresql://secel@/tsm?host=$pgdir" 2>&1)" = "$(show)" ]
+
+	# a database of a newer schema is refused, and left as it is
+	if [ "$backend" = pg ]; then
+		sql "UPDATE secel_tsm_schema SET version = 3"
+	else
+		sql "PRAGMA user_version = 3"
+	fi
+	check "a newer schema refused: $(cat "$tmp/show.err")" not show
+	check "with the reason" grep -q "schema version 3, newer than this secel-tsm's 2" "$tmp/show.err"
+	if [ "$backend" = pg ]; then
+		check "and left as it was" [ "$(pg psql -c 'SELECT version FROM secel_tsm_schema')" = 3 ]
+	else
+		check "and left as it was" [ "$(sqlite3 "$DB" 'PRAGMA user_version')" = 3 ]
+	fi
 }
 
 want=("$@")
@@ -318,8 +337,6 @@ for backend in "${want[@]}"; do
 		if pg_setup; then
 			DB="host=$pgdir dbname=tsm user=secel"
 			run_cases
-			# the URI form names the same database
-			check "postgresql:// URI" "$TSM" devices --db "postgresql://secel@/tsm?host=$pgdir" > /dev/null
 		elif [ "${SECEL_TEST_PG:-}" = require ]; then
 			echo "FAIL [pg] $skip_pg" >&2
 			fails=$((fails + 1))

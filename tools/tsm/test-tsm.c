@@ -2036,8 +2036,13 @@ static void stop_tsm(pid_t pid)
 	check(WIFEXITED(st) && !WEXITSTATUS(st), "secel-tsm exit %d", st);
 }
 
-static void relay_once(const char *url, const char *cacert, struct vcard *vc,
-		       struct relay_outcome *out)
+/*
+ * One session of secel-relay's loop from SE eSE1 on @vc (a logical
+ * channel of it), at most @rounds POSTs; @bs NULL: no backstage.
+ */
+static void relay_session(const char *url, const char *cacert,
+			  struct vcard *vc, const struct relay_backstage *bs,
+			  unsigned int rounds, struct relay_outcome *out)
 {
 	struct relay_se se = { .name = "eSE1", .kind = "virtual",
 			       .transport = "vse" };
@@ -2061,10 +2066,17 @@ static void relay_once(const char *url, const char *cacert, struct vcard *vc,
 	cfg.sd = isd;
 	cfg.sd_len = sizeof(isd);
 	cfg.cacert = cacert;
+	cfg.backstage = bs;
 	cfg.timeout = 20;
-	cfg.max_rounds = 64;
+	cfg.max_rounds = rounds;
 	relay_run(&cfg, &card, out);
 	close_channel(vc, http_channel);
+}
+
+static void relay_once(const char *url, const char *cacert, struct vcard *vc,
+		       struct relay_outcome *out)
+{
+	relay_session(url, cacert, vc, NULL, 64, out);
 }
 
 static unsigned int url_port(const char *url)
@@ -2220,41 +2232,18 @@ static void relay_backstage_once(const char *url, struct vcard *own,
 				 struct e2e_dev *d, unsigned int rounds,
 				 struct relay_outcome *out)
 {
-	struct relay_se se = { .name = "eSE1", .kind = "virtual",
-			       .transport = "vse" };
-	static const uint8_t isd[] = { 0xa0, 0, 0, 1, 0x51, 0, 0, 0 };
 	struct relay_backstage bs = {
 		.list = e2e_list, .control = e2e_control,
 		.target = e2e_target, .priv = d,
 	};
-	struct relay_card card = { .transmit = relay_xmit };
-	char from[512], info[1024], full[300];
-	struct relay_cfg cfg;
+	char full[300];
 
-	http_card = own;
-	http_channel = open_channel(own);
 	/* the target's channel: the first of a fresh SE, as the relay's */
 	d->ese2_channel = open_channel(d->ese2);
-	se.channel = http_channel;
-	se.cin.data = own->cfg.cin.val;
-	se.cin.len = own->cfg.cin.len;
-	relay_from_header(&se, isd, sizeof(isd), from, sizeof(from));
-	relay_se_info_header(&se, info, sizeof(info));
 	snprintf(full, sizeof(full), "%s" TSM_BACKSTAGE, url);
-	memset(&cfg, 0, sizeof(cfg));
 	memset(out, 0, sizeof(*out));
-	cfg.url = full;
-	cfg.se_name = "eSE1";
-	cfg.from = from;
-	cfg.se_info = info;
-	cfg.sd = isd;
-	cfg.sd_len = sizeof(isd);
-	cfg.backstage = &bs;
-	cfg.timeout = 20;
-	cfg.max_rounds = rounds;
-	relay_run(&cfg, &card, out);
+	relay_session(full, NULL, own, &bs, rounds, out);
 	close_channel(d->ese2, d->ese2_channel);
-	close_channel(own, http_channel);
 }
 
 /* Whether file @path has @what, within 30 s. */
