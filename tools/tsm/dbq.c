@@ -128,28 +128,70 @@ const char *dbq_errmsg(struct dbq *c)
 	return c->msg;
 }
 
-/* A connection the server dropped (a restart): once more, between transactions. */
-static void pg_revive(struct dbq *c)
+/* Whether the connection is between transactions (or lost). */
+static bool pg_idle(struct dbq *c)
 {
-	if (PQstatus(c->pg) == CONNECTION_BAD) {
-		PQreset(c->pg);
-		if (PQstatus(c->pg) == CONNECTION_OK)
-			PQsetNoticeProcessor(c->pg, no_notice, NULL);
+	PGTransactionStatusType ts = PQtransactionStatus(c->pg);
+
+	return ts == PQTRANS_IDLE || ts == PQTRANS_UNKNOWN;
+}
+
+/*
+ * A connection the server dropped (a restart, an administrator): made
+ * again, between transactions only (one under way is lost: rolled back).
+ */
+static bool pg_revive(struct dbq *c)
+{
+	if (PQstatus(c->pg) != CONNECTION_BAD)
+		return false;
+	PQreset(c->pg);
+	if (PQstatus(c->pg) != CONNECTION_OK)
+		return false;
+	PQsetNoticeProcessor(c->pg, no_notice, NULL);
+	return true;
+}
+
+/*
+ * @sql (with @n values of @param), on a connection made again when it
+ * turns out lost at the start of a transaction (libpq learns of it only
+ * when it tries).
+ */
+static PGresult *pg_run(struct dbq *c, const char *sql, int n,
+			char *const *param)
+{
+	bool idle = pg_idle(c);
+	PGresult *res;
+
+	if (idle)
+		pg_revive(c);
+	res = PQexecParams(c->pg, sql, n, NULL, (const char *const *)param,
+			   NULL, NULL, 0);
+	if (idle && PQstatus(c->pg) == CONNECTION_BAD && pg_revive(c)) {
+		PQclear(res);
+		res = PQexecParams(c->pg, sql, n, NULL,
+				   (const char *const *)param, NULL, NULL, 0);
 	}
+	return res;
 }
 
 int dbq_exec(struct dbq *c, const char *sql)
 {
 	PGresult *res;
 	int ret = 0;
+	bool idle;
 
 	if (c->backend == DBQ_SQLITE)
 		return sqlite3_exec(c->lite, sql, NULL, NULL, NULL) ==
 		       SQLITE_OK ? 0 : -EIO;
-	if (PQtransactionStatus(c->pg) == PQTRANS_IDLE ||
-	    PQtransactionStatus(c->pg) == PQTRANS_UNKNOWN)
+	/* PQexec: several statements may go in one */
+	idle = pg_idle(c);
+	if (idle)
 		pg_revive(c);
 	res = PQexec(c->pg, sql);
+	if (idle && PQstatus(c->pg) == CONNECTION_BAD && pg_revive(c)) {
+		PQclear(res);
+		res = PQexec(c->pg, sql);
+	}
 	if (!res || (PQresultStatus(res) != PGRES_COMMAND_OK &&
 		     PQresultStatus(res) != PGRES_TUPLES_OK)) {
 		pg_msg(c, res ? PQresultErrorMessage(res) :
@@ -251,12 +293,7 @@ int dbq_step(struct dbq_st *st)
 		return -EIO;
 	}
 	if (!st->res) {
-		if (PQtransactionStatus(c->pg) == PQTRANS_IDLE ||
-		    PQtransactionStatus(c->pg) == PQTRANS_UNKNOWN)
-			pg_revive(c);
-		st->res = PQexecParams(c->pg, st->sql, st->nparam, NULL,
-				       (const char *const *)st->param, NULL,
-				       NULL, 0);
+		st->res = pg_run(c, st->sql, st->nparam, st->param);
 		if (!st->res) {
 			pg_msg(c, PQerrorMessage(c->pg));
 			return -EIO;

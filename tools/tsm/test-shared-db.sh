@@ -82,6 +82,8 @@ pg() {
 		$as "$PGBIN/createdb" -h "$pgdir" -U secel tsm ;;
 	stop)
 		$as "$PGBIN/pg_ctl" -D "$pgdir/data" -m immediate stop > /dev/null 2>&1 ;;
+	restart)
+		$as "$PGBIN/pg_ctl" -D "$pgdir/data" -w -t 60 -m fast restart > /dev/null 2>&1 ;;
 	psql)
 		"$PGBIN/psql" -X -q -A -t -h "$pgdir" -U secel -d tsm "$@" ;;
 	esac
@@ -302,6 +304,14 @@ time.sleep(60)" &
 		[ "$(hdr t3 X-Secel-Targeted-SE)" = eSE2 ]
 	check "C's session timeout puts its attempt back: $(show | grep install)" \
 		wait_for shows "se=eSE2 service=purse state=pending tries=3"
+	# the server restarts under a running TSM: its next request connects
+	# again (libpq learns of the loss at the transaction's first statement)
+	if [ "$backend" = pg ]; then
+		check "the server restarted" pg restart
+		post b2 rs /backstage "$VSE1, $ESE2"
+		check "B' answers after it: the pending install ($(code rs) $(hdr rs X-Secel-Result))" \
+			[ "$(hdr rs X-Secel-Targeted-SE)" = eSE2 ]
+	fi
 	kill "$pid_b2" "$pid_c"
 	wait "$pid_b2" "$pid_c" 2> /dev/null
 
