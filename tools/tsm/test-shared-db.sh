@@ -7,8 +7,8 @@
 # directory, on a Unix socket only; the system's service is not touched).
 # Each backend gets the same cases, driven with curl on 127.0.0.1:
 #
-#   schema   made on first use, found and kept on the next; a newer one
-#            refused
+#   schema   made on first use, found and kept on the next; a version 1
+#            SQLite file brought to 2; a newer one refused
 #   shared   the SE list one TSM recorded is what the other shows
 #   queue    an instruction queued once goes out once, when two TSMs
 #            answer two sessions of the device at the same moment
@@ -209,6 +209,14 @@ run_cases() {
 		check "schema version 2" [ "$(pg psql -c 'SELECT version FROM secel_tsm_schema')" = 2 ]
 	else
 		check "schema version 2" [ "$(sqlite3 "$DB" 'PRAGMA user_version')" = 2 ]
+		# a file of version 1 (no installs) is brought to 2, its rows kept
+		"$TSM" queue --db "$tmp/v1.db" "$DEV" "inquire VSE1" &&
+			sqlite3 "$tmp/v1.db" "DROP TABLE installs; PRAGMA user_version = 1"
+		check "a version 1 file opens" "$TSM" devices --db "$tmp/v1.db" > "$tmp/v1.out"
+		check "brought to version 2, with installs, its queue kept" \
+			[ "$(sqlite3 "$tmp/v1.db" "PRAGMA user_version; SELECT count(*) FROM installs; SELECT instruction FROM queue")" = "2
+0
+inquire VSE1" ]
 	fi
 
 	start a && start b || { fails=$((fails + 1)); return; }
