@@ -465,6 +465,33 @@ static int run_rules(struct tsm_db *db, long long dev, const char *event,
 	return ret;
 }
 
+/* The SEs of @dev that are not among @ses[@n] leave the records. */
+static int drop_unlisted(struct tsm_db *db, long long dev,
+			 const struct tsm_se_entry *ses, size_t n, char *err,
+			 size_t room)
+{
+	char sql[96 + 6 * TSM_DB_SES_MAX];
+	struct dbq_st *st;
+	size_t i, len;
+	int rc;
+
+	len = snprintf(sql, sizeof(sql), "DELETE FROM ses WHERE device = ?1%s",
+		       n ? " AND name NOT IN (" : "");
+	for (i = 0; i < n; i++)
+		len += snprintf(sql + len, sizeof(sql) - len, "%s?%zu",
+				i ? ", " : "", i + 2);
+	if (n)
+		snprintf(sql + len, sizeof(sql) - len, ")");
+	if (dbq_prepare(db->c, sql, &st))
+		return sql_fail(db, err, room, "ses");
+	dbq_bind_int(st, 1, dev);
+	for (i = 0; i < n; i++)
+		dbq_bind_text(st, i + 2, ses[i].name);
+	rc = dbq_step(st);
+	dbq_finalize(st);
+	return rc == DBQ_DONE ? 0 : sql_fail(db, err, room, "ses");
+}
+
 /*
  * The device's list in the records replaced by @list; the rules run on
  * the SEs that are new or newly rejected (only when @rules).
@@ -494,9 +521,6 @@ static int record_list(struct tsm_db *db, long long dev, const char *list,
 		 "transport = excluded.transport, state = excluded.state, designated = excluded.designated, "
 		 "atr = excluded.atr, cin = excluded.cin, last_seen = excluded.last_seen",
 		 db->d->now, db->d->now);
-	/* the SEs that are gone: out of the records */
-	ret = exec(db, "CREATE TEMP TABLE IF NOT EXISTS seen (name TEXT PRIMARY KEY); DELETE FROM seen",
-		   err, room);
 	for (i = 0; !ret && i < n; i++) {
 		const struct tsm_se_entry *se = &ses[i];
 		struct dbq_st *st;
@@ -520,25 +544,16 @@ static int record_list(struct tsm_db *db, long long dev, const char *list,
 		dbq_finalize(st);
 		if (ret)
 			break;
-		if (dbq_prepare(db->c, "INSERT INTO seen (name) VALUES (?1) ON CONFLICT DO NOTHING",
-				&st)) {
-			ret = sql_fail(db, err, room, "seen");
-			break;
-		}
-		dbq_bind_text(st, 1, se->name);
-		if (dbq_step(st) != DBQ_DONE)
-			ret = sql_fail(db, err, room, "seen");
-		dbq_finalize(st);
-		if (!ret && rules && !was[0])
+		if (rules && !was[0])
 			ret = run_rules(db, dev, "new", se, err, room);
 		if (!ret && rules && !strcmp(se->state, "rejected") &&
 		    strcmp(was, "rejected"))
 			ret = run_rules(db, dev, "rejected", se, err, room);
 	}
-	free(ses);
+	/* the SEs that are gone: out of the records */
 	if (!ret)
-		ret = run_ints(db, "DELETE FROM ses WHERE device = ?1 AND name NOT IN (SELECT name FROM seen)",
-			       &dev, 1, NULL, err, room, "ses");
+		ret = drop_unlisted(db, dev, ses, n, err, room);
+	free(ses);
 	return ret;
 }
 

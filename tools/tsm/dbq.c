@@ -14,7 +14,7 @@
 
 #include "dbq.h"
 
-#define DBQ_PARAMS	16
+#define DBQ_PARAMS	72	/* a device and 64 SEs (db.c) */
 
 /* libpq's type OIDs (pg_type.h is a server header) */
 #define PG_INT8OID	20
@@ -243,12 +243,14 @@ int dbq_prepare(struct dbq *c, const char *sql, struct dbq_st **out)
 static void pg_param(struct dbq_st *st, int i, char *v)
 {
 	if (i < 1 || i > DBQ_PARAMS) {
+		/* a statement of db.c with too many: it fails, not half bound */
 		free(v);
+		st->nparam = -1;
 		return;
 	}
 	free(st->param[i - 1]);
 	st->param[i - 1] = v;
-	if (i > st->nparam)
+	if (st->nparam >= 0 && i > st->nparam)
 		st->nparam = i;
 }
 
@@ -293,6 +295,11 @@ int dbq_step(struct dbq_st *st)
 		return -EIO;
 	}
 	if (!st->res) {
+		if (st->nparam < 0) {
+			snprintf(c->msg, sizeof(c->msg), "more than %d values in one statement",
+				 DBQ_PARAMS);
+			return -EIO;
+		}
 		st->res = pg_run(c, st->sql, st->nparam, st->param);
 		if (!st->res) {
 			pg_msg(c, PQerrorMessage(c->pg));
