@@ -2,12 +2,13 @@
 /*
  * secel-tsm's backstage database: SQLite or PostgreSQL (dbq.h), one
  * transaction per request (Documentation/secel/tsm.rst, "The TSM's
- * database").  Several TSM processes may share it: every request that
- * changes a device's rows first takes that device's row (SQLite: the
- * whole file, BEGIN IMMEDIATE; PostgreSQL: the devices row, locked by
- * its upsert until COMMIT), so two TSMs serving the same device take
- * turns, and instructions or installs one TSM has under way stay its own
- * until they are answered or their session is given up.
+ * database").  Several TSM processes may share it: a report, its
+ * results and a queued instruction first take the device's row (SQLite:
+ * the whole file, BEGIN IMMEDIATE; PostgreSQL: the devices row, locked
+ * by its upsert until COMMIT), so two TSMs serving the same device take
+ * turns; an install is taken with its row locked (FOR UPDATE SKIP
+ * LOCKED); and instructions or installs one TSM has under way stay its
+ * own until they are answered or their session is given up.
  */
 #include <errno.h>
 #include <fnmatch.h>
@@ -847,30 +848,32 @@ int tsm_db_install_next(struct tsm_db *db, const char *device,
 {
 	char sql[768];
 	struct dbq_st *st;
-	long long dev, v[2];
+	long long v[1];
 	int ret, rc;
 
 	memset(in, 0, sizeof(*in));
 	ret = exec(db, db->d->begin, err, room);
 	if (ret)
 		return ret;
-	ret = device_id(db, device, &dev, err, room);
 	/*
 	 * pending, or running in a session that died with no word (started
 	 * more than @stale seconds ago): on an SE that is listed now; a row
-	 * another TSM is taking at this moment is skipped
+	 * another TSM is taking at this moment is skipped (PostgreSQL; in
+	 * SQLite the transaction has the file), one it took since is no
+	 * longer pending.  Nothing written when there is none.
 	 */
 	snprintf(sql, sizeof(sql),
 		 "SELECT i.%s, i.rule, i.se, i.service, s.cin, i.tries + 1 FROM installs i "
+		 "JOIN devices d ON d.id = i.device "
 		 "JOIN ses s ON s.device = i.device AND s.name = i.se "
-		 "WHERE i.device = ?1 AND s.state = 'listed' AND (i.state = 'pending' OR "
+		 "WHERE d.identity = ?1 AND s.state = 'listed' AND (i.state = 'pending' OR "
 		 "(i.state = 'running' AND i.started < %s - ?2)) "
 		 "ORDER BY i.rule, i.queued, i.se LIMIT 1%s",
 		 db->d->rowid, db->d->epoch, db->d->lock);
-	if (!ret && dbq_prepare(db->c, sql, &st))
+	if (dbq_prepare(db->c, sql, &st))
 		ret = sql_fail(db, err, room, "installs");
 	if (!ret) {
-		dbq_bind_int(st, 1, dev);
+		dbq_bind_text(st, 1, device);
 		dbq_bind_int(st, 2, stale);
 		rc = dbq_step(st);
 		if (rc == DBQ_ROW) {
