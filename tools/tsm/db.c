@@ -1,7 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * secel-tsm's backstage database: SQLite, one transaction per request
- * (Documentation/secel/tsm.rst, "The TSM's database").
+ * secel-tsm's backstage database: SQLite or PostgreSQL (dbq.h), one
+ * transaction per request (Documentation/secel/tsm.rst, "The TSM's
+ * database").  Several TSM processes may share it: a report, its
+ * results and a queued instruction first take the device's row (SQLite:
+ * the whole file, BEGIN IMMEDIATE; PostgreSQL: the devices row, locked
+ * by its upsert until COMMIT), so two TSMs serving the same device take
+ * turns; an install is taken with its row locked (FOR UPDATE SKIP
+ * LOCKED); and instructions or installs one TSM has under way stay its
+ * own until they are answered or their session is given up.
  */
 #include <errno.h>
 #include <fnmatch.h>
@@ -11,65 +18,111 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sqlite3.h>
-
 #include "db.h"
+#include "dbq.h"
 
-struct tsm_db {
-	sqlite3 *h;
+/* What SQLite and PostgreSQL say differently. */
+struct dialect {
+	const char *now;	/* the time, ISO 8601 UTC text */
+	const char *epoch;	/* the time, Unix seconds */
+	const char *begin;	/* a transaction that writes */
+	const char *snapshot;	/* one that reads, all of it at one moment */
+	const char *rowid;	/* installs' row number */
+	const char *lock;	/* an install row taken: others skip it */
 };
 
-/* The schema; user_version says which (tsm.rst has it). */
+static const struct dialect lite_sql = {
+	.now = "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')",
+	.epoch = "CAST(strftime('%s', 'now') AS INTEGER)",
+	.begin = "BEGIN IMMEDIATE",
+	.snapshot = "BEGIN",
+	.rowid = "rowid",
+	.lock = "",
+};
+
+static const struct dialect pg_sql = {
+	.now = "to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')",
+	.epoch = "CAST(extract(epoch FROM now()) AS BIGINT)",
+	.begin = "BEGIN",
+	.snapshot = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+	.rowid = "id",
+	.lock = " FOR UPDATE OF i SKIP LOCKED",
+};
+
+struct tsm_db {
+	struct dbq *c;
+	const struct dialect *d;
+};
+
+/* The schema's version: SQLite's user_version, PostgreSQL's secel_tsm_schema. */
 #define DB_VERSION	2
-static const char schema[] =
-	"CREATE TABLE IF NOT EXISTS devices ("
-	" id INTEGER PRIMARY KEY,"
-	" identity TEXT NOT NULL UNIQUE,"
-	" first_seen TEXT NOT NULL,"
-	" last_seen TEXT NOT NULL);"
-	"CREATE TABLE IF NOT EXISTS ses ("
-	" device INTEGER NOT NULL REFERENCES devices(id) ON DELETE CASCADE,"
-	" name TEXT NOT NULL,"
-	" idx INTEGER NOT NULL,"
-	" kind TEXT NOT NULL,"
-	" transport TEXT NOT NULL,"
-	" state TEXT NOT NULL,"
-	" designated INTEGER NOT NULL DEFAULT 0,"
-	" atr TEXT NOT NULL DEFAULT '',"
-	" cin TEXT NOT NULL DEFAULT '',"
-	" first_seen TEXT NOT NULL,"
-	" last_seen TEXT NOT NULL,"
-	" PRIMARY KEY (device, name));"
-	"CREATE TABLE IF NOT EXISTS rules ("
-	" id INTEGER PRIMARY KEY,"
-	" event TEXT NOT NULL CHECK (event IN ('new', 'rejected')),"
-	" kind TEXT,"
-	" name TEXT,"
-	" op TEXT NOT NULL);"
-	"CREATE TABLE IF NOT EXISTS queue ("
-	" id INTEGER PRIMARY KEY,"
-	" device INTEGER NOT NULL REFERENCES devices(id) ON DELETE CASCADE,"
-	" instruction TEXT NOT NULL,"
-	" origin TEXT NOT NULL,"
-	" queued TEXT NOT NULL,"
-	" batch INTEGER,"
-	" sent TEXT,"
-	" result TEXT,"
-	" done TEXT);"
-	"CREATE INDEX IF NOT EXISTS queue_pending ON queue (device, done);"
-	/* version 2: the installs the rules ask for, one per rule and SE */
-	"CREATE TABLE IF NOT EXISTS installs ("
-	" rule INTEGER NOT NULL REFERENCES rules(id) ON DELETE CASCADE,"
-	" device INTEGER NOT NULL REFERENCES devices(id) ON DELETE CASCADE,"
-	" se TEXT NOT NULL,"
-	" service TEXT NOT NULL,"
-	" state TEXT NOT NULL CHECK (state IN ('pending', 'running', 'ok', 'failed')),"
-	" tries INTEGER NOT NULL DEFAULT 0,"
-	" result TEXT,"
-	" queued TEXT NOT NULL,"
-	" updated TEXT NOT NULL,"
-	" started INTEGER NOT NULL DEFAULT 0,"
-	" PRIMARY KEY (rule, device, se));";
+
+/*
+ * The tables, for both: @KEY a row id (SQLite's INTEGER PRIMARY KEY, a
+ * 64-bit identity column in PostgreSQL), @REF the columns that name one
+ * (and installs.started), @INSTALL_ID installs' own row id column where
+ * SQLite has its rowid.
+ */
+#define SCHEMA(KEY, REF, INSTALL_ID) \
+	"CREATE TABLE IF NOT EXISTS devices (" \
+	" id " KEY "," \
+	" identity TEXT NOT NULL UNIQUE," \
+	" first_seen TEXT NOT NULL," \
+	" last_seen TEXT NOT NULL);" \
+	"CREATE TABLE IF NOT EXISTS ses (" \
+	" device " REF " NOT NULL REFERENCES devices(id) ON DELETE CASCADE," \
+	" name TEXT NOT NULL," \
+	" idx INTEGER NOT NULL," \
+	" kind TEXT NOT NULL," \
+	" transport TEXT NOT NULL," \
+	" state TEXT NOT NULL," \
+	" designated INTEGER NOT NULL DEFAULT 0," \
+	" atr TEXT NOT NULL DEFAULT ''," \
+	" cin TEXT NOT NULL DEFAULT ''," \
+	" first_seen TEXT NOT NULL," \
+	" last_seen TEXT NOT NULL," \
+	" PRIMARY KEY (device, name));" \
+	"CREATE TABLE IF NOT EXISTS rules (" \
+	" id " KEY "," \
+	" event TEXT NOT NULL CHECK (event IN ('new', 'rejected'))," \
+	" kind TEXT," \
+	" name TEXT," \
+	" op TEXT NOT NULL);" \
+	"CREATE TABLE IF NOT EXISTS queue (" \
+	" id " KEY "," \
+	" device " REF " NOT NULL REFERENCES devices(id) ON DELETE CASCADE," \
+	" instruction TEXT NOT NULL," \
+	" origin TEXT NOT NULL," \
+	" queued TEXT NOT NULL," \
+	" batch " REF "," \
+	" sent TEXT," \
+	" result TEXT," \
+	" done TEXT);" \
+	"CREATE INDEX IF NOT EXISTS queue_pending ON queue (device, done);" \
+	/* version 2: the installs the rules ask for, one per rule and SE */ \
+	"CREATE TABLE IF NOT EXISTS installs (" \
+	INSTALL_ID \
+	" rule " REF " NOT NULL REFERENCES rules(id) ON DELETE CASCADE," \
+	" device " REF " NOT NULL REFERENCES devices(id) ON DELETE CASCADE," \
+	" se TEXT NOT NULL," \
+	" service TEXT NOT NULL," \
+	" state TEXT NOT NULL CHECK (state IN ('pending', 'running', 'ok', 'failed'))," \
+	" tries INTEGER NOT NULL DEFAULT 0," \
+	" result TEXT," \
+	" queued TEXT NOT NULL," \
+	" updated TEXT NOT NULL," \
+	" started " REF " NOT NULL DEFAULT 0," \
+	" PRIMARY KEY (rule, device, se));"
+
+static const char lite_schema[] =
+	SCHEMA("INTEGER PRIMARY KEY", "INTEGER", "");
+
+/* PostgreSQL's also has the table of the schema's version */
+static const char pg_schema[] =
+	"CREATE TABLE IF NOT EXISTS secel_tsm_schema ("
+	" version INTEGER NOT NULL);"
+	SCHEMA("BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY", "BIGINT",
+	       " id BIGINT GENERATED BY DEFAULT AS IDENTITY UNIQUE,");
 
 static int why(char *err, size_t room, int ret, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
@@ -89,57 +142,127 @@ static int why(char *err, size_t room, int ret, const char *fmt, ...)
 static int sql_fail(struct tsm_db *db, char *err, size_t room, const char *what)
 {
 	return why(err, room, -EIO, "database: %s: %s", what,
-		   sqlite3_errmsg(db->h));
+		   dbq_errmsg(db->c));
 }
 
 static int exec(struct tsm_db *db, const char *sql, char *err, size_t room)
 {
-	if (sqlite3_exec(db->h, sql, NULL, NULL, NULL) != SQLITE_OK)
+	if (dbq_exec(db->c, sql))
 		return sql_fail(db, err, room, sql);
 	return 0;
 }
 
 static void rollback(struct tsm_db *db)
 {
-	sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+	dbq_exec(db->c, "ROLLBACK");
+}
+
+/* One statement of @sql, @n integer values: 0 or -EIO. */
+static int run_ints(struct tsm_db *db, const char *sql, const long long *v,
+		    int n, long long *changes, char *err, size_t room,
+		    const char *what)
+{
+	struct dbq_st *st;
+	int i, rc;
+
+	if (dbq_prepare(db->c, sql, &st))
+		return sql_fail(db, err, room, what);
+	for (i = 0; i < n; i++)
+		dbq_bind_int(st, i + 1, v[i]);
+	rc = dbq_step(st);
+	if (changes)
+		*changes = dbq_changes(st);
+	dbq_finalize(st);
+	return rc < 0 ? sql_fail(db, err, room, what) : 0;
+}
+
+/* The schema's version as @sql (one row, one number) has it; 0: new. */
+static int schema_version(struct tsm_db *db, const char *sql, long long *v,
+			  char *err, size_t room)
+{
+	struct dbq_st *st;
+	int rc;
+
+	*v = 0;
+	if (dbq_prepare(db->c, sql, &st))
+		return sql_fail(db, err, room, sql);
+	rc = dbq_step(st);
+	if (rc == DBQ_ROW)
+		*v = dbq_column_int(st, 0);
+	dbq_finalize(st);
+	return rc < 0 ? sql_fail(db, err, room, sql) : 0;
+}
+
+/*
+ * The tables made when missing (a version 1 file gets installs), in one
+ * transaction; PostgreSQL: under an advisory lock, since two TSMs that
+ * start together would both create them.  A schema newer than this TSM's
+ * is refused.
+ */
+static int db_schema(struct tsm_db *db, const char *spec, char *err,
+		     size_t room)
+{
+	bool pg = dbq_backend(db->c) == DBQ_PG;
+	char sql[96];
+	long long v = 0;
+	int ret;
+
+	if (!pg) {
+		ret = exec(db, "PRAGMA foreign_keys = ON", err, room);
+		if (!ret)
+			ret = exec(db, "PRAGMA journal_mode = WAL", err, room);
+		if (ret)
+			return ret;
+	}
+	ret = exec(db, db->d->begin, err, room);
+	if (ret)
+		return ret;
+	if (pg)
+		ret = exec(db, "SELECT pg_advisory_xact_lock(7365636500)", err,
+			   room);
+	if (!ret)
+		ret = pg ? exec(db, "SET LOCAL client_min_messages = warning", err, room) : 0;
+	if (!ret)
+		ret = exec(db, pg ? pg_schema : lite_schema, err, room);
+	if (!ret)
+		ret = schema_version(db, pg ? "SELECT max(version) FROM secel_tsm_schema" :
+					 "PRAGMA user_version", &v, err, room);
+	if (!ret && v > DB_VERSION)
+		ret = why(err, room, -EPROTO, "%s: schema version %lld, newer than this secel-tsm's %d",
+			  pg ? "PostgreSQL" : spec, v, DB_VERSION);
+	if (!ret && v < DB_VERSION) {
+		if (pg)
+			snprintf(sql, sizeof(sql),
+				 "DELETE FROM secel_tsm_schema; INSERT INTO secel_tsm_schema VALUES (%d)",
+				 DB_VERSION);
+		else
+			snprintf(sql, sizeof(sql), "PRAGMA user_version = %d",
+				 DB_VERSION);
+		ret = exec(db, sql, err, room);
+	}
+	if (!ret)
+		ret = exec(db, "COMMIT", err, room);
+	if (ret)
+		rollback(db);
+	return ret;
 }
 
 int tsm_db_open(const char *path, struct tsm_db **out, char *err, size_t room)
 {
 	struct tsm_db *db = calloc(1, sizeof(*db));
-	char pragma[64];
 	int ret;
 
 	if (!db)
 		return why(err, room, -ENOMEM, "out of memory");
-	if (sqlite3_open_v2(path, &db->h, SQLITE_OPEN_READWRITE |
-			    SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
-			    NULL) != SQLITE_OK) {
-		ret = why(err, room, -EIO, "%s: %s", path,
-			  db->h ? sqlite3_errmsg(db->h) : "out of memory");
-		sqlite3_close(db->h);
+	ret = dbq_open(path, &db->c, err, room);
+	if (ret) {
 		free(db);
 		return ret;
 	}
-	/* several TSM processes may share the file: wait for each other */
-	sqlite3_busy_timeout(db->h, 5000);
-	snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", DB_VERSION);
-	ret = exec(db, "PRAGMA foreign_keys = ON", err, room);
-	if (!ret)
-		ret = exec(db, "PRAGMA journal_mode = WAL", err, room);
-	if (!ret)
-		ret = exec(db, "BEGIN IMMEDIATE", err, room);
-	if (!ret) {
-		ret = exec(db, schema, err, room);
-		if (!ret)
-			ret = exec(db, pragma, err, room);
-		if (!ret)
-			ret = exec(db, "COMMIT", err, room);
-		else
-			rollback(db);
-	}
+	db->d = dbq_backend(db->c) == DBQ_PG ? &pg_sql : &lite_sql;
+	ret = db_schema(db, path, err, room);
 	if (ret) {
-		sqlite3_close(db->h);
+		dbq_close(db->c);
 		free(db);
 		return ret;
 	}
@@ -151,7 +274,7 @@ void tsm_db_close(struct tsm_db *db)
 {
 	if (!db)
 		return;
-	sqlite3_close(db->h);
+	dbq_close(db->c);
 	free(db);
 }
 
@@ -215,28 +338,26 @@ int tsm_se_list_parse(const char *list, struct tsm_se_entry *out, size_t max,
 	}
 }
 
-static const char now_sql[] = "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')";
-
-/* The device's row id, made when new. */
+/* The device's row id, made when new; its row is this transaction's now. */
 static int device_id(struct tsm_db *db, const char *identity, long long *id,
 		     char *err, size_t room)
 {
-	char sql[256];
-	sqlite3_stmt *st;
+	char sql[384];
+	struct dbq_st *st;
 	int ret = -EIO;
 
 	snprintf(sql, sizeof(sql),
 		 "INSERT INTO devices (identity, first_seen, last_seen) VALUES (?1, %s, %s) "
 		 "ON CONFLICT (identity) DO UPDATE SET last_seen = excluded.last_seen "
-		 "RETURNING id", now_sql, now_sql);
-	if (sqlite3_prepare_v2(db->h, sql, -1, &st, NULL) != SQLITE_OK)
+		 "RETURNING id", db->d->now, db->d->now);
+	if (dbq_prepare(db->c, sql, &st))
 		return sql_fail(db, err, room, "devices");
-	sqlite3_bind_text(st, 1, identity, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		*id = sqlite3_column_int64(st, 0);
+	dbq_bind_text(st, 1, identity);
+	if (dbq_step(st) == DBQ_ROW) {
+		*id = dbq_column_int(st, 0);
 		ret = 0;
 	}
-	sqlite3_finalize(st);
+	dbq_finalize(st);
 	return ret ? sql_fail(db, err, room, "devices") : 0;
 }
 
@@ -244,88 +365,89 @@ static int device_id(struct tsm_db *db, const char *identity, long long *id,
 static void old_state(struct tsm_db *db, long long dev, const char *name,
 		      char *state, size_t room)
 {
-	sqlite3_stmt *st;
+	struct dbq_st *st;
 
 	state[0] = '\0';
-	if (sqlite3_prepare_v2(db->h, "SELECT state FROM ses WHERE device = ?1 AND name = ?2",
-			       -1, &st, NULL) != SQLITE_OK)
+	if (dbq_prepare(db->c, "SELECT state FROM ses WHERE device = ?1 AND name = ?2",
+			&st))
 		return;
-	sqlite3_bind_int64(st, 1, dev);
-	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		snprintf(state, room, "%s", (const char *)sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
+	dbq_bind_int(st, 1, dev);
+	dbq_bind_text(st, 2, name);
+	if (dbq_step(st) == DBQ_ROW && dbq_column_text(st, 0))
+		snprintf(state, room, "%s", dbq_column_text(st, 0));
+	dbq_finalize(st);
 }
 
 static int enqueue(struct tsm_db *db, long long dev, const char *instruction,
 		   const char *origin, char *err, size_t room)
 {
-	char sql[192];
-	sqlite3_stmt *st;
+	char sql[256];
+	struct dbq_st *st;
 	int rc;
 
 	snprintf(sql, sizeof(sql),
 		 "INSERT INTO queue (device, instruction, origin, queued) VALUES (?1, ?2, ?3, %s)",
-		 now_sql);
-	if (sqlite3_prepare_v2(db->h, sql, -1, &st, NULL) != SQLITE_OK)
+		 db->d->now);
+	if (dbq_prepare(db->c, sql, &st))
 		return sql_fail(db, err, room, "queue");
-	sqlite3_bind_int64(st, 1, dev);
-	sqlite3_bind_text(st, 2, instruction, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, origin, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : sql_fail(db, err, room, "queue");
+	dbq_bind_int(st, 1, dev);
+	dbq_bind_text(st, 2, instruction);
+	dbq_bind_text(st, 3, origin);
+	rc = dbq_step(st);
+	dbq_finalize(st);
+	return rc == DBQ_DONE ? 0 : sql_fail(db, err, room, "queue");
 }
 
 /*
  * An install rule matched SE @se: one row per rule and SE, kept when
  * there is one already (an SE that comes back after the purse went on
- * does not get it twice).
+ * does not get it twice; nor does a second TSM that saw the SE new too).
  */
 static int want_install(struct tsm_db *db, long long dev, long long rule,
 			const char *se, const char *service, char *err,
 			size_t room)
 {
-	char sql[256];
-	sqlite3_stmt *st;
+	char sql[384];
+	struct dbq_st *st;
 	int rc;
 
 	snprintf(sql, sizeof(sql),
-		 "INSERT OR IGNORE INTO installs (rule, device, se, service, state, queued, updated) "
-		 "VALUES (?1, ?2, ?3, ?4, 'pending', %s, %s)", now_sql, now_sql);
-	if (sqlite3_prepare_v2(db->h, sql, -1, &st, NULL) != SQLITE_OK)
+		 "INSERT INTO installs (rule, device, se, service, state, queued, updated) "
+		 "VALUES (?1, ?2, ?3, ?4, 'pending', %s, %s) "
+		 "ON CONFLICT (rule, device, se) DO NOTHING", db->d->now, db->d->now);
+	if (dbq_prepare(db->c, sql, &st))
 		return sql_fail(db, err, room, "installs");
-	sqlite3_bind_int64(st, 1, rule);
-	sqlite3_bind_int64(st, 2, dev);
-	sqlite3_bind_text(st, 3, se, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, service, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : sql_fail(db, err, room, "installs");
+	dbq_bind_int(st, 1, rule);
+	dbq_bind_int(st, 2, dev);
+	dbq_bind_text(st, 3, se);
+	dbq_bind_text(st, 4, service);
+	rc = dbq_step(st);
+	dbq_finalize(st);
+	return rc == DBQ_DONE ? 0 : sql_fail(db, err, room, "installs");
 }
 
 /* The rules for @event on @se: each that matches queues its op. */
 static int run_rules(struct tsm_db *db, long long dev, const char *event,
 		     const struct tsm_se_entry *se, char *err, size_t room)
 {
-	sqlite3_stmt *st;
+	struct dbq_st *st;
 	int ret = 0, rc;
 
-	if (sqlite3_prepare_v2(db->h, "SELECT id, kind, name, op FROM rules WHERE event = ?1 ORDER BY id",
-			       -1, &st, NULL) != SQLITE_OK)
+	if (dbq_prepare(db->c, "SELECT id, kind, name, op FROM rules WHERE event = ?1 ORDER BY id",
+			&st))
 		return sql_fail(db, err, room, "rules");
-	sqlite3_bind_text(st, 1, event, -1, SQLITE_STATIC);
-	while (!ret && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *kind = (const char *)sqlite3_column_text(st, 1);
-		const char *name = (const char *)sqlite3_column_text(st, 2);
-		const char *op = (const char *)sqlite3_column_text(st, 3);
+	dbq_bind_text(st, 1, event);
+	while (!ret && (rc = dbq_step(st)) == DBQ_ROW) {
+		const char *kind = dbq_column_text(st, 1);
+		const char *name = dbq_column_text(st, 2);
+		const char *op = dbq_column_text(st, 3);
 		char ins[64], origin[32];
 
-		if ((kind && fnmatch(kind, se->kind, 0)) ||
+		if (!op || (kind && fnmatch(kind, se->kind, 0)) ||
 		    (name && fnmatch(name, se->name, 0)))
 			continue;
 		if (!strncmp(op, TSM_DB_INSTALL, strlen(TSM_DB_INSTALL))) {
-			ret = want_install(db, dev, sqlite3_column_int64(st, 0),
+			ret = want_install(db, dev, dbq_column_int(st, 0),
 					   se->name, op + strlen(TSM_DB_INSTALL),
 					   err, room);
 			continue;
@@ -335,11 +457,40 @@ static int run_rules(struct tsm_db *db, long long dev, const char *event,
 		else
 			snprintf(ins, sizeof(ins), "%s %s", op, se->name);
 		snprintf(origin, sizeof(origin), "rule %lld",
-			 (long long)sqlite3_column_int64(st, 0));
+			 dbq_column_int(st, 0));
 		ret = enqueue(db, dev, ins, origin, err, room);
 	}
-	sqlite3_finalize(st);
+	if (!ret && rc < 0)
+		ret = sql_fail(db, err, room, "rules");
+	dbq_finalize(st);
 	return ret;
+}
+
+/* The SEs of @dev that are not among @ses[@n] leave the records. */
+static int drop_unlisted(struct tsm_db *db, long long dev,
+			 const struct tsm_se_entry *ses, size_t n, char *err,
+			 size_t room)
+{
+	char sql[96 + 6 * TSM_DB_SES_MAX];
+	struct dbq_st *st;
+	size_t i, len;
+	int rc;
+
+	len = snprintf(sql, sizeof(sql), "DELETE FROM ses WHERE device = ?1%s",
+		       n ? " AND name NOT IN (" : "");
+	for (i = 0; i < n; i++)
+		len += snprintf(sql + len, sizeof(sql) - len, "%s?%zu",
+				i ? ", " : "", i + 2);
+	if (n)
+		snprintf(sql + len, sizeof(sql) - len, ")");
+	if (dbq_prepare(db->c, sql, &st))
+		return sql_fail(db, err, room, "ses");
+	dbq_bind_int(st, 1, dev);
+	for (i = 0; i < n; i++)
+		dbq_bind_text(st, i + 2, ses[i].name);
+	rc = dbq_step(st);
+	dbq_finalize(st);
+	return rc == DBQ_DONE ? 0 : sql_fail(db, err, room, "ses");
 }
 
 /*
@@ -350,8 +501,7 @@ static int record_list(struct tsm_db *db, long long dev, const char *list,
 		       bool rules, char *err, size_t room)
 {
 	struct tsm_se_entry *ses;
-	char sql[512], was[16];
-	sqlite3_stmt *st = NULL;
+	char sql[640], was[16];
 	size_t n, i;
 	int ret;
 
@@ -371,97 +521,112 @@ static int record_list(struct tsm_db *db, long long dev, const char *list,
 		 "ON CONFLICT (device, name) DO UPDATE SET idx = excluded.idx, kind = excluded.kind, "
 		 "transport = excluded.transport, state = excluded.state, designated = excluded.designated, "
 		 "atr = excluded.atr, cin = excluded.cin, last_seen = excluded.last_seen",
-		 now_sql, now_sql);
-	if (sqlite3_prepare_v2(db->h, sql, -1, &st, NULL) != SQLITE_OK) {
-		free(ses);
-		return sql_fail(db, err, room, "ses");
-	}
-	/* the SEs that are gone: out of the records */
-	ret = exec(db, "CREATE TEMP TABLE IF NOT EXISTS seen (name TEXT PRIMARY KEY); DELETE FROM seen",
-		   err, room);
+		 db->d->now, db->d->now);
 	for (i = 0; !ret && i < n; i++) {
 		const struct tsm_se_entry *se = &ses[i];
-		sqlite3_stmt *s2;
+		struct dbq_st *st;
 
 		old_state(db, dev, se->name, was, sizeof(was));
-		sqlite3_reset(st);
-		sqlite3_bind_int64(st, 1, dev);
-		sqlite3_bind_text(st, 2, se->name, -1, SQLITE_STATIC);
-		sqlite3_bind_int(st, 3, se->index);
-		sqlite3_bind_text(st, 4, se->kind, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 5, se->transport, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 6, se->state, -1, SQLITE_STATIC);
-		sqlite3_bind_int(st, 7, se->designated);
-		sqlite3_bind_text(st, 8, se->atr, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 9, se->cin, -1, SQLITE_STATIC);
-		if (sqlite3_step(st) != SQLITE_DONE) {
+		if (dbq_prepare(db->c, sql, &st)) {
 			ret = sql_fail(db, err, room, "ses");
 			break;
 		}
-		if (sqlite3_prepare_v2(db->h, "INSERT OR IGNORE INTO seen (name) VALUES (?1)",
-				       -1, &s2, NULL) != SQLITE_OK) {
-			ret = sql_fail(db, err, room, "seen");
+		dbq_bind_int(st, 1, dev);
+		dbq_bind_text(st, 2, se->name);
+		dbq_bind_int(st, 3, se->index);
+		dbq_bind_text(st, 4, se->kind);
+		dbq_bind_text(st, 5, se->transport);
+		dbq_bind_text(st, 6, se->state);
+		dbq_bind_int(st, 7, se->designated);
+		dbq_bind_text(st, 8, se->atr);
+		dbq_bind_text(st, 9, se->cin);
+		if (dbq_step(st) != DBQ_DONE)
+			ret = sql_fail(db, err, room, "ses");
+		dbq_finalize(st);
+		if (ret)
 			break;
-		}
-		sqlite3_bind_text(s2, 1, se->name, -1, SQLITE_STATIC);
-		sqlite3_step(s2);
-		sqlite3_finalize(s2);
 		if (rules && !was[0])
 			ret = run_rules(db, dev, "new", se, err, room);
 		if (!ret && rules && !strcmp(se->state, "rejected") &&
 		    strcmp(was, "rejected"))
 			ret = run_rules(db, dev, "rejected", se, err, room);
 	}
-	sqlite3_finalize(st);
+	/* the SEs that are gone: out of the records */
+	if (!ret)
+		ret = drop_unlisted(db, dev, ses, n, err, room);
 	free(ses);
-	if (!ret) {
-		snprintf(sql, sizeof(sql),
-			 "DELETE FROM ses WHERE device = %lld AND name NOT IN (SELECT name FROM seen)",
-			 dev);
-		ret = exec(db, sql, err, room);
-	}
 	return ret;
 }
 
-int tsm_db_report(struct tsm_db *db, const char *device, const char *list,
-		  char *control, size_t control_room, long long *batch,
-		  char *err, size_t room)
+/*
+ * Whether an instruction of @dev went out less than @lease seconds ago
+ * and has no result yet: its session is still under way (here or in
+ * another TSM), and the queue waits for it.
+ */
+static int queue_busy(struct tsm_db *db, long long dev, long long lease,
+		      bool *busy, char *err, size_t room)
 {
-	sqlite3_stmt *st;
-	long long dev, first = 0;
+	static const char lite[] =
+		"SELECT count(*) FROM queue WHERE device = ?1 AND done IS NULL AND sent IS NOT NULL "
+		"AND sent > strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '-' || ?2 || ' seconds')";
+	static const char pg[] =
+		"SELECT count(*) FROM queue WHERE device = ?1 AND done IS NULL AND sent IS NOT NULL "
+		"AND sent > to_char(now() AT TIME ZONE 'UTC' - CAST(?2 AS BIGINT) * interval '1 second', "
+		"'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')";
+	struct dbq_st *st;
+	int rc;
+
+	*busy = false;
+	if (dbq_prepare(db->c, db->d == &pg_sql ? pg : lite, &st))
+		return sql_fail(db, err, room, "queue");
+	dbq_bind_int(st, 1, dev);
+	dbq_bind_int(st, 2, lease);
+	rc = dbq_step(st);
+	if (rc == DBQ_ROW)
+		*busy = dbq_column_int(st, 0) > 0;
+	dbq_finalize(st);
+	return rc < 0 ? sql_fail(db, err, room, "queue") : 0;
+}
+
+int tsm_db_report(struct tsm_db *db, const char *device, const char *list,
+		  long long lease, char *control, size_t control_room,
+		  long long *batch, char *err, size_t room)
+{
+	struct dbq_st *st;
+	long long dev, first = 0, v[4];
 	size_t len = 0, k = 0;
 	char sql[256];
+	bool busy = false;
 	int ret, rc;
 
 	control[0] = '\0';
 	*batch = 0;
-	ret = exec(db, "BEGIN IMMEDIATE", err, room);
+	ret = exec(db, db->d->begin, err, room);
 	if (ret)
 		return ret;
 	ret = device_id(db, device, &dev, err, room);
 	if (!ret && list)
 		ret = record_list(db, dev, list, true, err, room);
-	/* sent before and never answered: again */
-	if (!ret) {
-		snprintf(sql, sizeof(sql),
-			 "UPDATE queue SET batch = NULL, sent = NULL WHERE device = %lld AND done IS NULL",
-			 dev);
-		ret = exec(db, sql, err, room);
-	}
-	if (!ret && sqlite3_prepare_v2(db->h,
+	/*
+	 * sent before and never answered: again once their lease ran out
+	 * (that session died); until then the device's queue waits
+	 */
+	if (!ret)
+		ret = queue_busy(db, dev, lease, &busy, err, room);
+	if (!ret && !busy && dbq_prepare(db->c,
 			"SELECT id, instruction FROM queue WHERE device = ?1 AND done IS NULL ORDER BY id LIMIT ?2",
-			-1, &st, NULL) != SQLITE_OK)
+			&st))
 		ret = sql_fail(db, err, room, "queue");
-	if (!ret) {
-		sqlite3_bind_int64(st, 1, dev);
-		sqlite3_bind_int(st, 2, TSM_DB_SEND_MAX);
-		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-			const char *ins = (const char *)sqlite3_column_text(st, 1);
-			long long id = sqlite3_column_int64(st, 0);
+	else if (!ret && !busy) {
+		dbq_bind_int(st, 1, dev);
+		dbq_bind_int(st, 2, TSM_DB_SEND_MAX);
+		while ((rc = dbq_step(st)) == DBQ_ROW) {
+			const char *ins = dbq_column_text(st, 1);
+			long long id = dbq_column_int(st, 0);
 			int w;
 
 			w = snprintf(control + len, control_room - len, "%s%s",
-				     k ? ", " : "", ins);
+				     k ? ", " : "", ins ? ins : "");
 			if (w < 0 || (size_t)w >= control_room - len) {
 				control[len] = '\0';
 				break;	/* the rest goes next time */
@@ -471,13 +636,18 @@ int tsm_db_report(struct tsm_db *db, const char *device, const char *list,
 			len += w;
 			k++;
 		}
-		sqlite3_finalize(st);
-		if (k) {
+		if (rc < 0)
+			ret = sql_fail(db, err, room, "queue");
+		dbq_finalize(st);
+		if (!ret && k) {
 			snprintf(sql, sizeof(sql),
-				 "UPDATE queue SET batch = %lld, sent = %s WHERE id IN "
-				 "(SELECT id FROM queue WHERE device = %lld AND done IS NULL ORDER BY id LIMIT %zu)",
-				 first, now_sql, dev, k);
-			ret = exec(db, sql, err, room);
+				 "UPDATE queue SET batch = ?1, sent = %s WHERE id IN "
+				 "(SELECT id FROM queue WHERE device = ?2 AND done IS NULL ORDER BY id LIMIT ?3)",
+				 db->d->now);
+			v[0] = first;
+			v[1] = dev;
+			v[2] = k;
+			ret = run_ints(db, sql, v, 3, NULL, err, room, "queue");
 		}
 	}
 	if (!ret)
@@ -495,50 +665,55 @@ int tsm_db_results(struct tsm_db *db, const char *device, long long batch,
 		   const char *results, const char *list, char *err,
 		   size_t room)
 {
-	sqlite3_stmt *st = NULL, *up = NULL;
+	struct dbq_st *st = NULL, *up;
 	const char *p = results ? results : "";
 	long long dev;
 	char sql[256];
 	size_t k = 0;
 	int ret, rc;
 
-	ret = exec(db, "BEGIN IMMEDIATE", err, room);
+	ret = exec(db, db->d->begin, err, room);
 	if (ret)
 		return ret;
 	ret = device_id(db, device, &dev, err, room);
 	if (!ret && list)
 		ret = record_list(db, dev, list, false, err, room);
 	snprintf(sql, sizeof(sql),
-		 "UPDATE queue SET result = ?1, done = %s WHERE id = ?2", now_sql);
-	if (!ret && (sqlite3_prepare_v2(db->h,
+		 "UPDATE queue SET result = ?1, done = %s WHERE id = ?2", db->d->now);
+	if (!ret && dbq_prepare(db->c,
 			"SELECT id FROM queue WHERE device = ?1 AND batch = ?2 AND done IS NULL ORDER BY id",
-			-1, &st, NULL) != SQLITE_OK ||
-		     sqlite3_prepare_v2(db->h, sql, -1, &up, NULL) != SQLITE_OK))
+			&st))
 		ret = sql_fail(db, err, room, "queue");
 	if (!ret) {
-		sqlite3_bind_int64(st, 1, dev);
-		sqlite3_bind_int64(st, 2, batch);
+		dbq_bind_int(st, 1, dev);
+		dbq_bind_int(st, 2, batch);
 		/* the results in the order the instructions went */
-		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		while ((rc = dbq_step(st)) == DBQ_ROW) {
 			const char *e = strstr(p, ", ");
 			size_t n = e ? (size_t)(e - p) : strlen(p);
 			char one[256];
 
 			snprintf(one, sizeof(one), "%.*s", (int)n,
 				 *p ? p : "no result");
-			sqlite3_reset(up);
-			sqlite3_bind_text(up, 1, one, -1, SQLITE_TRANSIENT);
-			sqlite3_bind_int64(up, 2, sqlite3_column_int64(st, 0));
-			if (sqlite3_step(up) != SQLITE_DONE) {
+			if (dbq_prepare(db->c, sql, &up)) {
+				ret = sql_fail(db, err, room, "queue");
+				break;
+			}
+			dbq_bind_text(up, 1, one);
+			dbq_bind_int(up, 2, dbq_column_int(st, 0));
+			rc = dbq_step(up);
+			dbq_finalize(up);
+			if (rc != DBQ_DONE) {
 				ret = sql_fail(db, err, room, "queue");
 				break;
 			}
 			k++;
 			p = e ? e + 2 : p + n;
 		}
+		if (!ret && rc < 0)
+			ret = sql_fail(db, err, room, "queue");
 	}
-	sqlite3_finalize(st);
-	sqlite3_finalize(up);
+	dbq_finalize(st);
 	if (!ret && !k)
 		ret = why(err, room, -ENOENT, "no instructions of batch %lld pending for this device",
 			  batch);
@@ -555,7 +730,7 @@ int tsm_db_queue(struct tsm_db *db, const char *device,
 	long long dev;
 	int ret;
 
-	ret = exec(db, "BEGIN IMMEDIATE", err, room);
+	ret = exec(db, db->d->begin, err, room);
 	if (ret)
 		return ret;
 	ret = device_id(db, device, &dev, err, room);
@@ -574,7 +749,7 @@ int tsm_db_rule_add(struct tsm_db *db, const char *event, const char *kind,
 	static const char *const ops[] = {
 		"add", "verify", "delete", "designate", "clear", "inquire",
 	};
-	sqlite3_stmt *st;
+	struct dbq_st *st;
 	size_t i;
 	int rc;
 
@@ -599,41 +774,39 @@ int tsm_db_rule_add(struct tsm_db *db, const char *event, const char *kind,
 		return why(err, room, -EINVAL, "'%s' is no instruction (add, verify, delete, designate, clear, inquire, install:SERVICE)",
 			   op);
 	}
-	if (sqlite3_prepare_v2(db->h, "INSERT INTO rules (event, kind, name, op) VALUES (?1, ?2, ?3, ?4)",
-			       -1, &st, NULL) != SQLITE_OK)
+	if (dbq_prepare(db->c, "INSERT INTO rules (event, kind, name, op) VALUES (?1, ?2, ?3, ?4)",
+			&st))
 		return sql_fail(db, err, room, "rules");
-	sqlite3_bind_text(st, 1, event, -1, SQLITE_STATIC);
-	if (kind)
-		sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
-	if (name)
-		sqlite3_bind_text(st, 3, name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, op, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : sql_fail(db, err, room, "rules");
+	dbq_bind_text(st, 1, event);
+	dbq_bind_text(st, 2, kind);
+	dbq_bind_text(st, 3, name);
+	dbq_bind_text(st, 4, op);
+	rc = dbq_step(st);
+	dbq_finalize(st);
+	return rc == DBQ_DONE ? 0 : sql_fail(db, err, room, "rules");
 }
 
 static int show_rows(struct tsm_db *db, FILE *out, const char *title,
 		     const char *sql, char *err, size_t room)
 {
-	sqlite3_stmt *st;
+	struct dbq_st *st;
 	int rc, i, n;
 
-	if (sqlite3_prepare_v2(db->h, sql, -1, &st, NULL) != SQLITE_OK)
+	if (dbq_prepare(db->c, sql, &st))
 		return sql_fail(db, err, room, title);
-	n = sqlite3_column_count(st);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = dbq_step(st)) == DBQ_ROW) {
+		n = dbq_columns(st);
 		fprintf(out, "%s", title);
 		for (i = 0; i < n; i++) {
-			const char *v = (const char *)sqlite3_column_text(st, i);
+			const char *v = dbq_column_text(st, i);
 
-			fprintf(out, " %s=%s", sqlite3_column_name(st, i),
+			fprintf(out, " %s=%s", dbq_column_name(st, i),
 				v ? v : "-");
 		}
 		fputc('\n', out);
 	}
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : sql_fail(db, err, room, title);
+	dbq_finalize(st);
+	return rc == DBQ_DONE ? 0 : sql_fail(db, err, room, title);
 }
 
 int tsm_db_show(struct tsm_db *db, FILE *out, char *err, size_t room)
@@ -641,14 +814,14 @@ int tsm_db_show(struct tsm_db *db, FILE *out, char *err, size_t room)
 	int ret;
 
 	/* one snapshot of all of it */
-	ret = exec(db, "BEGIN", err, room);
+	ret = exec(db, db->d->snapshot, err, room);
 	if (!ret)
 		ret = show_rows(db, out, "device",
 				"SELECT identity, first_seen, last_seen FROM devices ORDER BY id",
 				err, room);
 	if (!ret)
 		ret = show_rows(db, out, "se",
-				"SELECT d.identity AS device, s.name, s.idx AS 'index', s.kind, s.transport, "
+				"SELECT d.identity AS device, s.name, s.idx AS \"index\", s.kind, s.transport, "
 				"s.state, s.designated, s.atr, s.cin FROM ses s JOIN devices d ON d.id = s.device "
 				"ORDER BY d.id, s.idx", err, room);
 	if (!ret)
@@ -665,7 +838,7 @@ int tsm_db_show(struct tsm_db *db, FILE *out, char *err, size_t room)
 				"SELECT i.rule, d.identity AS device, i.se, i.service, i.state, i.tries, "
 				"i.updated, i.result FROM installs i JOIN devices d ON d.id = i.device "
 				"ORDER BY d.id, i.rule, i.se", err, room);
-	exec(db, "COMMIT", NULL, 0);
+	exec(db, ret ? "ROLLBACK" : "COMMIT", NULL, 0);
 	return ret;
 }
 
@@ -673,52 +846,58 @@ int tsm_db_install_next(struct tsm_db *db, const char *device,
 			long long stale, struct tsm_db_install *in,
 			char *err, size_t room)
 {
-	char sql[640];
-	sqlite3_stmt *st;
-	long long dev;
+	char sql[768];
+	struct dbq_st *st;
+	long long v[1];
 	int ret, rc;
 
 	memset(in, 0, sizeof(*in));
-	ret = exec(db, "BEGIN IMMEDIATE", err, room);
+	ret = exec(db, db->d->begin, err, room);
 	if (ret)
 		return ret;
-	ret = device_id(db, device, &dev, err, room);
 	/*
 	 * pending, or running in a session that died with no word (started
-	 * more than @stale seconds ago): on an SE that is listed now
+	 * more than @stale seconds ago): on an SE that is listed now; a row
+	 * another TSM is taking at this moment is skipped (PostgreSQL; in
+	 * SQLite the transaction has the file), one it took since is no
+	 * longer pending.  Nothing written when there is none.
 	 */
 	snprintf(sql, sizeof(sql),
-		 "SELECT i.rowid, i.rule, i.se, i.service, s.cin FROM installs i "
+		 "SELECT i.%s, i.rule, i.se, i.service, s.cin, i.tries + 1 FROM installs i "
+		 "JOIN devices d ON d.id = i.device "
 		 "JOIN ses s ON s.device = i.device AND s.name = i.se "
-		 "WHERE i.device = ?1 AND s.state = 'listed' AND (i.state = 'pending' OR "
-		 "(i.state = 'running' AND i.started < CAST(strftime('%%s', 'now') AS INTEGER) - ?2)) "
-		 "ORDER BY i.rule, i.queued, i.se LIMIT 1");
-	if (!ret && sqlite3_prepare_v2(db->h, sql, -1, &st, NULL) != SQLITE_OK)
+		 "WHERE d.identity = ?1 AND s.state = 'listed' AND (i.state = 'pending' OR "
+		 "(i.state = 'running' AND i.started < %s - ?2)) "
+		 "ORDER BY i.rule, i.queued, i.se LIMIT 1%s",
+		 db->d->rowid, db->d->epoch, db->d->lock);
+	if (dbq_prepare(db->c, sql, &st))
 		ret = sql_fail(db, err, room, "installs");
 	if (!ret) {
-		sqlite3_bind_int64(st, 1, dev);
-		sqlite3_bind_int64(st, 2, stale);
-		rc = sqlite3_step(st);
-		if (rc == SQLITE_ROW) {
-			in->id = sqlite3_column_int64(st, 0);
-			in->rule = sqlite3_column_int64(st, 1);
+		dbq_bind_text(st, 1, device);
+		dbq_bind_int(st, 2, stale);
+		rc = dbq_step(st);
+		if (rc == DBQ_ROW) {
+			in->id = dbq_column_int(st, 0);
+			in->rule = dbq_column_int(st, 1);
 			snprintf(in->se, sizeof(in->se), "%s",
-				 (const char *)sqlite3_column_text(st, 2));
+				 dbq_column_text(st, 2) ?: "");
 			snprintf(in->service, sizeof(in->service), "%s",
-				 (const char *)sqlite3_column_text(st, 3));
+				 dbq_column_text(st, 3) ?: "");
 			snprintf(in->cin, sizeof(in->cin), "%s",
-				 (const char *)sqlite3_column_text(st, 4));
-		} else if (rc != SQLITE_DONE) {
+				 dbq_column_text(st, 4) ?: "");
+			in->tries = dbq_column_int(st, 5);
+		} else if (rc != DBQ_DONE) {
 			ret = sql_fail(db, err, room, "installs");
 		}
-		sqlite3_finalize(st);
+		dbq_finalize(st);
 	}
 	if (!ret && in->id) {
 		snprintf(sql, sizeof(sql),
 			 "UPDATE installs SET state = 'running', tries = tries + 1, updated = %s, "
-			 "started = CAST(strftime('%%s', 'now') AS INTEGER), result = NULL WHERE rowid = %lld",
-			 now_sql, in->id);
-		ret = exec(db, sql, err, room);
+			 "started = %s, result = NULL WHERE %s = ?1",
+			 db->d->now, db->d->epoch, db->d->rowid);
+		v[0] = in->id;
+		ret = run_ints(db, sql, v, 1, NULL, err, room, "installs");
 	}
 	if (!ret)
 		ret = exec(db, "COMMIT", err, room);
@@ -729,30 +908,36 @@ int tsm_db_install_next(struct tsm_db *db, const char *device,
 	return in->id ? 0 : -ENOENT;
 }
 
-int tsm_db_install_done(struct tsm_db *db, long long id, const char *state,
-			const char *result, char *err, size_t room)
+int tsm_db_install_done(struct tsm_db *db, long long id, long long tries,
+			const char *state, const char *result, char *err,
+			size_t room)
 {
-	char sql[192];
-	sqlite3_stmt *st;
+	char sql[256];
+	struct dbq_st *st;
+	long long changes;
 	int rc;
 
 	if (strcmp(state, "ok") && strcmp(state, "failed") &&
 	    strcmp(state, "pending"))
 		return why(err, room, -EINVAL, "install state '%s'", state);
+	/* only the attempt that runs it: not one taken up since */
 	snprintf(sql, sizeof(sql),
-		 "UPDATE installs SET state = ?1, result = ?2, updated = %s WHERE rowid = ?3",
-		 now_sql);
-	if (sqlite3_prepare_v2(db->h, sql, -1, &st, NULL) != SQLITE_OK)
+		 "UPDATE installs SET state = ?1, result = ?2, updated = %s "
+		 "WHERE %s = ?3 AND tries = ?4 AND state = 'running'",
+		 db->d->now, db->d->rowid);
+	if (dbq_prepare(db->c, sql, &st))
 		return sql_fail(db, err, room, "installs");
-	sqlite3_bind_text(st, 1, state, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, result, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, id);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
+	dbq_bind_text(st, 1, state);
+	dbq_bind_text(st, 2, result);
+	dbq_bind_int(st, 3, id);
+	dbq_bind_int(st, 4, tries);
+	rc = dbq_step(st);
+	changes = dbq_changes(st);
+	dbq_finalize(st);
+	if (rc != DBQ_DONE)
 		return sql_fail(db, err, room, "installs");
-	return sqlite3_changes(db->h) ? 0 :
-	       why(err, room, -ENOENT, "no install %lld", id);
+	return changes ? 0 : why(err, room, -ESTALE, "install %lld: attempt %lld is no longer running (taken up by another session, or gone)",
+				 id, tries);
 }
 
 static void json_str(FILE *out, const char *s)
@@ -775,47 +960,46 @@ static void json_str(FILE *out, const char *s)
 static int json_rows(struct tsm_db *db, FILE *out, const char *sql,
 		     long long dev, char *err, size_t room)
 {
-	sqlite3_stmt *st;
+	struct dbq_st *st;
 	int rc, i, n, k = 0;
 
-	if (sqlite3_prepare_v2(db->h, sql, -1, &st, NULL) != SQLITE_OK)
+	if (dbq_prepare(db->c, sql, &st))
 		return sql_fail(db, err, room, "json");
 	if (dev)
-		sqlite3_bind_int64(st, 1, dev);
-	n = sqlite3_column_count(st);
+		dbq_bind_int(st, 1, dev);
 	fputc('[', out);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = dbq_step(st)) == DBQ_ROW) {
+		n = dbq_columns(st);
 		fputs(k++ ? ", {" : "{", out);
 		for (i = 0; i < n; i++) {
 			if (i)
 				fputs(", ", out);
-			json_str(out, sqlite3_column_name(st, i));
+			json_str(out, dbq_column_name(st, i));
 			fputs(": ", out);
-			switch (sqlite3_column_type(st, i)) {
-			case SQLITE_NULL:
+			switch (dbq_column_type(st, i)) {
+			case DBQ_NULL:
 				fputs("null", out);
 				break;
-			case SQLITE_INTEGER:
-				fprintf(out, "%lld",
-					(long long)sqlite3_column_int64(st, i));
+			case DBQ_INT:
+				fprintf(out, "%lld", dbq_column_int(st, i));
 				break;
 			default:
-				json_str(out, (const char *)sqlite3_column_text(st, i));
+				json_str(out, dbq_column_text(st, i));
 			}
 		}
 		fputc('}', out);
 	}
 	fputc(']', out);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : sql_fail(db, err, room, "json");
+	dbq_finalize(st);
+	return rc == DBQ_DONE ? 0 : sql_fail(db, err, room, "json");
 }
 
 int tsm_db_json(struct tsm_db *db, long long only, char **json, size_t *len,
 		char *err, size_t room)
 {
-	sqlite3_stmt *st = NULL;
+	struct dbq_st *st = NULL;
 	FILE *out;
-	int ret, rc, k = 0;
+	int ret, rc = DBQ_DONE, k = 0;
 
 	*json = NULL;
 	*len = 0;
@@ -823,27 +1007,27 @@ int tsm_db_json(struct tsm_db *db, long long only, char **json, size_t *len,
 	if (!out)
 		return why(err, room, -ENOMEM, "out of memory");
 	/* one snapshot of all of it */
-	ret = exec(db, "BEGIN", err, room);
-	if (!ret && sqlite3_prepare_v2(db->h,
+	ret = exec(db, db->d->snapshot, err, room);
+	if (!ret && dbq_prepare(db->c,
 			"SELECT id, identity, first_seen, last_seen FROM devices "
-			"WHERE ?1 = 0 OR id = ?1 ORDER BY id", -1, &st, NULL) != SQLITE_OK)
+			"WHERE ?1 = 0 OR id = ?1 ORDER BY id", &st))
 		ret = sql_fail(db, err, room, "devices");
 	if (!ret) {
-		sqlite3_bind_int64(st, 1, only);
+		dbq_bind_int(st, 1, only);
 		fputs(only ? "" : "{\"devices\": [", out);
-		while (!ret && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-			long long dev = sqlite3_column_int64(st, 0);
+		while (!ret && (rc = dbq_step(st)) == DBQ_ROW) {
+			long long dev = dbq_column_int(st, 0);
 
 			fprintf(out, "%s{\"id\": %lld, \"identity\": ", k++ ? ", " : "",
 				dev);
-			json_str(out, (const char *)sqlite3_column_text(st, 1));
+			json_str(out, dbq_column_text(st, 1) ?: "");
 			fputs(", \"first_seen\": ", out);
-			json_str(out, (const char *)sqlite3_column_text(st, 2));
+			json_str(out, dbq_column_text(st, 2) ?: "");
 			fputs(", \"last_seen\": ", out);
-			json_str(out, (const char *)sqlite3_column_text(st, 3));
+			json_str(out, dbq_column_text(st, 3) ?: "");
 			fputs(", \"ses\": ", out);
 			ret = json_rows(db, out,
-					"SELECT name, idx AS 'index', kind, transport, state, designated, "
+					"SELECT name, idx AS \"index\", kind, transport, state, designated, "
 					"atr, cin, first_seen, last_seen FROM ses WHERE device = ?1 ORDER BY idx",
 					dev, err, room);
 			if (!ret) {
@@ -860,9 +1044,9 @@ int tsm_db_json(struct tsm_db *db, long long only, char **json, size_t *len,
 			}
 			fputc('}', out);
 		}
-		if (!ret && rc != SQLITE_DONE && rc != SQLITE_ROW)
+		if (!ret && rc < 0)
 			ret = sql_fail(db, err, room, "devices");
-		sqlite3_finalize(st);
+		dbq_finalize(st);
 	}
 	if (!ret && only && !k)
 		ret = why(err, room, -ENOENT, "no device %lld", only);
@@ -872,7 +1056,7 @@ int tsm_db_json(struct tsm_db *db, long long only, char **json, size_t *len,
 				0, err, room);
 		fputc('}', out);
 	}
-	exec(db, "COMMIT", NULL, 0);
+	exec(db, ret ? "ROLLBACK" : "COMMIT", NULL, 0);
 	fputc('\n', out);
 	if (fclose(out) && !ret)
 		ret = why(err, room, -ENOMEM, "out of memory");

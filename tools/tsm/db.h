@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * secel-tsm's backstage database (SQLite): each device's SE list, the
- * control instructions queued for it by the operator or by rules, and
- * their results (Documentation/secel/tsm.rst, "The TSM's database").
- * Every change a request makes is one transaction: a TSM killed in the
- * middle leaves the database as it was before the request.
+ * secel-tsm's backstage database (SQLite, or PostgreSQL shared by
+ * several TSMs: dbq.h): each device's SE list, the control instructions
+ * queued for it by the operator or by rules, and their results
+ * (Documentation/secel/tsm.rst, "The TSM's database").  Every change a
+ * request makes is one transaction: a TSM killed in the middle leaves
+ * the database as it was before the request.
  */
 #ifndef SECEL_TSM_DB_H
 #define SECEL_TSM_DB_H
@@ -24,6 +25,7 @@ struct tsm_db;
 struct tsm_db_install {
 	long long id;			/* its row */
 	long long rule;
+	long long tries;		/* this attempt, 1 the first */
 	char se[32];
 	char service[TSM_DB_SERVICE_MAX + 1];
 	char cin[80];			/* as the device listed it, "" unknown */
@@ -48,20 +50,26 @@ struct tsm_se_entry {
 int tsm_se_list_parse(const char *list, struct tsm_se_entry *out, size_t max,
 		      size_t *n);
 
-/* Open (and create) the database @path; 0, or -errno with @err. */
+/*
+ * Open the database @path: a file (SQLite, made when missing) or a
+ * PostgreSQL connection string (postgresql://... or "host=... dbname=...");
+ * its tables made when missing.  0, or -errno with @err.
+ */
 int tsm_db_open(const char *path, struct tsm_db **db, char *err, size_t room);
 void tsm_db_close(struct tsm_db *db);
 
 /*
  * A backstage report of @device: its SE list recorded (SEs no longer
  * listed dropped), the rules run on what changed (a new SE, an SE
- * rejected), and the instructions to send now taken from its queue
- * (those sent before without a result are sent again): joined in
- * @control ("" when none) and tagged with *@batch.  0 or -errno.
+ * rejected), and the instructions to send now taken from its queue:
+ * joined in @control ("" when none) and tagged with *@batch.  While an
+ * instruction sent less than @lease seconds ago has no result (its
+ * session is under way, in this TSM or another) nothing is sent; after
+ * that, those sent without a result go again.  0 or -errno.
  */
 int tsm_db_report(struct tsm_db *db, const char *device, const char *list,
-		  char *control, size_t control_room, long long *batch,
-		  char *err, size_t room);
+		  long long lease, char *control, size_t control_room,
+		  long long *batch, char *err, size_t room);
 
 /*
  * The results of @batch for @device (X-Secel-Control-Result, in the
@@ -97,11 +105,14 @@ int tsm_db_install_next(struct tsm_db *db, const char *device,
 			char *err, size_t room);
 
 /*
- * Install @id came to @state ("ok", "failed", or "pending" again when
- * its session dropped), @result the reason.  0 or -errno.
+ * Attempt @tries of install @id came to @state ("ok", "failed", or
+ * "pending" again when its session dropped), @result the reason.  0, or
+ * -ESTALE when that attempt is no longer the row's (its session was
+ * given up and another TSM or session took the install up), or -errno.
  */
-int tsm_db_install_done(struct tsm_db *db, long long id, const char *state,
-			const char *result, char *err, size_t room);
+int tsm_db_install_done(struct tsm_db *db, long long id, long long tries,
+			const char *state, const char *result, char *err,
+			size_t room);
 
 /*
  * JSON for GET /devices: {"devices": [...], "rules": [...]}, each device

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include <curl/curl.h>
+#include <sqlite3.h>
 
 #include "../relay/relay.h"
 #include "../secel-vcard/card.h"
@@ -1250,6 +1251,21 @@ static bool db_shows(struct tsm_db *db, const char *what)
 	return found;
 }
 
+/*
+ * The instructions sent and not answered went out an hour ago: their
+ * lease has run out (the time is the database's, not the TSM's clock).
+ */
+static void db_age_sent(const char *path)
+{
+	sqlite3 *h;
+
+	if (sqlite3_open(path, &h) != SQLITE_OK ||
+	    sqlite3_exec(h, "UPDATE queue SET sent = strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '-3600 seconds') "
+			 "WHERE sent IS NOT NULL AND done IS NULL", NULL, NULL, NULL) != SQLITE_OK)
+		check(false, "%s: %s", path, sqlite3_errmsg(h));
+	sqlite3_close(h);
+}
+
 static void test_backstage_db(void)
 {
 	const char *list = "name=eSE1;index=0;kind=physical;transport=t1-serial;state=listed;designated=1;cin=0102, "
@@ -1326,13 +1342,27 @@ static void test_backstage_db(void)
 	check(r.code == 204 && !strcmp(r.control, "delete VSE2"),
 	      "an SE rejected: the rule deletes it: '%s'", r.control);
 	tsm_reply_free(&r);
-	/* the answer never came: sent again, and the rule does not fire twice */
+	/*
+	 * another session of the device while that one is under way (here
+	 * or in another TSM sharing the database): nothing goes twice
+	 */
+	backstage_post(&e, TSM_BACKSTAGE, rejected, NULL, &r);
+	check(r.code == 204 && !r.control[0] && !strncmp(r.result, "ok; SEs: ", 9),
+	      "an instruction under way is not sent again in its lease: '%s' '%s'",
+	      r.control, r.result);
+	tsm_reply_free(&r);
+	/*
+	 * the answer never came and the lease (the session timeout) ran
+	 * out: sent again, and the rule does not fire twice
+	 */
+	db_age_sent(path);
 	backstage_post(&e, TSM_BACKSTAGE, rejected, NULL, &r);
 	check(r.code == 204 && !strcmp(r.control, "delete VSE2") &&
 	      !strcmp(r.next_uri, TSM_BACKSTAGE_RESULT "/3"),
 	      "an instruction without a result goes again: '%s' '%s'",
 	      r.control, r.next_uri);
 	tsm_reply_free(&r);
+	db_age_sent(path);
 	backstage_post(&e, TSM_BACKSTAGE, "name=eSE1;index=0;kind=physical;transport=x;state=listed", NULL, &r);
 	check(r.code == 204 && !strcmp(r.control, "delete VSE2"), "still pending");
 	tsm_reply_free(&r);
@@ -1930,6 +1960,10 @@ static int relay_xmit(void *priv, const uint8_t *cmd, size_t len,
 	return card_xfer(http_card, http_channel, cmd, len, rsp, rsp_len);
 }
 
+/* More arguments for start_tsm() (NULL-ended), and where its log goes. */
+static const char *tsm_more[8];
+static const char *tsm_log;
+
 static pid_t start_tsm(const char *ready, const char *cert,
 		       const char *key, char *url, size_t room)
 {
@@ -1960,15 +1994,18 @@ static pid_t start_tsm(const char *ready, const char *cert,
 		argv[n++] = "--tls-key";
 		argv[n++] = key;
 	}
+	for (i = 0; tsm_more[i]; i++)
+		argv[n++] = tsm_more[i];
 	if (getenv("TEST_TSM_VERBOSE"))
 		argv[n++] = "-v";
 	argv[n] = NULL;
 	unlink(ready);
 	pid = fork();
 	if (!pid) {
-		int fd = open("/dev/null", O_WRONLY);
+		int fd = tsm_log ? open(tsm_log, O_WRONLY | O_CREAT | O_TRUNC, 0600) :
+				   open("/dev/null", O_WRONLY);
 
-		if (!getenv("TEST_TSM_VERBOSE"))
+		if (tsm_log || !getenv("TEST_TSM_VERBOSE"))
 			dup2(fd, 2);
 		execv("./secel-tsm", (char **)argv);
 		_exit(127);
@@ -1999,8 +2036,13 @@ static void stop_tsm(pid_t pid)
 	check(WIFEXITED(st) && !WEXITSTATUS(st), "secel-tsm exit %d", st);
 }
 
-static void relay_once(const char *url, const char *cacert, struct vcard *vc,
-		       struct relay_outcome *out)
+/*
+ * One session of secel-relay's loop from SE eSE1 on @vc (a logical
+ * channel of it), at most @rounds POSTs; @bs NULL: no backstage.
+ */
+static void relay_session(const char *url, const char *cacert,
+			  struct vcard *vc, const struct relay_backstage *bs,
+			  unsigned int rounds, struct relay_outcome *out)
 {
 	struct relay_se se = { .name = "eSE1", .kind = "virtual",
 			       .transport = "vse" };
@@ -2024,10 +2066,17 @@ static void relay_once(const char *url, const char *cacert, struct vcard *vc,
 	cfg.sd = isd;
 	cfg.sd_len = sizeof(isd);
 	cfg.cacert = cacert;
+	cfg.backstage = bs;
 	cfg.timeout = 20;
-	cfg.max_rounds = 64;
+	cfg.max_rounds = rounds;
 	relay_run(&cfg, &card, out);
 	close_channel(vc, http_channel);
+}
+
+static void relay_once(const char *url, const char *cacert, struct vcard *vc,
+		       struct relay_outcome *out)
+{
+	relay_session(url, cacert, vc, NULL, 64, out);
 }
 
 static unsigned int url_port(const char *url)
@@ -2124,6 +2173,196 @@ static bool tls_accepts(const char *url, const char *v)
 	snprintf(cmd, sizeof(cmd), "timeout 10 openssl s_client -connect 127.0.0.1:%u -%s -cipher DEFAULT@SECLEVEL=0 < /dev/null > /dev/null 2>&1",
 		 url_port(url), v);
 	return system(cmd) == 0;
+}
+
+/* The backstage of a device whose relay's own SE is eSE1 (http_card). */
+struct e2e_dev {
+	const char *list;
+	struct vcard *ese2;		/* the SE the install rule aims at */
+	unsigned int ese2_channel;
+	struct relay_card ese2_card;
+};
+
+static int e2e_xmit(void *priv, const uint8_t *cmd, size_t len,
+		    uint8_t *rsp, size_t *rsp_len)
+{
+	struct e2e_dev *d = priv;
+
+	return card_xfer(d->ese2, d->ese2_channel, cmd, len, rsp, rsp_len);
+}
+
+static int e2e_list(void *priv, const struct bs_tsm *tsm, char *out,
+		    size_t room)
+{
+	const struct e2e_dev *d = priv;
+
+	(void)tsm;
+	snprintf(out, room, "%s", d->list);
+	return 0;
+}
+
+static void e2e_control(void *priv, const struct bs_tsm *tsm,
+			const struct bs_request *rq, char *result, size_t room)
+{
+	(void)priv;
+	(void)tsm;
+	bs_result_add(result, room, rq, -EPERM, 0, false);
+}
+
+static int e2e_target(void *priv, const struct bs_tsm *tsm, const char *se,
+		      const struct relay_card **card, char *why, size_t room)
+{
+	struct e2e_dev *d = priv;
+
+	(void)tsm;
+	if (!se)
+		return 0;
+	if (strcmp(se, "eSE2")) {
+		snprintf(why, room, "no SE %s", se);
+		return -ENODEV;
+	}
+	d->ese2_card.transmit = e2e_xmit;
+	d->ese2_card.priv = d;
+	*card = &d->ese2_card;
+	return 0;
+}
+
+/* One backstage session of the device at @url, at most @rounds POSTs. */
+static void relay_backstage_once(const char *url, struct vcard *own,
+				 struct e2e_dev *d, unsigned int rounds,
+				 struct relay_outcome *out)
+{
+	struct relay_backstage bs = {
+		.list = e2e_list, .control = e2e_control,
+		.target = e2e_target, .priv = d,
+	};
+	char full[300];
+
+	/* the target's channel: the first of a fresh SE, as the relay's */
+	d->ese2_channel = open_channel(d->ese2);
+	snprintf(full, sizeof(full), "%s" TSM_BACKSTAGE, url);
+	memset(out, 0, sizeof(*out));
+	relay_session(full, NULL, own, &bs, rounds, out);
+	close_channel(d->ese2, d->ese2_channel);
+}
+
+/* Whether file @path has @what, within 30 s. */
+static bool file_gets(const char *path, const char *what)
+{
+	char line[1024];
+	int i;
+
+	for (i = 0; i < 300; i++) {
+		FILE *f = fopen(path, "r");
+
+		while (f && fgets(line, sizeof(line), f))
+			if (strstr(line, what)) {
+				fclose(f);
+				return true;
+			}
+		if (f)
+			fclose(f);
+		usleep(100000);
+	}
+	return false;
+}
+
+/*
+ * An install rule's session dropped by the relay mid-install (after
+ * script 1), end to end: two secel-tsm processes on one database; once
+ * the dropped session's time is up the other TSM takes the install up
+ * and completes it, and the first TSM's expiry of its session then
+ * changes nothing: the purse is on the SE once, the install recorded ok
+ * once, at its second try.
+ */
+static void test_http_install_retry(void)
+{
+	static const uint8_t cin2[] = { 0x53, 0x45, 0x43, 0x02 };
+	char ready[PATH_MAX], url_a[256], url_b[256], path[PATH_MAX];
+	char log_a[PATH_MAX], err[256];
+	struct relay_outcome *out = calloc(1, sizeof(*out));
+	struct e2e_dev d = {
+		.list = "name=eSE1;index=0;kind=virtual;transport=vse;state=listed;designated=1, "
+			"name=eSE2;index=1;kind=eSE;transport=vse;state=listed;cin=53454302",
+	};
+	struct vcard *own;
+	struct tsm_db *db;
+	pid_t a, b;
+	sqlite3 *h;
+
+	section = "HTTP install retry";
+	snprintf(path, sizeof(path), "%s/retry.db", tmpdir);
+	if (tsm_db_open(path, &db, err, sizeof(err)) ||
+	    tsm_db_rule_add(db, "new", "eSE", NULL, "install:purse", err, sizeof(err))) {
+		check(false, "%s", err);
+		free(out);
+		return;
+	}
+	snprintf(ready, sizeof(ready), "%s/ready", tmpdir);
+	snprintf(log_a, sizeof(log_a), "%s/tsm-a.log", tmpdir);
+	tsm_more[0] = "--db";
+	tsm_more[1] = path;
+	tsm_more[2] = "--session-timeout";
+	tsm_more[3] = "1";
+	tsm_log = log_a;
+	a = start_tsm(ready, NULL, NULL, url_a, sizeof(url_a));
+	tsm_more[2] = NULL;
+	tsm_log = NULL;
+	b = start_tsm(ready, NULL, NULL, url_b, sizeof(url_b));
+	tsm_more[0] = NULL;
+	check(a > 0 && b > 0, "two secel-tsm on %s", path);
+	own = new_card(NULL, 0, NULL);
+	d.ese2 = new_card(cin2, sizeof(cin2), NULL);
+	if (a <= 0 || b <= 0 || !own || !d.ese2)
+		goto out;
+
+	/* A: the relay goes away after script 1 of the install */
+	relay_backstage_once(url_a, own, &d, 2, out);
+	check(!out->ok && out->scripts == 1 && strstr(out->error, "--max-rounds"),
+	      "the session dropped after script 1: %u scripts, %s", out->scripts,
+	      out->error);
+	check(db_shows(db, "se=eSE2 service=purse state=running tries=1"),
+	      "the install running, its first try");
+	/* its session timeout on the database's clock is over (an hour ago) */
+	if (sqlite3_open(path, &h) != SQLITE_OK ||
+	    sqlite3_exec(h, "UPDATE installs SET started = started - 3600", NULL, NULL, NULL) != SQLITE_OK)
+		check(false, "%s: %s", path, sqlite3_errmsg(h));
+	sqlite3_close(h);
+
+	/* B: the device's next session; the install again, to the end */
+	relay_backstage_once(url_b, own, &d, 64, out);
+	check(out->ok && out->scripts == 3 &&
+	      !strcmp(out->result, "ok; installed " PURSE_APP " on 53454302"),
+	      "the next session, at the other TSM, installs: %u scripts, %s / %s",
+	      out->scripts, out->result, out->error);
+	check(card_apps(d.ese2) == 1 && card_elfs(d.ese2) == 1 &&
+	      card_app(d.ese2, purse_mod, sizeof(purse_mod)),
+	      "the purse is on eSE2, once: %d %d", card_apps(d.ese2),
+	      card_elfs(d.ese2));
+	check(db_shows(db, "se=eSE2 service=purse state=ok tries=2"),
+	      "recorded ok, at its second try");
+
+	/* A's own timeout gives its session up: the row is not its any more */
+	check(file_gets(log_a, "attempt 1 is no longer running"),
+	      "A's expiry of the dropped session is refused");
+	check(db_shows(db, "se=eSE2 service=purse state=ok tries=2") &&
+	      !db_shows(db, "state=pending"),
+	      "and the install stays ok, once");
+	relay_backstage_once(url_a, own, &d, 64, out);
+	check(out->ok && out->scripts == 0 && starts(out->result, "ok; SEs: "),
+	      "A's next session: nothing to install: %u %s / %s", out->scripts,
+	      out->result, out->error);
+	check(card_apps(d.ese2) == 1 && db_shows(db, "tries=2"),
+	      "still once");
+out:
+	if (a > 0)
+		stop_tsm(a);
+	if (b > 0)
+		stop_tsm(b);
+	vcard_free(own);
+	vcard_free(d.ese2);
+	tsm_db_close(db);
+	free(out);
 }
 
 static void test_http(void)
@@ -2246,6 +2485,9 @@ int main(void)
 	test_config();
 	test_load_blocks();
 	test_http();
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	test_http_install_retry();
+	curl_global_cleanup();
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
 	if (system(cmd))
 		fprintf(stderr, "test-tsm: %s left\n", tmpdir);

@@ -108,6 +108,7 @@ struct session {
 	 * X-Secel-Targeted-SE, and X-Admin-From names the relay's SE
 	 */
 	long long install;
+	long long install_try;		/* its attempt (installs.tries) */
 	char target_se[32];
 };
 
@@ -463,8 +464,8 @@ static void install_done(struct tsm *t, struct session *s, const char *state,
 
 	if (!s->install || !t->cfg.db)
 		return;
-	if (tsm_db_install_done(t->cfg.db, s->install, state, result, err,
-				sizeof(err)))
+	if (tsm_db_install_done(t->cfg.db, s->install, s->install_try,
+				state, result, err, sizeof(err)))
 		note(t, "install %lld: %s", s->install, err);
 	else
 		note(t, "install %lld (%s on SE %s): %s: %s", s->install,
@@ -1937,19 +1938,21 @@ static int backstage_install(struct tsm *t, const struct tsm_request *rq,
 					sd_len, channel, false, in.se, in.se, r);
 			if (s) {
 				s->install = in.id;
+				s->install_try = in.tries;
 				note(t, "backstage %s: rule %lld installs %s on SE %s (install %lld, session %.8s)",
 				     device, in.rule, svc->name, in.se, in.id,
 				     s->id);
 				return 1;
 			}
 			/* a 503 or 500: the install waits for the next session */
-			tsm_db_install_done(t->cfg.db, in.id, "pending",
-					    r->log, NULL, 0);
+			tsm_db_install_done(t->cfg.db, in.id, in.tries,
+					    "pending", r->log, NULL, 0);
 			tsm_reply_free(r);
 			memset(r, 0, sizeof(*r));
 			return 0;
 		}
-		tsm_db_install_done(t->cfg.db, in.id, "failed", err, NULL, 0);
+		tsm_db_install_done(t->cfg.db, in.id, in.tries, "failed", err,
+				    NULL, 0);
 		note(t, "backstage %s: install %lld of %s on SE %s: %s", device,
 		     in.id, in.service, in.se, err);
 	}
@@ -2007,8 +2010,9 @@ static void backstage(struct tsm *t, const struct tsm_request *rq,
 	if (!results) {
 		control[0] = '\0';
 		if (t->cfg.db && tsm_db_report(t->cfg.db, device, rq->se_list,
-					       control, sizeof(control), &batch,
-					       err, sizeof(err))) {
+					       t->cfg.session_timeout, control,
+					       sizeof(control), &batch, err,
+					       sizeof(err))) {
 			reply_text(r, 500, "%s", err);
 			return;
 		}
