@@ -814,7 +814,6 @@ static void secel_state_transitions(struct kunit *test)
 					    "%u -> %u", from, to);
 }
 
-
 /* Access rules: a rule built from short words, as the tables below use. */
 static void acl_rule(struct kunit *test, struct secel_acl_rule *r, u32 app,
 		     const char *aid_hex, u32 who, u32 id, u32 action)
@@ -862,7 +861,7 @@ static void secel_acl_rule_checks(struct kunit *test)
 		 SECEL_ACL_ALLOW);
 	KUNIT_EXPECT_EQ(test, secel_acl_rule_check(&r), 0);
 	r.aid_len = 4;	/* an AID is 5 to 16 bytes */
-	r.aid[4] = r.aid[5] = r.aid[6] = 0;
+	memset(r.aid + 4, 0, 3);
 	KUNIT_EXPECT_EQ(test, secel_acl_rule_check(&r), -EINVAL);
 	acl_rule(test, &r, SECEL_ACL_APP_PREFIX, "", SECEL_ACL_WHO_ANY, 0,
 		 SECEL_ACL_DENY);
