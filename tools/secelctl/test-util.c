@@ -236,6 +236,9 @@ static void test_why(void)
 	/* EACCES is the node's mode, not a capability */
 	CHECK(has(se_why(SE_OP_OPEN, EACCES), "mode"));
 	CHECK(!has(se_why(SE_OP_OPEN, EACCES), "CAP_SYS_ADMIN"));
+	/* on an open node EACCES is the access rules */
+	CHECK(has(se_why(SE_OP_TRANSMIT, EACCES), "access rules"));
+	CHECK(has(se_why(SE_OP_OPEN_CHANNEL, EACCES), "access rules"));
 	/* EBUSY: no channel left on OPEN_CHANNEL, a verification elsewhere */
 	CHECK(has(se_why(SE_OP_OPEN_CHANNEL, EBUSY), "no logical channel left"));
 	CHECK(has(se_why(SE_OP_CONFIG, EBUSY), "verification"));
