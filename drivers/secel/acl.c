@@ -427,6 +427,11 @@ long secel_ctl_acl_set(struct secel_acl_table __user *uarg)
 		if (IS_ERR(tab))
 			return PTR_ERR(tab);
 	}
+	/* a struct that cannot take the answer fails before any change */
+	if (copy_to_user(uarg, &req, sizeof(req))) {
+		kvfree(tab);
+		return -EFAULT;
+	}
 
 	mutex_lock(&secel_acl_lock);
 	req.generation = ++secel_acl_generation;
