@@ -90,6 +90,32 @@ static u32 secel_acl_caller(void)
 }
 
 /**
+ * secel_acl_caller_is() - may the caller take what @uid was given?
+ * @uid: the effective uid an exchange was allowed for
+ *
+ * A response kept for SECEL_TX_KEPT belongs to the exchange that made it:
+ * while rules are in force, only a caller of the same uid takes it (a
+ * descriptor shared after fork is no way around the rules).
+ *
+ * Return: true when no rules are in force or the caller's uid is @uid.
+ */
+bool secel_acl_caller_is(u32 uid)
+{
+	return !rcu_access_pointer(secel_acl_table) ||
+	       secel_acl_caller() == uid;
+}
+
+/**
+ * secel_acl_caller_id() - the caller's identity for the rules
+ *
+ * Return: the effective uid, in the initial user namespace.
+ */
+u32 secel_acl_caller_id(void)
+{
+	return secel_acl_caller();
+}
+
+/**
  * secel_acl_forget_locked() - the card chose the application itself
  * @se: the SE; caller holds io_lock
  * @channel: the channel, or -1 for every channel (power-on, reset)
@@ -379,11 +405,6 @@ static struct secel_acl_table_k *secel_acl_read(const struct secel_acl_table *re
 	return tab;
 }
 
-static void secel_acl_free_rcu(struct rcu_head *head)
-{
-	kvfree(container_of(head, struct secel_acl_table_k, rcu));
-}
-
 /* A version or rule size the kernel does not know: tell it its own. */
 static int secel_acl_version_ok(struct secel_acl_table *req,
 				struct secel_acl_table __user *uarg)
@@ -441,7 +462,7 @@ long secel_ctl_acl_set(struct secel_acl_table __user *uarg)
 				  lockdep_is_held(&secel_acl_lock));
 	mutex_unlock(&secel_acl_lock);
 	if (old)
-		call_rcu(&old->rcu, secel_acl_free_rcu);
+		kvfree_rcu(old, rcu);
 	pr_info("secel: access rules replaced by uid %u pid %d: %u rules%s, generation %u\n",
 		secel_acl_caller(), task_pid_nr(current), req.count,
 		req.flags & SECEL_ACL_DEFAULT_ALLOW ? ", default allow" : "",

@@ -48,6 +48,7 @@ MODULE_PARM_DESC(max_file_channels, "Logical channels one open file may hold, 1.
  * @kept: the response of the last TRANSMIT that did not fit the caller's
  *	buffer, for SECEL_TX_KEPT; NULL when none
  * @kept_len: its length
+ * @kept_uid: who made the exchange it answers (access rules)
  *
  * Logical channels are owned by this structure: se->chan_owner points here.
  */
@@ -56,6 +57,7 @@ struct secel_file {
 	struct mutex lock;	/* the kept response */
 	u8 *kept;
 	size_t kept_len;
+	u32 kept_uid;
 };
 
 /* Wait for the SE's exchange slot; nothing has happened when interrupted. */
@@ -368,6 +370,8 @@ static long secel_transmit_kept(struct secel_file *sf,
 	mutex_lock(&sf->lock);
 	if (!sf->kept) {
 		ret = -ENODATA;
+	} else if (!secel_acl_caller_is(sf->kept_uid)) {
+		ret = -EACCES;	/* another uid's answer */
 	} else {
 		ret = secel_put_response(sf->kept, sf->kept_len, req->rsp_ptr,
 					 &req->rsp_len);
@@ -394,6 +398,7 @@ static long secel_keep_response(struct secel_file *sf, const u8 *rsp,
 	kvfree(sf->kept);
 	sf->kept = kept;
 	sf->kept_len = len;
+	sf->kept_uid = secel_acl_caller_id();
 	mutex_unlock(&sf->lock);
 	return -EMSGSIZE;
 }

@@ -243,6 +243,8 @@ void secel_power_off_locked(struct secel_se *se);
 
 /* acl.c: access control; the _locked and check functions need io_lock */
 void secel_acl_forget_locked(struct secel_se *se, int channel);
+bool secel_acl_caller_is(u32 uid);
+u32 secel_acl_caller_id(void);
 int secel_acl_check_transmit(struct secel_se *se, unsigned int channel,
 			     const u8 *cmd, const struct secel_apdu *a,
 			     struct secel_acl_cmd *ac);

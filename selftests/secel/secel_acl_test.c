@@ -516,6 +516,37 @@ TEST_F(acl, filter_and_get_response)
 	EXPECT_EQ(-1, vse_card_log_find_ins(self->card, 0, 0xc0));
 }
 
+static int child_takes_kept(int fd, void *arg)
+{
+	struct secel_transmit t = { .flags = SECEL_TX_KEPT };
+	uint8_t rsp[300];
+
+	t.rsp_ptr = (uintptr_t)rsp;
+	t.rsp_len = sizeof(rsp);
+	/* root's answer, kept on the shared file: not for TUID */
+	CK(ioctl(fd, SECEL_IOC_TRANSMIT, &t) == -1 && errno == EACCES);
+	return 0;
+}
+
+TEST_F(acl, kept_response_stays_with_its_caller)
+{
+	static const uint8_t give[] = { 0x80, VSE_INS_GIVE, 0x00, 0x00, 0x40 };
+	uint8_t rsp[300];
+	uint32_t rlen = 8;
+
+	ASSERT_EQ(0, set_a_for_tuid());
+	/* 64 bytes and SW into 8: EMSGSIZE, the file keeps the answer */
+	ASSERT_EQ(-EMSGSIZE, secel_transmit(self->fd, give, sizeof(give), rsp,
+					    &rlen, 0, 0));
+	ASSERT_EQ(66, rlen);
+	EXPECT_EQ(0, as_user(TUID, child_takes_kept, self->fd, NULL));
+	/* still there for root */
+	rlen = sizeof(rsp);
+	EXPECT_EQ(0, secel_transmit(self->fd, NULL, 0, rsp, &rlen, 0,
+				    SECEL_TX_KEPT));
+	EXPECT_EQ(66, rlen);
+}
+
 struct flip {
 	int fd;
 	volatile bool stop;
