@@ -182,13 +182,8 @@ FIXTURE_SETUP(acl)
 {
 	self->fd = -1;
 	ASSERT_EQ(0, acl_clear());
-	self->card = vse_card_new(NULL);
-	ASSERT_NE(NULL, self->card) TH_LOG("SECEL_VSE_IOC_NEW: %s",
-					   strerror(errno));
-	ASSERT_TRUE(secel_wait_state(self->card->index, "listed", WAIT_MS));
-	self->fd = secel_open_se(self->card->index);
-	ASSERT_LE(0, self->fd);
-	vse_card_clear_log(self->card);
+	self->card = vse_card_new_open(NULL, &self->fd, WAIT_MS);
+	ASSERT_NE(NULL, self->card) TH_LOG("a listed SE: %s", strerror(errno));
 }
 
 FIXTURE_TEARDOWN(acl)
