@@ -26,9 +26,10 @@
  *    SELECT included: it leaves the channel's application unknown.
  *  - After power-on, reset, and on a channel opened without an AID, the
  *    card's default application is selected: unknown.
- *  - GET RESPONSE and ENVELOPE belong to the exchange they continue: they
- *    pass when the channel's previous command was allowed for the same
- *    caller; otherwise they are judged like any other command.
+ *  - GET RESPONSE belongs to the exchange it continues: it passes when
+ *    the channel's previous command was allowed for the same caller;
+ *    otherwise it is judged like any other command.  ENVELOPE is judged
+ *    by the channel's application each time (each may carry a command).
  *  - Any other command is judged by the channel's application.
  *
  * The caller is the task making the call (its effective uid and groups),
@@ -76,7 +77,7 @@ enum secel_acl_kind {
 	SECEL_ACL_SEL_BY_NAME,	/* SELECT P1 04: the target is named */
 	SECEL_ACL_SEL_AWAY,	/* SELECT that may leave the application */
 	SECEL_ACL_CONT,		/* GET RESPONSE */
-	SECEL_ACL_ENVELOPE,	/* ENVELOPE: continues, may select */
+	SECEL_ACL_ENVELOPE,	/* ENVELOPE: may carry a SELECT */
 };
 
 static bool secel_acl_in_group(u32 gid, void *arg)
@@ -268,8 +269,13 @@ int secel_acl_check_transmit(struct secel_se *se, unsigned int channel,
 		ac->kind = SECEL_ACL_CMD;
 		break;
 	}
-	if ((ac->kind == SECEL_ACL_CONT || ac->kind == SECEL_ACL_ENVELOPE) &&
-	    c->cont && c->cont_uid == secel_acl_caller())
+	/*
+	 * GET RESPONSE only fetches what the previous command answered.  Not
+	 * ENVELOPE: each one may carry a new command to the application the
+	 * last one left.
+	 */
+	if (ac->kind == SECEL_ACL_CONT && c->cont &&
+	    c->cont_uid == secel_acl_caller())
 		return 0;
 	return secel_acl_judge(se, channel, &c->sel, hdr);
 }
@@ -283,7 +289,9 @@ static void secel_acl_selected(struct secel_acl_chan *c,
 	size_t tlen = 0, nlen = 0;
 	u16 sw = secel_sw(rsp, rsp_len);
 
-	if (sw != 0x9000 && (sw >> 8) != 0x62 && (sw >> 8) != 0x63)
+	/* 61xx (SECEL_TX_RAW): selected, the FCI still to fetch */
+	if (sw != 0x9000 && (sw >> 8) != 0x61 && (sw >> 8) != 0x62 &&
+	    (sw >> 8) != 0x63)
 		return;		/* refused: nothing changed */
 	c->sel = *asked;
 	if (asked->sel == SECEL_ACL_SEL_UNKNOWN)

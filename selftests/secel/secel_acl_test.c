@@ -542,6 +542,84 @@ TEST_F(acl, kept_response_stays_with_its_caller)
 	EXPECT_EQ(66, rlen);
 }
 
+static int child_envelope(int fd, void *arg)
+{
+	uint16_t sw;
+
+	CK(tx(fd, 0, "00 A4 04 00 07 F0534543454C01 00", 0, &sw) == 0 &&
+	   sw == 0x9000);
+	/* one ENVELOPE to A: it may have carried a SELECT ... */
+	CK(tx(fd, 0, "00 C2 00 00 02 AABB", 0, NULL) == 0);
+	/* ... so the next one, and any command, reach an unknown one */
+	CK(tx(fd, 0, "00 C2 00 00 02 CCDD", 0, NULL) == -EACCES);
+	CK(tx(fd, 0, "80 10 00 00 01 99", 0, NULL) == -EACCES);
+	return 0;
+}
+
+TEST_F(acl, envelope_leaves_the_application_unknown)
+{
+	static const uint8_t env2[] = { 0xc2, 0x00, 0x00, 0x02, 0xcc };
+
+	ASSERT_EQ(0, set_a_for_tuid());
+	ASSERT_EQ(0, as_user(TUID, child_envelope, self->fd, NULL));
+	EXPECT_FALSE(card_saw(self->card, env2, sizeof(env2)));
+}
+
+/* The card answers SELECT of F0534543454C02 with 61 10 (FCI to fetch). */
+static int hook_select_61xx(struct vse_card *card, const uint8_t *cmd,
+			    size_t len, uint8_t *rsp, size_t rsp_size,
+			    void *arg)
+{
+	if (len >= 12 && cmd[1] == 0xa4 && cmd[2] == 0x04 && cmd[4] == 7 &&
+	    !memcmp(cmd + 5, "\xf0\x53\x45\x43\x45\x4c\x02", 7)) {
+		rsp[0] = 0x61;
+		rsp[1] = 0x10;
+		return 2;
+	}
+	return 0;
+}
+
+static int child_select_raw_61xx(int fd, void *arg)
+{
+	uint16_t sw;
+
+	CK(tx(fd, 0, "00 A4 04 00 07 F0534543454C01 00", 0, &sw) == 0 &&
+	   sw == 0x9000);
+	CK(tx(fd, 0, "80 10 00 00 01 11", 0, &sw) == 0 && sw == 0x9000);
+	/*
+	 * 61xx: the card selected something beginning F0534543454C02 and
+	 * has not said what; A is no longer the application
+	 */
+	CK(tx(fd, 0, "00 A4 04 00 07 F0534543454C02 00", SECEL_TX_RAW, &sw) ==
+	   0 && sw == 0x6110);
+	CK(tx(fd, 0, "80 10 00 00 01 12", 0, NULL) == -EACCES);
+	return 0;
+}
+
+TEST(select_answered_61xx_changes_the_application)
+{
+	static const uint8_t aid_b2[] = { 0xf0, 0x53, 0x45, 0x43, 0x45, 0x4c,
+					  0x02 };
+	struct vse_card_opts o = { .hook = hook_select_61xx };
+	struct secel_acl_rule r[3] = {
+		root_all(),
+		rule(SECEL_ACL_APP_AID, aid_a, sizeof(aid_a),
+		     SECEL_ACL_WHO_UID, TUID, SECEL_ACL_ALLOW),
+		rule(SECEL_ACL_APP_AID, aid_b2, sizeof(aid_b2),
+		     SECEL_ACL_WHO_UID, TUID, SECEL_ACL_ALLOW),
+	};
+	struct vse_card *card;
+	int fd;
+
+	card = vse_card_new_open(&o, &fd, WAIT_MS);
+	ASSERT_NE(NULL, card) TH_LOG("a listed SE: %s", strerror(errno));
+	ASSERT_EQ(0, acl_set(r, 3, 0, NULL));
+	EXPECT_EQ(0, as_user(TUID, child_select_raw_61xx, fd, NULL));
+	EXPECT_EQ(0, acl_clear());
+	close(fd);
+	vse_card_free(card);
+}
+
 struct flip {
 	int fd;
 	volatile bool stop;
