@@ -22,7 +22,8 @@
  *    application: it is judged as reaching an unknown application and
  *    leaves the channel's application unknown.
  *  - A chained SELECT (CLA b5) and the SELECT that ends a chain carry only
- *    part of the name: unknown too.  ENVELOPE may wrap any command,
+ *    part of the name, and one under secure messaging (CLA b4-b3) no
+ *    plain name at all: unknown too.  ENVELOPE may wrap any command,
  *    SELECT included: it leaves the channel's application unknown.
  *  - After power-on, reset, and on a channel opened without an AID, the
  *    card's default application is selected: unknown.
@@ -239,16 +240,19 @@ int secel_acl_check_transmit(struct secel_se *se, unsigned int channel,
 {
 	struct secel_acl_chan *c = &se->acl_chan[channel];
 	const u8 *hdr = cmd;
+	bool sm;
 
 	memset(ac, 0, sizeof(*ac));
 	ac->chain = cmd[0] & 0x10;
+	/* under secure messaging the data field is no plain AID */
+	sm = cmd[0] & 0x0c;
 	switch (cmd[1]) {
 	case SECEL_INS_SELECT:
 		if (cmd[2] == 0x02) {
 			ac->kind = SECEL_ACL_CMD;	/* an EF of this DF */
 			break;
 		}
-		if (cmd[2] == 0x04 && !ac->chain && !c->chained) {
+		if (cmd[2] == 0x04 && !ac->chain && !c->chained && !sm) {
 			ac->kind = SECEL_ACL_SEL_BY_NAME;
 			secel_acl_name_target(&ac->target, cmd + a->data_off,
 					      a->nc, cmd[3]);

@@ -308,6 +308,8 @@ static int child_partial_next(int fd, void *arg)
 	   -EACCES);
 	/* chaining: the last piece alone names A */
 	CK(tx(fd, 0, "10 A4 04 00 03 F05345", 0, NULL) == -EACCES);
+	/* secure messaging: the data field is no plain AID */
+	CK(tx(fd, 0, "0C A4 04 00 07 F0534543454C01 00", 0, NULL) == -EACCES);
 	/* A in full, first occurrence: allowed */
 	CK(tx(fd, 0, "00 A4 04 00 07 F0534543454C01 00", 0, &sw) == 0 &&
 	   sw == 0x9000);
