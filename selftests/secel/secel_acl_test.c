@@ -643,6 +643,8 @@ static void *flipper(void *arg)
 		f->err = acl_set(r, 2, f->flips & 2 ? SECEL_ACL_DEFAULT_ALLOW :
 						      0, NULL);
 		f->flips++;
+		/* room for exchanges between the tables: both kinds happen */
+		usleep(2000);
 	}
 	return NULL;
 }
