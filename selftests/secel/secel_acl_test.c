@@ -659,7 +659,9 @@ static int child_in_flight(int fd, void *arg)
 	for (i = 0; i < 300; i++) {
 		ret = open_ch(fd, aid_a, sizeof(aid_a), &ch);
 		if (ret == -EACCES) {
+			/* a refusal is instant: wait for other tables */
 			refused++;
+			usleep(3000);
 			continue;
 		}
 		CK(ret == 0);
