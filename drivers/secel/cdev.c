@@ -48,6 +48,7 @@ MODULE_PARM_DESC(max_file_channels, "Logical channels one open file may hold, 1.
  * @kept: the response of the last TRANSMIT that did not fit the caller's
  *	buffer, for SECEL_TX_KEPT; NULL when none
  * @kept_len: its length
+ * @kept_uid: who made the exchange it answers (access rules)
  *
  * Logical channels are owned by this structure: se->chan_owner points here.
  */
@@ -56,6 +57,7 @@ struct secel_file {
 	struct mutex lock;	/* the kept response */
 	u8 *kept;
 	size_t kept_len;
+	u32 kept_uid;
 };
 
 /* Wait for the SE's exchange slot; nothing has happened when interrupted. */
@@ -368,6 +370,8 @@ static long secel_transmit_kept(struct secel_file *sf,
 	mutex_lock(&sf->lock);
 	if (!sf->kept) {
 		ret = -ENODATA;
+	} else if (!secel_acl_caller_is(sf->kept_uid)) {
+		ret = -EACCES;	/* another uid's answer */
 	} else {
 		ret = secel_put_response(sf->kept, sf->kept_len, req->rsp_ptr,
 					 &req->rsp_len);
@@ -394,6 +398,7 @@ static long secel_keep_response(struct secel_file *sf, const u8 *rsp,
 	kvfree(sf->kept);
 	sf->kept = kept;
 	sf->kept_len = len;
+	sf->kept_uid = secel_acl_caller_id();
 	mutex_unlock(&sf->lock);
 	return -EMSGSIZE;
 }
@@ -402,9 +407,10 @@ static long secel_ioc_transmit(struct secel_file *sf,
 			       struct secel_transmit __user *uarg)
 {
 	struct secel_se *se = sf->se;
+	struct secel_acl_cmd ac;
 	struct secel_transmit req;
 	struct secel_apdu a;
-	size_t rsp_len;
+	size_t rsp_len = 0;
 	long ret;
 
 	if (copy_from_user(&req, uarg, sizeof(req)))
@@ -450,10 +456,16 @@ static long secel_ioc_transmit(struct secel_file *sf,
 		ret = -ENXIO;
 		goto out_end;
 	}
+	/* access rules: a refused command never reaches the card */
+	ret = secel_acl_check_transmit(se, req.channel, se->cmd_buf, &a, &ac);
+	if (ret)
+		goto out_end;
 	ret = secel_exchange_apdu(se, &a, se->cmd_buf, req.cmd_len,
 				  se->cmd_buf_size,
 				  req.channel, req.flags, se->rsp_buf,
 				  SECEL_RESP_MAX, &rsp_len);
+	secel_acl_after_transmit(se, req.channel, &ac, ret, se->rsp_buf,
+				 rsp_len);
 	if (ret)
 		goto out_end;
 	/*
@@ -527,6 +539,7 @@ static long secel_ioc_open_channel(struct secel_file *sf,
 	struct secel_se *se = sf->se;
 	struct secel_channel_open req;
 	u8 cmd[5 + SECEL_AID_MAX + 1 + SECEL_CMD_SLACK];
+	struct secel_acl_target target;
 	size_t cmd_len, rsp_len = 0;
 	struct secel_apdu a;
 	long ret, put = 0;
@@ -571,6 +584,9 @@ static long secel_ioc_open_channel(struct secel_file *sf,
 		ret = -EMFILE;
 		goto out_end;
 	}
+	ret = secel_acl_check_open(se, cmd + 5, req.aid_len, req.p2, &target);
+	if (ret)
+		goto out_end;
 	ret = secel_io_buffers(se);
 	if (ret)
 		goto out_end;
@@ -596,6 +612,7 @@ static long secel_ioc_open_channel(struct secel_file *sf,
 	}
 	sw = secel_sw(se->rsp_buf, rsp_len);
 	if (sw == 0x9000 || (sw >> 8) == 0x62 || (sw >> 8) == 0x63) {
+		secel_acl_opened(se, ch, &target, se->rsp_buf, rsp_len);
 		se->chan_owner[ch] = sf;
 		req.channel = ch;
 	} else {

@@ -720,6 +720,7 @@ err_wq:
 static void __exit secel_exit(void)
 {
 	secel_ctl_exit();
+	secel_acl_exit();
 	unregister_chrdev_region(secel_devt, secel_max_ses);
 	class_unregister(&secel_class);
 	destroy_workqueue(secel_wq);

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * secel - /dev/secel-ctl, the configurator's node: list the SEs, add,
- * verify, inquire, delete and designate them
+ * verify, inquire, delete and designate them; set and read the access
+ * rules (acl.c)
  */
 #include <linux/capability.h>
 #include <linux/fs.h>
@@ -115,6 +116,10 @@ static long secel_ctl_ioctl(struct file *file, unsigned int cmd,
 	case SECEL_CTL_DELETE:
 	case SECEL_CTL_DESIGNATE:
 		return secel_ctl_op(cmd, uarg);
+	case SECEL_CTL_ACL_SET:
+		return secel_ctl_acl_set(uarg);
+	case SECEL_CTL_ACL_GET:
+		return secel_ctl_acl_get(uarg);
 	default:
 		return -ENOTTY;
 	}

@@ -214,6 +214,8 @@ int secel_exchange_cmd(struct secel_se *se, u8 *cmd, size_t cmd_len,
 	ret = secel_apdu_parse(cmd, cmd_len, &a);
 	if (ret)
 		return ret;
+	/* the core's own SELECTs leave the basic channel to the card */
+	secel_acl_forget_locked(se, 0);
 	return secel_exchange_apdu(se, &a, cmd, cmd_len, cmd_room, 0, 0, rsp,
 				   rsp_size, rsp_len);
 }
@@ -335,6 +337,7 @@ void secel_drop_channels_locked(struct secel_se *se, bool tell_card)
 	unsigned int ch;
 
 	tell_card = tell_card && se->ops && se->powered;
+	secel_acl_forget_locked(se, -1);
 	for (ch = 1; ch < SECEL_MAX_CHANNELS; ch++) {
 		if (!se->chan_owner[ch])
 			continue;
@@ -364,6 +367,7 @@ int secel_power_on_locked(struct secel_se *se, u8 *atr, size_t *atr_len)
 		return secel_converter_errno(se, ret);
 	if (!*atr_len || *atr_len > SECEL_ATR_MAX)
 		return -EPROTO;
+	secel_acl_forget_locked(se, -1);
 	se->powered = true;
 	return 0;
 }

@@ -12,6 +12,8 @@
  *   cdev.c      /dev/secelN: information, TRANSMIT, channels, reset
  *   exchange.c  the exchange with the card: raw transmit, APDU level with
  *               61xx/6Cxx, channel closing (also deferred to a worker)
+ *   acl.c       access rules: the table, the application each channel
+ *               has selected, the check before a command reaches the card
  *
  * Lock order: cfg_lock -> ops_sem (read) -> io_lock -> the list lock.
  */
@@ -51,6 +53,35 @@ struct secel_prefix;
  */
 #define SECEL_CHAN_ORPHAN	((struct secel_file *)1)
 
+/**
+ * struct secel_acl_chan - what access control knows of a logical channel
+ * @sel: the application selected on it (SECEL_ACL_SEL_UNKNOWN when the
+ *	card chose it)
+ * @chained: the last command had the chaining bit: the next SELECT names
+ *	only part of its target
+ * @cont: the last command was allowed and sent; GET RESPONSE and ENVELOPE
+ *	from @cont_uid continue it
+ * @cont_uid: who sent it
+ */
+struct secel_acl_chan {
+	struct secel_acl_target sel;
+	bool chained;
+	bool cont;
+	u32 cont_uid;
+};
+
+/**
+ * struct secel_acl_cmd - a command as access control judged it
+ * @kind: what the command is to the rules (acl.c)
+ * @chain: it has the chaining bit
+ * @target: for a SELECT, what it may select
+ */
+struct secel_acl_cmd {
+	int kind;
+	bool chain;
+	struct secel_acl_target target;
+};
+
 /* se->flags */
 #define SECEL_SE_REGISTERED	0	/* between register and unregister */
 
@@ -76,6 +107,7 @@ struct secel_prefix;
  * @users: open files of /dev/secelN
  * @chan_owner: the file that opened each logical channel, NULL when free,
  *	SECEL_CHAN_ORPHAN when the close worker is to close it
+ * @acl_chan: the application each channel has selected, under io_lock
  * @cmd_buf: the command of the exchange under way, max_cmd + slack bytes,
  *	allocated on first use and freed when the last file closes
  * @cmd_buf_size: its size (max_cmd may have grown since)
@@ -115,6 +147,7 @@ struct secel_se {
 	bool sweep_channels;
 	atomic_t users;
 	struct secel_file *chan_owner[SECEL_MAX_CHANNELS];
+	struct secel_acl_chan acl_chan[SECEL_MAX_CHANNELS];
 	u8 *cmd_buf;
 	size_t cmd_buf_size;
 	u8 *rsp_buf;
@@ -207,6 +240,25 @@ void secel_close_or_orphan_locked(struct secel_se *se, unsigned int channel);
 void secel_close_work(struct work_struct *work);
 int secel_power_on_locked(struct secel_se *se, u8 *atr, size_t *atr_len);
 void secel_power_off_locked(struct secel_se *se);
+
+/* acl.c: access control; the _locked and check functions need io_lock */
+void secel_acl_forget_locked(struct secel_se *se, int channel);
+bool secel_acl_caller_is(u32 uid);
+u32 secel_acl_caller_id(void);
+int secel_acl_check_transmit(struct secel_se *se, unsigned int channel,
+			     const u8 *cmd, const struct secel_apdu *a,
+			     struct secel_acl_cmd *ac);
+void secel_acl_after_transmit(struct secel_se *se, unsigned int channel,
+			      const struct secel_acl_cmd *ac, int ret,
+			      const u8 *rsp, size_t rsp_len);
+int secel_acl_check_open(struct secel_se *se, const u8 *aid, u32 aid_len,
+			 u8 p2, struct secel_acl_target *t);
+void secel_acl_opened(struct secel_se *se, unsigned int channel,
+		      const struct secel_acl_target *t, const u8 *rsp,
+		      size_t rsp_len);
+long secel_ctl_acl_set(struct secel_acl_table __user *uarg);
+long secel_ctl_acl_get(struct secel_acl_table __user *uarg);
+void secel_acl_exit(void);
 
 /* Names travel in sysfs, uevents and udev links: ASCII letters only. */
 static inline bool secel_ascii_letter(char c)

@@ -69,6 +69,59 @@ int secel_atr_parse(const u8 *atr, size_t len, struct secel_atr *out);
 int secel_tlv_find(const u8 *buf, size_t len, u32 tag,
 		   const u8 **val, size_t *val_len);
 
+/* Access rules (aclrule.c): what a command may reach */
+#define SECEL_ACL_SEL_UNKNOWN	0	/* an application the core cannot name */
+#define SECEL_ACL_SEL_EXACT	1	/* the application @aid */
+#define SECEL_ACL_SEL_PREFIX	2	/* any application beginning with @aid */
+/* SELECT by first occurrence: @aid itself, or one beginning with it */
+#define SECEL_ACL_SEL_NAME	3
+
+/**
+ * struct secel_acl_target - the applications a command may reach
+ * @sel: SECEL_ACL_SEL_*
+ * @aid_len: length of @aid, 0 to SECEL_AID_MAX
+ * @aid: the AID or its first bytes
+ */
+struct secel_acl_target {
+	u8 sel;
+	u8 aid_len;
+	u8 aid[SECEL_AID_MAX];
+};
+
+/**
+ * struct secel_acl_se - an SE as the rules see it
+ * @kind: SECEL_KIND_*
+ * @name: its name
+ * @cin: its card image number, NULL when it has none
+ * @cin_len: its length
+ */
+struct secel_acl_se {
+	u32 kind;
+	const char *name;
+	const u8 *cin;
+	size_t cin_len;
+};
+
+/**
+ * struct secel_acl_who - a caller as the rules see it
+ * @uid: effective user id
+ * @in_group: whether the caller is in a group (effective or supplementary)
+ * @arg: for @in_group
+ */
+struct secel_acl_who {
+	u32 uid;
+	bool (*in_group)(u32 gid, void *arg);
+	void *arg;
+};
+
+int secel_acl_rule_check(const struct secel_acl_rule *r);
+u32 secel_acl_decide(const struct secel_acl_rule *rules, u32 count, u32 flags,
+		     const struct secel_acl_se *se,
+		     const struct secel_acl_who *who,
+		     const struct secel_acl_target *t,
+		     const struct secel_acl_rule **filter);
+bool secel_acl_filter_match(const struct secel_acl_rule *r, const u8 *hdr);
+
 /* Configurator operations, for the state machine (state.c) */
 enum secel_op {
 	SECEL_OP_AUTO = 1,	/* verification queued when an SE is reported */

@@ -814,6 +814,280 @@ static void secel_state_transitions(struct kunit *test)
 					    "%u -> %u", from, to);
 }
 
+/* Access rules: a rule built from short words, as the tables below use. */
+static void acl_rule(struct kunit *test, struct secel_acl_rule *r, u32 app,
+		     const char *aid_hex, u32 who, u32 id, u32 action)
+{
+	memset(r, 0, sizeof(*r));
+	r->app = app;
+	r->aid_len = unhex(test, aid_hex, r->aid, sizeof(r->aid));
+	r->who = who;
+	r->id = id;
+	r->action = action;
+	if (action == SECEL_ACL_FILTER) {
+		/* ECHO (80 10 xx xx) only */
+		r->nr_filters = 1;
+		memcpy(r->filters[0].header, "\x80\x10\x00\x00", 4);
+		memcpy(r->filters[0].mask, "\xff\xff\x00\x00", 4);
+	}
+}
+
+static bool acl_groups_27(u32 gid, void *arg)
+{
+	return gid == 27;
+}
+
+static bool acl_groups_none_cb(u32 gid, void *arg)
+{
+	return false;
+}
+
+static void acl_target(struct kunit *test, struct secel_acl_target *t,
+		       u8 sel, const char *aid_hex)
+{
+	memset(t, 0, sizeof(*t));
+	t->sel = sel;
+	t->aid_len = unhex(test, aid_hex, t->aid, sizeof(t->aid));
+}
+
+#define AID_A	"F0534543454C01"	/* 7 bytes */
+#define AID_B	"F0534543454C02"
+
+static void secel_acl_rule_checks(struct kunit *test)
+{
+	struct secel_acl_rule r;
+
+	acl_rule(test, &r, SECEL_ACL_APP_AID, AID_A, SECEL_ACL_WHO_UID, 1000,
+		 SECEL_ACL_ALLOW);
+	KUNIT_EXPECT_EQ(test, secel_acl_rule_check(&r), 0);
+	r.aid_len = 4;	/* an AID is 5 to 16 bytes */
+	memset(r.aid + 4, 0, 3);
+	KUNIT_EXPECT_EQ(test, secel_acl_rule_check(&r), -EINVAL);
+	acl_rule(test, &r, SECEL_ACL_APP_PREFIX, "", SECEL_ACL_WHO_ANY, 0,
+		 SECEL_ACL_DENY);
+	KUNIT_EXPECT_EQ(test, secel_acl_rule_check(&r), 0);
+	r.id = 5;	/* no id without uid or gid */
+	KUNIT_EXPECT_EQ(test, secel_acl_rule_check(&r), -EINVAL);
+	acl_rule(test, &r, SECEL_ACL_APP_NONE, "", SECEL_ACL_WHO_ANY, 0,
+		 SECEL_ACL_FILTER);
+	KUNIT_EXPECT_EQ(test, secel_acl_rule_check(&r), 0);
+	r.filters[0].header[3] = 1;	/* outside the mask: never matches */
+	KUNIT_EXPECT_EQ(test, secel_acl_rule_check(&r), -EINVAL);
+	acl_rule(test, &r, SECEL_ACL_APP_NONE, "", SECEL_ACL_WHO_ANY, 0,
+		 SECEL_ACL_ALLOW);
+	r.nr_filters = 1;	/* filters only with SECEL_ACL_FILTER */
+	KUNIT_EXPECT_EQ(test, secel_acl_rule_check(&r), -EINVAL);
+	acl_rule(test, &r, SECEL_ACL_APP_NONE, "", SECEL_ACL_WHO_ANY, 0, 4);
+	KUNIT_EXPECT_EQ(test, secel_acl_rule_check(&r), -EINVAL);
+	acl_rule(test, &r, 4, "", SECEL_ACL_WHO_ANY, 0, SECEL_ACL_ALLOW);
+	KUNIT_EXPECT_EQ(test, secel_acl_rule_check(&r), -EINVAL);
+	acl_rule(test, &r, SECEL_ACL_APP_NONE, "", SECEL_ACL_WHO_ANY, 0,
+		 SECEL_ACL_ALLOW);
+	r.se_match = SECEL_ACL_SE_NAME;	/* a name selector with no name */
+	KUNIT_EXPECT_EQ(test, secel_acl_rule_check(&r), -EINVAL);
+	strscpy(r.se_name, "VSE1", sizeof(r.se_name));
+	KUNIT_EXPECT_EQ(test, secel_acl_rule_check(&r), 0);
+	r.se_name[10] = 'x';	/* bytes after the NUL */
+	KUNIT_EXPECT_EQ(test, secel_acl_rule_check(&r), -EINVAL);
+	acl_rule(test, &r, SECEL_ACL_APP_NONE, "", SECEL_ACL_WHO_ANY, 0,
+		 SECEL_ACL_ALLOW);
+	r.reserved[3] = 1;
+	KUNIT_EXPECT_EQ(test, secel_acl_rule_check(&r), -EINVAL);
+	r.reserved[3] = 0;
+	r.se_match = SECEL_ACL_SE_CIN;	/* a CIN selector with no CIN */
+	KUNIT_EXPECT_EQ(test, secel_acl_rule_check(&r), -EINVAL);
+}
+
+struct acl_case {
+	const char *name;
+	u8 sel;
+	const char *aid;
+	u32 uid;
+	u32 want;
+};
+
+/*
+ * Rules: uid 1000 may reach AID_A, uid 1001 only through the ECHO filter;
+ * group 27 may reach every AID beginning F0 53 45 43 45 4C 0F; uid 0 may
+ * reach anything but AID_B; nothing else (default deny).
+ */
+static void secel_acl_decisions(struct kunit *test)
+{
+	static const struct acl_case cases[] = {
+		{ "select A, allowed", SECEL_ACL_SEL_NAME, AID_A, 1000,
+		  SECEL_ACL_ALLOW },
+		{ "A selected, allowed", SECEL_ACL_SEL_EXACT, AID_A, 1000,
+		  SECEL_ACL_ALLOW },
+		{ "select B", SECEL_ACL_SEL_NAME, AID_B, 1000, SECEL_ACL_DENY },
+		{ "partial A", SECEL_ACL_SEL_NAME, "F0534543454C", 1000,
+		  SECEL_ACL_DENY },
+		{ "next occurrence of A", SECEL_ACL_SEL_PREFIX, AID_A, 1000,
+		  SECEL_ACL_DENY },
+		{ "A without FCI", SECEL_ACL_SEL_PREFIX, AID_A, 1000,
+		  SECEL_ACL_DENY },
+		{ "unknown", SECEL_ACL_SEL_UNKNOWN, "", 1000, SECEL_ACL_DENY },
+		{ "A through the filter", SECEL_ACL_SEL_EXACT, AID_A, 1001,
+		  SECEL_ACL_FILTER },
+		{ "another uid", SECEL_ACL_SEL_EXACT, AID_A, 1002,
+		  SECEL_ACL_DENY },
+		{ "group 27, in its prefix", SECEL_ACL_SEL_EXACT,
+		  "F0534543454C0F01", 1002 | 0x80000000, SECEL_ACL_ALLOW },
+		{ "group 27, next in its prefix", SECEL_ACL_SEL_PREFIX,
+		  "F0534543454C0F", 1002 | 0x80000000, SECEL_ACL_ALLOW },
+		{ "group 27, a shorter prefix", SECEL_ACL_SEL_PREFIX,
+		  "F0534543454C", 1002 | 0x80000000, SECEL_ACL_DENY },
+		{ "root, A", SECEL_ACL_SEL_EXACT, AID_A, 0, SECEL_ACL_ALLOW },
+		{ "root, B", SECEL_ACL_SEL_NAME, AID_B, 0, SECEL_ACL_DENY },
+		/* a partial name could select B: its deny decides */
+		{ "root, partial of B", SECEL_ACL_SEL_NAME, "F0534543454C", 0,
+		  SECEL_ACL_DENY },
+		{ "root, unknown", SECEL_ACL_SEL_UNKNOWN, "", 0,
+		  SECEL_ACL_DENY },
+		{ "root, elsewhere", SECEL_ACL_SEL_PREFIX, "A000000151", 0,
+		  SECEL_ACL_ALLOW },
+	};
+	struct secel_acl_rule rules[6];
+	struct secel_acl_se se = { .kind = SECEL_KIND_VIRTUAL, .name = "VSE1" };
+	struct secel_acl_se other = { .kind = SECEL_KIND_PHYSICAL,
+				      .name = "eSE1" };
+	const struct secel_acl_rule *filter;
+	struct secel_acl_target t;
+	struct secel_acl_who who = { .in_group = acl_groups_27 };
+	size_t i;
+	u32 got;
+
+	acl_rule(test, &rules[0], SECEL_ACL_APP_AID, AID_A, SECEL_ACL_WHO_UID,
+		 1000, SECEL_ACL_ALLOW);
+	acl_rule(test, &rules[1], SECEL_ACL_APP_AID, AID_A, SECEL_ACL_WHO_UID,
+		 1001, SECEL_ACL_FILTER);
+	acl_rule(test, &rules[2], SECEL_ACL_APP_PREFIX, "F0534543454C0F",
+		 SECEL_ACL_WHO_GID, 27, SECEL_ACL_ALLOW);
+	acl_rule(test, &rules[3], SECEL_ACL_APP_AID, AID_B, SECEL_ACL_WHO_UID,
+		 0, SECEL_ACL_DENY);
+	acl_rule(test, &rules[4], SECEL_ACL_APP_AID, AID_A, SECEL_ACL_WHO_UID,
+		 0, SECEL_ACL_ALLOW);
+	acl_rule(test, &rules[5], SECEL_ACL_APP_PREFIX, "A0", SECEL_ACL_WHO_UID,
+		 0, SECEL_ACL_ALLOW);
+	for (i = 0; i < ARRAY_SIZE(rules); i++) {
+		rules[i].se_match = SECEL_ACL_SE_KIND;
+		rules[i].se_kind = SECEL_KIND_VIRTUAL;
+		KUNIT_ASSERT_EQ(test, secel_acl_rule_check(&rules[i]), 0);
+	}
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		const struct acl_case *c = &cases[i];
+
+		/* the top bit says "in group 27": uid 1002 is not */
+		who.uid = c->uid & 0x7fffffff;
+		who.in_group = c->uid & 0x80000000 ? acl_groups_27 :
+			       acl_groups_none_cb;
+		acl_target(test, &t, c->sel, c->aid);
+		got = secel_acl_decide(rules, ARRAY_SIZE(rules), 0, &se, &who,
+				       &t, &filter);
+		KUNIT_EXPECT_EQ_MSG(test, got, c->want, "%s", c->name);
+		KUNIT_EXPECT_EQ_MSG(test, !!filter, got == SECEL_ACL_FILTER,
+				    "%s", c->name);
+		/* no rule names the physical SE: all is allowed there */
+		KUNIT_EXPECT_EQ_MSG(test,
+				    secel_acl_decide(rules, ARRAY_SIZE(rules),
+						     0, &other, &who, &t,
+						     &filter),
+				    SECEL_ACL_ALLOW, "%s, other SE", c->name);
+	}
+
+	/* the table's default decides what no rule does */
+	who.uid = 1000;
+	acl_target(test, &t, SECEL_ACL_SEL_UNKNOWN, "");
+	KUNIT_EXPECT_EQ(test, secel_acl_decide(rules, ARRAY_SIZE(rules),
+					       SECEL_ACL_DEFAULT_ALLOW, &se,
+					       &who, &t, &filter),
+			SECEL_ACL_ALLOW);
+	/* an empty table allows all */
+	KUNIT_EXPECT_EQ(test, secel_acl_decide(rules, 0, 0, &se, &who, &t,
+					       &filter), SECEL_ACL_ALLOW);
+}
+
+static void secel_acl_se_selectors(struct kunit *test)
+{
+	static const u8 cin[] = { 1, 2, 3, 4 };
+	struct secel_acl_se se = { .kind = SECEL_KIND_PHYSICAL, .name = "eSE1",
+				   .cin = cin, .cin_len = sizeof(cin) };
+	struct secel_acl_who who = { .uid = 5,
+				     .in_group = acl_groups_none_cb };
+	const struct secel_acl_rule *filter;
+	struct secel_acl_target t;
+	struct secel_acl_rule r;
+
+	acl_target(test, &t, SECEL_ACL_SEL_EXACT, AID_A);
+	acl_rule(test, &r, SECEL_ACL_APP_PREFIX, "", SECEL_ACL_WHO_ANY, 0,
+		 SECEL_ACL_DENY);
+	r.se_match = SECEL_ACL_SE_NAME | SECEL_ACL_SE_CIN;
+	strscpy(r.se_name, "eSE1", sizeof(r.se_name));
+	memcpy(r.se_cin, cin, sizeof(cin));
+	r.se_cin_len = sizeof(cin);
+	KUNIT_ASSERT_EQ(test, secel_acl_rule_check(&r), 0);
+	KUNIT_EXPECT_EQ(test, secel_acl_decide(&r, 1, 0, &se, &who, &t,
+					       &filter), SECEL_ACL_DENY);
+	se.name = "eSE2";	/* every selector must match */
+	KUNIT_EXPECT_EQ(test, secel_acl_decide(&r, 1, 0, &se, &who, &t,
+					       &filter), SECEL_ACL_ALLOW);
+	se.name = "eSE1";
+	se.cin_len = 3;		/* another CIN */
+	KUNIT_EXPECT_EQ(test, secel_acl_decide(&r, 1, 0, &se, &who, &t,
+					       &filter), SECEL_ACL_ALLOW);
+	se.cin = NULL;		/* no CIN at all */
+	se.cin_len = 0;
+	KUNIT_EXPECT_EQ(test, secel_acl_decide(&r, 1, 0, &se, &who, &t,
+					       &filter), SECEL_ACL_ALLOW);
+}
+
+static void secel_acl_none_and_filters(struct kunit *test)
+{
+	struct secel_acl_se se = { .kind = SECEL_KIND_VIRTUAL, .name = "VSE1" };
+	struct secel_acl_who who = { .uid = 5,
+				     .in_group = acl_groups_none_cb };
+	const struct secel_acl_rule *filter;
+	struct secel_acl_target t;
+	struct secel_acl_rule r[2];
+
+	/* "none" covers the card's own choice and nothing else */
+	acl_rule(test, &r[0], SECEL_ACL_APP_NONE, "", SECEL_ACL_WHO_ANY, 0,
+		 SECEL_ACL_FILTER);
+	acl_rule(test, &r[1], SECEL_ACL_APP_PREFIX, "", SECEL_ACL_WHO_ANY, 0,
+		 SECEL_ACL_ALLOW);
+	acl_target(test, &t, SECEL_ACL_SEL_UNKNOWN, "");
+	KUNIT_EXPECT_EQ(test, secel_acl_decide(r, 2, 0, &se, &who, &t,
+					       &filter), SECEL_ACL_FILTER);
+	KUNIT_ASSERT_PTR_EQ(test, filter, (const struct secel_acl_rule *)&r[0]);
+	KUNIT_EXPECT_TRUE(test, secel_acl_filter_match(filter,
+						       (const u8 *)"\x80\x10\x12\x34"));
+	KUNIT_EXPECT_FALSE(test, secel_acl_filter_match(filter,
+							(const u8 *)"\x80\x11\x00\x00"));
+	KUNIT_EXPECT_FALSE(test, secel_acl_filter_match(filter,
+							(const u8 *)"\x00\x10\x00\x00"));
+	acl_target(test, &t, SECEL_ACL_SEL_EXACT, AID_A);
+	KUNIT_EXPECT_EQ(test, secel_acl_decide(r, 2, 0, &se, &who, &t,
+					       &filter), SECEL_ACL_ALLOW);
+	/* a deny that covers part of a partial name denies the name */
+	acl_rule(test, &r[0], SECEL_ACL_APP_AID, AID_A, SECEL_ACL_WHO_ANY, 0,
+		 SECEL_ACL_DENY);
+	acl_target(test, &t, SECEL_ACL_SEL_NAME, "F053454345");
+	KUNIT_EXPECT_EQ(test, secel_acl_decide(r, 2, 0, &se, &who, &t,
+					       &filter), SECEL_ACL_DENY);
+	/* and the unknown application may be it */
+	acl_target(test, &t, SECEL_ACL_SEL_UNKNOWN, "");
+	KUNIT_EXPECT_EQ(test, secel_acl_decide(r, 2, 0, &se, &who, &t,
+					       &filter), SECEL_ACL_DENY);
+	/* a 16-byte name is one AID */
+	acl_rule(test, &r[0], SECEL_ACL_APP_AID,
+		 "A0000001510000000000000000000001", SECEL_ACL_WHO_ANY, 0,
+		 SECEL_ACL_ALLOW);
+	acl_target(test, &t, SECEL_ACL_SEL_PREFIX,
+		   "A0000001510000000000000000000001");
+	KUNIT_EXPECT_EQ(test, secel_acl_decide(r, 1, 0, &se, &who, &t,
+					       &filter), SECEL_ACL_ALLOW);
+}
+
 static struct kunit_case secel_logic_cases[] = {
 	KUNIT_CASE(secel_apdu_parse_table),
 	KUNIT_CASE(secel_apdu_parse_extended),
@@ -836,6 +1110,10 @@ static struct kunit_case secel_logic_cases[] = {
 	KUNIT_CASE(secel_t0_ne_bounds_get_response),
 	KUNIT_CASE(secel_t0_endless_61xx_is_eproto),
 	KUNIT_CASE(secel_t0_procedure_bytes),
+	KUNIT_CASE(secel_acl_rule_checks),
+	KUNIT_CASE(secel_acl_decisions),
+	KUNIT_CASE(secel_acl_se_selectors),
+	KUNIT_CASE(secel_acl_none_and_filters),
 	{}
 };
 

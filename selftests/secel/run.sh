@@ -26,7 +26,7 @@
 
 here=$(cd "$(dirname "$0")" && pwd)
 timeout_s=${SECEL_TEST_TIMEOUT:-900}
-default_tests="secel_list_test secel_apdu_test secel_channel_test
+default_tests="secel_list_test secel_apdu_test secel_channel_test secel_acl_test
 	       secel_unplug_test secel_stress_test secel_scale_test secel_tools_test.sh
 	       secel_gp_test.sh secel_tsm_test.sh secel_backstage_test.sh
 	       secel_agent_daemon_test.sh secel_pcsc_test.sh secel_vpcd_test.sh

@@ -39,13 +39,8 @@ FIXTURE(ch) {
 FIXTURE_SETUP(ch)
 {
 	self->fd = -1;
-	self->card = vse_card_new(NULL);
-	ASSERT_NE(NULL, self->card) TH_LOG("SECEL_VSE_IOC_NEW: %s",
-					   strerror(errno));
-	ASSERT_TRUE(secel_wait_state(self->card->index, "listed", WAIT_MS));
-	self->fd = secel_open_se(self->card->index);
-	ASSERT_LE(0, self->fd);
-	vse_card_clear_log(self->card);
+	self->card = vse_card_new_open(NULL, &self->fd, WAIT_MS);
+	ASSERT_NE(NULL, self->card) TH_LOG("a listed SE: %s", strerror(errno));
 }
 
 FIXTURE_TEARDOWN(ch)

@@ -318,10 +318,10 @@ static const int e_item[] = { EFAULT, EINVAL, EPERM, ENODEV, ENODATA,
 			      EMSGSIZE, 0 };
 static const int e_transmit[] = { EFAULT, EINVAL, ENXIO, EPERM, EOPNOTSUPP,
 				  EMSGSIZE, ENODEV, ENOLINK, EPROTO,
-				  ETIMEDOUT, ENODATA, ECANCELED, 0 };
+				  ETIMEDOUT, ENODATA, ECANCELED, EACCES, 0 };
 static const int e_open[] = { EFAULT, EINVAL, ENODEV, ENOLINK, EBUSY,
 			      EMFILE, EOPNOTSUPP, EIO, ENOENT, EPROTO,
-			      ETIMEDOUT, EMSGSIZE, ECANCELED, 0 };
+			      ETIMEDOUT, EMSGSIZE, ECANCELED, EACCES, 0 };
 static const int e_close[] = { EFAULT, EINVAL, ENXIO, ENODEV, EIO, EPROTO,
 			       ETIMEDOUT, ECANCELED, 0 };
 static const int e_reset[] = { EFAULT, EINVAL, EPERM, ENODEV, EPROTO,
@@ -329,6 +329,7 @@ static const int e_reset[] = { EFAULT, EINVAL, EPERM, ENODEV, EPROTO,
 static const int e_list[] = { EFAULT, EINVAL, 0 };
 static const int e_ctl[] = { EFAULT, EINVAL, EPERM, ENODEV, EALREADY,
 			     ENOENT, EBUSY, EPROTO, ETIMEDOUT, 0 };
+static const int e_acl[] = { EFAULT, EINVAL, EPERM, EPROTO, E2BIG, 0 };
 static const int e_vse_new[] = { EFAULT, EINVAL, EPERM, ENOSPC, EMFILE, 0 };
 
 struct known_cmd {
@@ -355,6 +356,8 @@ static const struct known_cmd ctl_cmds[] = {
 	{ SECEL_CTL_INQUIRE, "CTL_INQUIRE", e_ctl },
 	{ SECEL_CTL_DELETE, "CTL_DELETE", e_ctl },
 	{ SECEL_CTL_DESIGNATE, "CTL_DESIGNATE", e_ctl },
+	{ SECEL_CTL_ACL_SET, "CTL_ACL_SET", e_acl },
+	{ SECEL_CTL_ACL_GET, "CTL_ACL_GET", e_acl },
 };
 
 static const struct known_cmd vse_cmds[] = {
@@ -489,6 +492,60 @@ static unsigned int random_index(void)
 	return rnd() % 64;
 }
 
+/*
+ * Access rules for SECEL_CTL_ACL_SET: mostly valid ones about the fuzzed
+ * cards' applications, so that exchanges are judged by real tables,
+ * sometimes a field out of range.  Root keeps most of its reach (a rule
+ * for uid 0 first, often), or nothing would get through.
+ */
+static void random_rules(struct secel_acl_rule *r, uint32_t n)
+{
+	static const uint8_t isd[] = { 0xa0, 0x00, 0x00, 0x01, 0x51, 0x00,
+				       0x00, 0x00 };
+	uint32_t i;
+
+	memset(r, 0, n * sizeof(*r));
+	for (i = 0; i < n; i++) {
+		const uint8_t *aid = below(2) ? isd :
+				     (const uint8_t *)VSE_TEST_AID;
+		size_t len = aid == isd ? sizeof(isd) : VSE_TEST_AID_LEN;
+
+		if (i == 0 && below(4)) {
+			r[i].app = SECEL_ACL_APP_PREFIX;
+			r[i].who = SECEL_ACL_WHO_UID;
+			r[i].action = SECEL_ACL_ALLOW;
+			continue;
+		}
+		r[i].app = 1 + below(3);
+		if (r[i].app == SECEL_ACL_APP_AID)
+			r[i].aid_len = len;
+		else if (r[i].app == SECEL_ACL_APP_PREFIX)
+			r[i].aid_len = below(len + 1);
+		memcpy(r[i].aid, aid, r[i].aid_len);
+		r[i].who = below(3);
+		if (r[i].who)
+			r[i].id = below(2) ? 0 : below(70000);
+		r[i].action = 1 + below(3);
+		if (r[i].action == SECEL_ACL_FILTER) {
+			r[i].nr_filters = 1 + below(SECEL_ACL_MAX_FILTERS);
+			r[i].filters[0].header[0] = 0x80;
+			memset(r[i].filters[0].mask, below(2) ? 0xff : 0, 4);
+			r[i].filters[0].header[0] &= r[i].filters[0].mask[0];
+		}
+		if (below(3) == 0) {
+			r[i].se_match = SECEL_ACL_SE_KIND;
+			r[i].se_kind = 1 + below(2);
+		}
+		if (below(6) == 0) {
+			r[i].se_match |= SECEL_ACL_SE_NAME;
+			snprintf(r[i].se_name, sizeof(r[i].se_name), "VSE%u",
+				 below(5));
+		}
+		if (below(20) == 0)	/* one bad field */
+			fill((uint8_t *)&r[i] + below(sizeof(r[i])), 1);
+	}
+}
+
 /* Fill the struct for @cmd with mostly sensible, sometimes random values. */
 static void make_arg(const struct node *n, unsigned long cmd, void *arg,
 		     size_t size, struct expect *x)
@@ -567,6 +624,28 @@ static void make_arg(const struct node *n, unsigned long cmd, void *arg,
 					   &x->out);
 		l->flags = below(2);
 		x->out_len = l->count;
+	} else if (cmd == SECEL_CTL_ACL_SET || cmd == SECEL_CTL_ACL_GET) {
+		struct secel_acl_table *t = arg;
+
+		memset(t, 0, sizeof(*t));
+		t->version = below(30) ? SECEL_ACL_VERSION : rnd();
+		t->rule_size = below(30) ? sizeof(struct secel_acl_rule) :
+			       below(400);
+		t->count = below(3) ? below(6) : below(4) ? below(40) :
+			   below(3000);
+		if (cmd == SECEL_CTL_ACL_SET) {
+			random_rules((struct secel_acl_rule *)big,
+				     t->count < BIG / sizeof(struct secel_acl_rule) ?
+				     t->count : 0);
+			t->flags = below(2) ? SECEL_ACL_DEFAULT_ALLOW :
+				   below(8) ? 0 : rnd();
+		}
+		t->rules_ptr = inner_ptr(cmd == SECEL_CTL_ACL_SET ? big : big2,
+					 t->count *
+					 sizeof(struct secel_acl_rule),
+					 cmd == SECEL_CTL_ACL_SET ? &x->in :
+					 &x->out);
+		x->in_len = x->out_len = t->count;
 	} else if (n->kind == NODE_CTL && cmd != SECEL_IOC_VERSION) {
 		struct secel_ctl *c = arg;
 
@@ -637,6 +716,22 @@ static void check_sensible(const struct node *n, const struct known_cmd *k,
 			       "succeeded with %u bytes into a %s buffer of %u (%zu writable)",
 			       it->buf_len, ptr_names[x->out.c], x->out_len,
 			       x->out.wr);
+	} else if (k->cmd == SECEL_CTL_ACL_GET) {
+		const struct secel_acl_table *t = arg;
+		size_t n_out = t->count < x->out_len ? t->count : x->out_len;
+
+		if (!ret && n_out * sizeof(struct secel_acl_rule) > x->out.wr)
+			report(&unexpected_ptr, n, what, ret, e,
+			       "succeeded with %zu rules into a %s buffer (%zu bytes writable)",
+			       n_out, ptr_names[x->out.c], x->out.wr);
+	} else if (k->cmd == SECEL_CTL_ACL_SET) {
+		const struct secel_acl_table *t = arg;
+
+		if (!ret && t->count &&
+		    x->in.rd < t->count * sizeof(struct secel_acl_rule))
+			report(&unexpected_ptr, n, what, ret, e,
+			       "succeeded with %u rules from a %s buffer (%zu bytes readable)",
+			       t->count, ptr_names[x->in.c], x->in.rd);
 	} else if (k->cmd == SECEL_CTL_LIST) {
 		const struct secel_list *l = arg;
 		size_t n_out = l->count < x->out_len ? l->count : x->out_len;
@@ -738,7 +833,8 @@ static void one_ioctl(struct node *n)
 	e = errno;
 	calls++;
 	if (n->kind == NODE_CTL && k && cmd != SECEL_CTL_LIST &&
-	    cmd != SECEL_IOC_VERSION && pc == P_VALID && !ro_struct)
+	    cmd != SECEL_IOC_VERSION && cmd != SECEL_CTL_ACL_SET &&
+	    cmd != SECEL_CTL_ACL_GET && pc == P_VALID && !ro_struct)
 		account(k->name, ((struct secel_ctl *)arg)->index == raw.index ?
 			"raw" : "ctl", t0);
 	else
@@ -1347,6 +1443,17 @@ int main(int argc, char **argv)
 		}
 	}
 	elapsed = now_ms() - t0;
+	/* the checks below and the suites after this one need no rules */
+	{
+		struct secel_acl_table none = {
+			.version = SECEL_ACL_VERSION,
+			.rule_size = sizeof(struct secel_acl_rule),
+		};
+
+		if (ioctl(ctl, SECEL_CTL_ACL_SET, &none))
+			printf("# clearing the access rules: %s\n",
+			       strerror(errno));
+	}
 	/* a hang ends in the alarm; a run where nothing got through is no fuzzing */
 	result(successes && transmits_ok, "%lu calls, %lu succeeded, %lu APDUs answered",
 	       calls, successes, transmits_ok);

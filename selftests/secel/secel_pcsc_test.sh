@@ -33,6 +33,7 @@ secel_tmp secel-pcsc
 
 TESTS="pcsc_reader_named_after_se pcsc_scan_lists_reader opensc_lists_reader
 opensc_atr_is_the_se_atr opensc_apdu_selects_isd pyscard_select_get_data
+pcsc_access_rules_respected
 pcsc_extended_apdu pcsc_designated_reader pcsc_channels_isolated
 pcsc_channels_freed_when_client_ends pcsc_reconnect_resets
 pcsc_new_card_seen pcsc_unplug_seen_by_pcsc_scan
@@ -150,6 +151,34 @@ if [ "$(sed -n 1p "$tmp/o" | cut -d' ' -f2)" != 9000 ] ||
 	fail $t "$(cat "$tmp/o")"
 else
 	ok $t
+fi
+
+# The bridge goes through /dev/secelN: the kernel's access rules bind it
+# (as pcscd's uid), and a refusal reaches the client as 6982, not as a
+# broken reader; the rules gone, the same APDU goes through
+t=pcsc_access_rules_respected
+if [ ! -x "$CTL" ]; then
+	skip $t "$CTL not built"
+elif ! "$CTL" acl set "se=$A aid=$ISD deny" 'default allow' > "$tmp/acl" 2>&1; then
+	fail $t "secelctl acl set: $(cat "$tmp/acl")"
+else
+	bounded "$PY" "$CLIENT" apdu "$RA" 00A4040008${ISD}00 > "$tmp/o" 2>&1
+	sw1=$(sed -n 1p "$tmp/o" | cut -d' ' -f2)
+	bounded "$PY" "$CLIENT" apdu "$RA" 00A4040007F0534543454C0100 \
+		> "$tmp/o2" 2>&1
+	sw2=$(sed -n 1p "$tmp/o2" | cut -d' ' -f2)
+	"$CTL" acl clear > "$tmp/acl" 2>&1
+	bounded "$PY" "$CLIENT" apdu "$RA" 00A4040008${ISD}00 > "$tmp/o3" 2>&1
+	sw3=$(sed -n 1p "$tmp/o3" | cut -d' ' -f2)
+	if [ "$sw1" != 6982 ]; then
+		fail $t "SELECT of the ISD under a deny: $(cat "$tmp/o")"
+	elif [ "$sw2" = 6982 ] || [ -z "$sw2" ]; then
+		fail $t "SELECT of another applet refused too: $(cat "$tmp/o2")"
+	elif [ "$sw3" != 9000 ]; then
+		fail $t "SELECT of the ISD after acl clear: $(cat "$tmp/o3" "$tmp/acl")"
+	else
+		ok $t
+	fi
 fi
 
 t=pcsc_extended_apdu

@@ -31,7 +31,8 @@ secelctl_delete_add_designate secelctl_designate_clear
 secelctl_sysfs_list_matches_ioctl secelctl_sysfs_info_matches_ioctl
 secelctl_sysfs_needs_no_nodes secelctl_options_not_taken_refused
 secelctl_refused_option_does_nothing secelctl_manage_channel_error_names_it
-secelctl_node_mode_error_names_mode
+secelctl_node_mode_error_names_mode secelctl_acl_load_list_enforce
+secelctl_acl_bad_rules_refused
 vcard_silent_rejected secelctl_list_all_shows_rejected vcard_kill_unplugs"
 
 ktap_plan
@@ -587,6 +588,69 @@ else
 		fail $t "message does not name the node's mode: $(cat "$tmp/nm.err")"
 	elif [ $rc2 != 0 ] || ! grep -q "$MAIN_NAME" "$tmp/nm2.out"; then
 		fail $t "--sysfs list as nobody: exit status $rc2: $(cat "$tmp/nm2.err" "$tmp/nm2.out")"
+	else
+		ok $t
+	fi
+fi
+
+# secelctl acl: rules loaded from a file bind root too, are listed back in
+# the syntax they were written in, and are cleared
+t=secelctl_acl_load_list_enforce
+if ctl_ready $t; then
+	cat > "$tmp/acl.rules" <<EOF
+# the test applet only, for root; the ISD refused
+default deny
+aid=F0534543454C01 uid=0 allow    # trailing comment
+se=$MAIN_NAME prefix=A000000151 uid=0 deny
+EOF
+	printf '%s\n' "default deny" \
+		"aid=F0534543454C01 uid=0 allow" \
+		"se=$MAIN_NAME prefix=A000000151 uid=0 deny" > "$tmp/acl.want"
+	bounded "$CTL" acl load "$tmp/acl.rules" > "$tmp/al.out" 2> "$tmp/al.err"
+	rc1=$?
+	bounded "$CTL" acl list 2> "$tmp/ll.err" | grep -v '^#' > "$tmp/ll.out"
+	bounded "$CTL" apdu "$MAIN_NAME" '00A4040008A00000015100000000' \
+		> "$tmp/ad.out" 2> "$tmp/ad.err"
+	rc2=$?
+	bounded "$CTL" channel "$MAIN_NAME" F0534543454C01 '80 10 00 00 02 CAFE 00' \
+		> "$tmp/ac.out" 2> "$tmp/ac.err"
+	rc3=$?
+	bounded "$CTL" acl clear > /dev/null 2> "$tmp/cl.err"
+	rc4=$?
+	bounded "$CTL" apdu "$MAIN_NAME" '00A4040008A00000015100000000' \
+		> "$tmp/ad2.out" 2> "$tmp/ad2.err"
+	rc5=$?
+	if [ $rc1 != 0 ] || ! grep -q "^2 rules loaded" "$tmp/al.out"; then
+		fail $t "acl load: exit status $rc1: $(cat "$tmp/al.out" "$tmp/al.err")"
+	elif ! cmp -s "$tmp/acl.want" "$tmp/ll.out"; then
+		fail $t "acl list does not give the rules back: $(cat "$tmp/ll.out" "$tmp/ll.err")"
+	elif [ $rc2 != 1 ] || ! grep -q "access rules" "$tmp/ad.err"; then
+		fail $t "SELECT of the ISD under the rules: exit status $rc2: $(cat "$tmp/ad.out" "$tmp/ad.err")"
+	elif [ $rc3 != 0 ] || ! norm < "$tmp/ac.out" | grep -q CAFE9000; then
+		fail $t "channel to the allowed applet: exit status $rc3: $(cat "$tmp/ac.out" "$tmp/ac.err")"
+	elif [ $rc4 != 0 ] || [ $rc5 != 0 ]; then
+		fail $t "after acl clear the ISD: exit status $rc4/$rc5: $(cat "$tmp/cl.err" "$tmp/ad2.err")"
+	else
+		ok $t
+	fi
+fi
+
+# a rule the tool cannot read names the file and the line, or the
+# argument, and changes nothing
+t=secelctl_acl_bad_rules_refused
+if ctl_ready $t; then
+	printf '%s\n' "anyone allow" "aid=F053 allow" > "$tmp/bad.rules"
+	bounded "$CTL" acl load "$tmp/bad.rules" > /dev/null 2> "$tmp/b1.err"
+	rc1=$?
+	bounded "$CTL" acl set 'uid=0 alow' > /dev/null 2> "$tmp/b2.err"
+	rc2=$?
+	bounded "$CTL" acl list > "$tmp/b3.out" 2>&1
+	if [ $rc1 != 1 ] || ! grep -q "bad.rules:2: aid= needs 5 to 16 hex bytes" "$tmp/b1.err"; then
+		fail $t "acl load of a bad file: exit status $rc1: $(cat "$tmp/b1.err")"
+	elif [ $rc2 != 2 ] || ! grep -q "unknown word 'alow'" "$tmp/b2.err"; then
+		fail $t "acl set of a bad rule: exit status $rc2: $(cat "$tmp/b2.err")"
+	elif grep -v '^#' "$tmp/b3.out" | grep -qv '^default deny$'; then
+		fail $t "rules left behind: $(cat "$tmp/b3.out")"
 	else
 		ok $t
 	fi

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "secel_test.h"
 #include "vse_card.h"
 
 /* T=1 only: TS 3B, T0 80 (TD1, no historical bytes), TD1 01, TCK 81 */
@@ -656,4 +657,28 @@ bool vse_card_wait_closes(struct vse_card *c, unsigned int channel,
 			return false;
 		usleep(10000);
 	}
+}
+
+struct vse_card *vse_card_new_open(const struct vse_card_opts *opts, int *fd,
+				   int ms)
+{
+	struct vse_card *c = vse_card_new(opts);
+
+	*fd = -1;
+	if (!c)
+		return NULL;
+	if (!secel_wait_state(c->index, "listed", ms)) {
+		vse_card_free(c);
+		errno = ETIMEDOUT;
+		return NULL;
+	}
+	*fd = secel_open_se(c->index);
+	if (*fd < 0) {
+		errno = -*fd;
+		*fd = -1;
+		vse_card_free(c);
+		return NULL;
+	}
+	vse_card_clear_log(c);
+	return c;
 }

@@ -120,6 +120,13 @@ struct vse_card *vse_card_new(const struct vse_card_opts *opts);
  */
 struct vse_card *vse_card_adopt(const struct secel_vse_new *req,
 				const struct vse_card_opts *opts);
+/*
+ * vse_card_new(), then wait up to @ms for the SE to be listed, open its
+ * /dev/secelN into *@fd and clear the card's log (the verification's
+ * APDUs).  NULL with errno set (ETIMEDOUT: never listed) and *@fd -1.
+ */
+struct vse_card *vse_card_new_open(const struct vse_card_opts *opts, int *fd,
+				   int ms);
 /* Unplug: stop serving and close the card fd.  Keeps the record. */
 void vse_card_unplug(struct vse_card *card);
 /* Unplug if needed and free. */

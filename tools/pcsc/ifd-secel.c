@@ -596,6 +596,8 @@ static unsigned int sw_of_open_error(int err, const struct secel_channel_open *o
 		return 0x6a81;
 	case EOPNOTSUPP:
 		return 0x6881;
+	case EACCES:	/* the kernel's access rules */
+		return 0x6982;
 	case ENOENT:
 	case EIO:
 		if (o->rsp_len >= 2)
@@ -746,6 +748,8 @@ RESPONSECODE IFDHTransmitToICC(DWORD Lun, SCARD_IO_HEADER SendPci,
 			rc = put_sw(RxBuffer, RxLength, 0x6d00);
 		else if (err == ENXIO)	/* kernel: not this file's channel */
 			rc = put_sw(RxBuffer, RxLength, 0x6881);
+		else if (err == EACCES)	/* the kernel's access rules */
+			rc = put_sw(RxBuffer, RxLength, 0x6982);
 		else {
 			rc = err == ENODEV ? IFD_ICC_NOT_PRESENT :
 			     IFD_COMMUNICATION_ERROR;

@@ -57,6 +57,11 @@ const char *se_why(enum se_op op, int err)
 	case EBUSY:
 		return why_ebusy(op);
 	case EACCES:
+		/* on an open node, the kernel's access rules refused it */
+		if (op == SE_OP_TRANSMIT || op == SE_OP_OPEN_CHANNEL)
+			return "refused by the access rules: this user may not "
+			       "reach that application (secelctl acl list; the "
+			       "kernel log names the caller and the AID)";
 		return "no read-write access to the node (its file mode: see "
 		       "the udev rules in the README)";
 	case EMFILE:

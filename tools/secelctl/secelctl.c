@@ -8,6 +8,7 @@
  *   secelctl apdu SE HEX... [--raw]
  *   secelctl channel SE AID [HEX...] [--raw]
  *   secelctl reset SE [--warm]
+ *   secelctl acl list | load FILE | set RULE... | clear
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -647,6 +648,146 @@ static int cmd_version(void)
 	return 0;
 }
 
+/* Replace the kernel's access rules; @what names them in messages. */
+static int acl_set(struct secel_acl_rule *rules, uint32_t count,
+		   uint32_t flags, const char *what)
+{
+	struct secel_acl_table t = {
+		.version = SECEL_ACL_VERSION,
+		.rule_size = sizeof(struct secel_acl_rule),
+		.rules_ptr = (uintptr_t)rules,
+		.count = count,
+		.flags = flags,
+	};
+	uint32_t i;
+	int ctl = open_or_die(ctl_path);
+
+	if (ioctl(ctl, SECEL_CTL_ACL_SET, &t)) {
+		int err = errno;
+
+		if (err == EINVAL) {
+			/* say which rule, by checking them one at a time */
+			for (i = 0; i < count; i++) {
+				t.rules_ptr = (uintptr_t)&rules[i];
+				t.count = 1;
+				t.flags = 0;
+				if (ioctl(ctl, SECEL_CTL_ACL_SET, &t) &&
+				    errno == EINVAL) {
+					fprintf(stderr, "secelctl: acl: %s: the kernel refuses rule %u: ",
+						what, i + 1);
+					acl_rule_print(stderr, &rules[i]);
+					break;
+				}
+			}
+			/* and leave no partial table behind */
+			t.count = 0;
+			t.flags = 0;
+			ioctl(ctl, SECEL_CTL_ACL_SET, &t);
+		}
+		die(1, "acl: %s: SECEL_CTL_ACL_SET on %s: %s%s", what,
+		    ctl_path, strerror(err),
+		    err == EPROTO ? " (the kernel's rule format differs)" : "");
+	}
+	close(ctl);
+	printf("%u rule%s loaded, generation %u\n", count,
+	       count == 1 ? "" : "s", t.generation);
+	return 0;
+}
+
+static int cmd_acl_list(void)
+{
+	struct secel_acl_table t = {
+		.version = SECEL_ACL_VERSION,
+		.rule_size = sizeof(struct secel_acl_rule),
+	};
+	struct secel_acl_rule *rules = NULL;
+	uint32_t i, room = 0;
+	int ctl = open_or_die(ctl_path);
+
+	for (;;) {
+		t.rules_ptr = (uintptr_t)rules;
+		t.count = room;
+		t.flags = 0;
+		t.generation = 0;
+		if (ioctl(ctl, SECEL_CTL_ACL_GET, &t))
+			die(1, "acl list: SECEL_CTL_ACL_GET on %s: %s",
+			    ctl_path, strerror(errno));
+		if (t.count <= room)
+			break;
+		/* the table grew: ask again with room for all of it */
+		room = t.count;
+		free(rules);
+		rules = calloc(room, sizeof(*rules));
+		if (!rules)
+			die(1, "acl list: out of memory");
+	}
+	close(ctl);
+	printf("# generation %u, %u rule%s\n", t.generation, t.count,
+	       t.count == 1 ? "" : "s");
+	printf("default %s\n",
+	       t.flags & SECEL_ACL_DEFAULT_ALLOW ? "allow" : "deny");
+	for (i = 0; i < t.count; i++)
+		acl_rule_print(stdout, &rules[i]);
+	free(rules);
+	return 0;
+}
+
+static int cmd_acl_load(const char *path)
+{
+	struct secel_acl_rule *rules = NULL;
+	uint32_t count = 0, flags = 0;
+	unsigned int lineno = 0;
+	const char *err;
+	char line[512];
+	FILE *f;
+
+	f = strcmp(path, "-") ? fopen(path, "r") : stdin;
+	if (!f)
+		die(1, "acl load: %s: %s", path, strerror(errno));
+	while (fgets(line, sizeof(line), f)) {
+		lineno++;
+		if (!strchr(line, '\n') && !feof(f))
+			die(1, "acl load: %s:%u: line too long", path, lineno);
+		if (acl_table_parse_line(line, &rules, &count, &flags, &err))
+			die(1, "acl load: %s:%u: %s", path, lineno, err);
+	}
+	if (ferror(f))
+		die(1, "acl load: %s: %s", path, strerror(errno));
+	if (f != stdin)
+		fclose(f);
+	acl_set(rules, count, flags, path);
+	free(rules);
+	return 0;
+}
+
+static int cmd_acl_set(char **args, int n)
+{
+	struct secel_acl_rule *rules = NULL;
+	uint32_t count = 0, flags = 0;
+	const char *err;
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (acl_table_parse_line(args[i], &rules, &count, &flags, &err))
+			die(2, "acl set: '%s': %s", args[i], err);
+	acl_set(rules, count, flags, "command line");
+	free(rules);
+	return 0;
+}
+
+static int cmd_acl(char **args, int n)
+{
+	if (n == 1 && !strcmp(args[0], "list"))
+		return cmd_acl_list();
+	if (n == 1 && !strcmp(args[0], "clear"))
+		return acl_set(NULL, 0, 0, "clear");
+	if (n == 2 && !strcmp(args[0], "load"))
+		return cmd_acl_load(args[1]);
+	if (n >= 1 && !strcmp(args[0], "set"))
+		return cmd_acl_set(args + 1, n - 1);
+	die(2, "acl: list, load FILE, set RULE... or clear (see secelctl --help)");
+}
+
 /*
  * The length of the unit of @p that a line break must not split: a word,
  * "[...]" or "--option VALUE".
@@ -737,6 +878,14 @@ static void usage(FILE *f)
 "                                open a logical channel selecting AID, send\n"
 "                                APDUs on it, close it\n"
 "  reset SE [--warm]             reset the SE (cold unless --warm)\n"
+"  acl list | acl clear          the kernel's access rules, in rule syntax\n"
+"  acl load FILE | acl set RULE...\n"
+"                                replace them (FILE '-': stdin); a rule:\n"
+"                                [se=NAME] [kind=K] [cin=HEX]\n"
+"                                [aid=HEX|prefix=HEX|none]\n"
+"                                [uid=N|user=U|gid=N|group=G|anyone]\n"
+"                                allow|deny|filter=HDR/MASK,...\n"
+"                                and 'default allow|deny' (secelctl(8))\n"
 "  version                       ABI versions\n");
 	usage_gp(f);
 	fprintf(f,
@@ -913,6 +1062,8 @@ int main(int argc, char **argv)
 		return cmd_channel(args[1], args[2], args + 3, n - 3);
 	if (!strcmp(cmd_name, "reset") && n == 2)
 		return cmd_reset(args[1]);
+	if (!strcmp(cmd_name, "acl"))
+		return cmd_acl(args + 1, n - 1);
 	if (!strcmp(cmd_name, "gp")) {
 		int ret = cmd_gp(resolve_se, args + 1, n - 1);
 

@@ -91,4 +91,19 @@ extern struct gp_opts gp_opt;
 /* Returns the exit status, or -1 for a usage error. */
 int cmd_gp(unsigned int (*resolve)(const char *), char **args, int n);
 
+/* acl.c: hand-written access rules */
+#include <linux/secel.h>
+
+/* One rule from its text; NULL, or what is wrong with it. */
+const char *acl_rule_parse(const char *line, struct secel_acl_rule *r);
+/* A rule as acl_rule_parse() reads it, with a newline. */
+void acl_rule_print(FILE *f, const struct secel_acl_rule *r);
+/*
+ * One line of a rule file: a rule appended to *@rules (realloc'd), a
+ * "default allow|deny" into *@flags, or nothing for a blank or comment
+ * line.  0, or -1 with *@err saying why.
+ */
+int acl_table_parse_line(const char *line, struct secel_acl_rule **rules,
+			 uint32_t *count, uint32_t *flags, const char **err);
+
 #endif

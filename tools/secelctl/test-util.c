@@ -236,6 +236,9 @@ static void test_why(void)
 	/* EACCES is the node's mode, not a capability */
 	CHECK(has(se_why(SE_OP_OPEN, EACCES), "mode"));
 	CHECK(!has(se_why(SE_OP_OPEN, EACCES), "CAP_SYS_ADMIN"));
+	/* on an open node EACCES is the access rules */
+	CHECK(has(se_why(SE_OP_TRANSMIT, EACCES), "access rules"));
+	CHECK(has(se_why(SE_OP_OPEN_CHANNEL, EACCES), "access rules"));
 	/* EBUSY: no channel left on OPEN_CHANNEL, a verification elsewhere */
 	CHECK(has(se_why(SE_OP_OPEN_CHANNEL, EBUSY), "no logical channel left"));
 	CHECK(has(se_why(SE_OP_CONFIG, EBUSY), "verification"));
@@ -264,6 +267,69 @@ static void test_why(void)
 	CHECK(!strcmp(se_why(SE_OP_INFO, ENOTTY), strerror(ENOTTY)));
 }
 
+/* acl_rule_parse() reads what acl_rule_print() writes, and says why not */
+static void test_acl(void)
+{
+	static const char *const rules[] = {
+		"aid=F0534543454C01 uid=1000 allow\n",
+		"se=VSE1 kind=virtual cin=0102 prefix=A000000151 gid=27 deny\n",
+		"none anyone deny\n",
+		"prefix= anyone allow\n",
+		"aid=F0534543454C01 uid=0 filter=80100000/FFFF0000,00B00000/FFFE0000\n",
+	};
+	struct secel_acl_rule r, *tab = NULL;
+	uint32_t n = 0, flags = 0;
+	const char *err = NULL;
+	char *out = NULL;
+	size_t sz = 0, i;
+	FILE *f;
+
+	for (i = 0; i < sizeof(rules) / sizeof(rules[0]); i++) {
+		CHECK(!acl_rule_parse(rules[i], &r));
+		f = open_memstream(&out, &sz);
+		acl_rule_print(f, &r);
+		fclose(f);
+		CHECK(!strcmp(out, rules[i]));
+		if (strcmp(out, rules[i]))
+			fprintf(stderr, "  printed %s  read %s", out, rules[i]);
+		free(out);
+		out = NULL;
+	}
+	CHECK(!acl_rule_parse("aid=F0534543454C01 allow", &r) &&
+	      r.app == SECEL_ACL_APP_AID && r.aid_len == 7 &&
+	      r.who == SECEL_ACL_WHO_ANY && r.action == SECEL_ACL_ALLOW);
+	CHECK(!acl_rule_parse("deny", &r) && r.app == SECEL_ACL_APP_PREFIX &&
+	      !r.aid_len);
+	CHECK(!acl_rule_parse("user=root filter=80100000 ", &r) &&
+	      r.who == SECEL_ACL_WHO_UID && !r.id && r.nr_filters == 1 &&
+	      !memcmp(r.filters[0].mask, "\xff\xff\xff\xff", 4));
+	CHECK(!strcmp(acl_rule_parse("aid=F053 allow", &r),
+		      "aid= needs 5 to 16 hex bytes"));
+	CHECK(!strcmp(acl_rule_parse("aid=F0534543454C01", &r),
+		      "no action: allow, deny or filter="));
+	CHECK(!strcmp(acl_rule_parse("allow deny", &r),
+		      "more than one action"));
+	CHECK(!strcmp(acl_rule_parse("uid=1 gid=2 allow", &r),
+		      "more than one uid=, gid= or anyone"));
+	CHECK(!strcmp(acl_rule_parse("filter=80100001/FFFF0000", &r),
+		      "a filter's header has bits outside its mask"));
+	CHECK(!strcmp(acl_rule_parse("kind=other allow", &r),
+		      "kind= is physical or virtual"));
+	CHECK(!strcmp(acl_rule_parse("user=no-such-user-here allow", &r),
+		      "unknown user 'no-such-user-here'"));
+	CHECK(!strcmp(acl_rule_parse("alow", &r), "unknown word 'alow'"));
+	CHECK(!acl_table_parse_line("# a comment\n", &tab, &n, &flags, &err) &&
+	      n == 0);
+	CHECK(!acl_table_parse_line("default allow", &tab, &n, &flags, &err) &&
+	      flags == SECEL_ACL_DEFAULT_ALLOW);
+	CHECK(!acl_table_parse_line("none deny # trailing", &tab, &n, &flags,
+				    &err) && n == 1 &&
+	      tab[0].app == SECEL_ACL_APP_NONE);
+	CHECK(acl_table_parse_line("default maybe", &tab, &n, &flags, &err) &&
+	      n == 1);
+	free(tab);
+}
+
 int main(void)
 {
 	test_hex();
@@ -273,6 +339,7 @@ int main(void)
 	test_opts_refused();
 	test_gp_help();
 	test_why();
+	test_acl();
 	printf("secelctl unit test: %d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }

@@ -150,6 +150,7 @@ static const struct {
 	{ "channel", NULL, O(RAW) },
 	{ "reset", NULL, O(WARM) },
 	{ "version", NULL, 0 },
+	{ "acl", NULL, 0 },
 	{ "gp", "list", GP_SESSION | O(JSON) },
 	{ "gp", "info", GP_SESSION | O(SECURE) },
 	{ "gp", "install", GP_SESSION | O(AID) | O(PARAMS) | O(BLOCK) },

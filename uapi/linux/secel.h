@@ -24,7 +24,7 @@
 #include <linux/types.h>
 
 /* Bumped when the ABI grows; userspace checks it with SECEL_IOC_VERSION. */
-#define SECEL_ABI_VERSION		2
+#define SECEL_ABI_VERSION		3
 
 #define SECEL_IOC_MAGIC			0xE7
 
@@ -311,5 +311,137 @@ struct secel_ctl {
 #define SECEL_CTL_INQUIRE	_IOWR(SECEL_IOC_MAGIC, 0x23, struct secel_ctl)
 #define SECEL_CTL_DELETE	_IOWR(SECEL_IOC_MAGIC, 0x24, struct secel_ctl)
 #define SECEL_CTL_DESIGNATE	_IOWR(SECEL_IOC_MAGIC, 0x25, struct secel_ctl)
+
+/*
+ * Access control: which caller may reach which application on which SE
+ * (ABI version 3).  The rule table is global, ordered, and replaced as a
+ * whole; Documentation/userspace-api/secel.rst gives the semantics.
+ */
+#define SECEL_ACL_VERSION		1	/* of struct secel_acl_rule */
+#define SECEL_ACL_MAX_RULES		1024
+#define SECEL_ACL_MAX_FILTERS		8
+#define SECEL_CIN_MAX			32
+
+/* struct secel_acl_rule.se_match: which SE selectors apply (all of them) */
+#define SECEL_ACL_SE_NAME		0x1U	/* @se_name equals the SE's name */
+#define SECEL_ACL_SE_KIND		0x2U	/* @se_kind equals its kind */
+#define SECEL_ACL_SE_CIN		0x4U	/* @se_cin equals its CIN */
+
+/*
+ * struct secel_acl_rule.app: the application @aid, every AID that begins
+ * with @aid (@aid_len 0: every application, known or not), or no known
+ * application (the card's own choice: after reset, on a channel opened
+ * without an AID, after a SELECT by file identifier or path).
+ */
+#define SECEL_ACL_APP_AID		1
+#define SECEL_ACL_APP_PREFIX		2
+#define SECEL_ACL_APP_NONE		3
+
+/*
+ * struct secel_acl_rule.who: anyone, the caller whose effective uid is
+ * @id, or the caller with @id as its effective or a supplementary group.
+ */
+#define SECEL_ACL_WHO_ANY		0
+#define SECEL_ACL_WHO_UID		1
+#define SECEL_ACL_WHO_GID		2
+
+/*
+ * struct secel_acl_rule.action: allow, deny, or allow only the commands
+ * that match one of @filters (SEAC's APDU access rule).
+ */
+#define SECEL_ACL_ALLOW			1
+#define SECEL_ACL_DENY			2
+#define SECEL_ACL_FILTER		3
+
+/**
+ * struct secel_acl_filter - one command pattern of a SECEL_ACL_FILTER rule
+ * @header: CLA INS P1 P2 of the command, CLA in basic-channel form
+ * @mask: a command matches when (its header & @mask) == @header
+ */
+struct secel_acl_filter {
+	__u8 header[4];
+	__u8 mask[4];
+};
+
+/**
+ * struct secel_acl_rule - one access rule
+ * @se_match: SECEL_ACL_SE_*, zero for every SE
+ * @se_kind: SECEL_KIND_*, with SECEL_ACL_SE_KIND
+ * @se_name: NUL-terminated SE name (SIM1, eSE1, VSE1), with
+ *	SECEL_ACL_SE_NAME
+ * @se_cin: the SE's card image number (GET DATA 0045), with
+ *	SECEL_ACL_SE_CIN
+ * @se_cin_len: its length, 1 to SECEL_CIN_MAX
+ * @aid_len: length of @aid: 5 to 16 for SECEL_ACL_APP_AID, 0 to 16 for
+ *	SECEL_ACL_APP_PREFIX, 0 for SECEL_ACL_APP_NONE
+ * @pad: zero
+ * @aid: the AID or AID prefix
+ * @app: SECEL_ACL_APP_*
+ * @who: SECEL_ACL_WHO_*
+ * @id: the uid or gid, for SECEL_ACL_WHO_UID and SECEL_ACL_WHO_GID
+ * @action: SECEL_ACL_ALLOW, SECEL_ACL_DENY or SECEL_ACL_FILTER
+ * @nr_filters: entries of @filters in use, 1 to SECEL_ACL_MAX_FILTERS
+ *	with SECEL_ACL_FILTER, else 0
+ * @flags: zero
+ * @filters: the command patterns of a SECEL_ACL_FILTER rule; unused
+ *	entries zero
+ * @reserved: zero
+ */
+struct secel_acl_rule {
+	__u32 se_match;
+	__u32 se_kind;
+	char se_name[SECEL_NAME_LEN];
+	__u8 se_cin[SECEL_CIN_MAX];
+	__u8 se_cin_len;
+	__u8 aid_len;
+	__u8 pad[2];
+	__u8 aid[SECEL_AID_MAX];
+	__u32 app;
+	__u32 who;
+	__u32 id;
+	__u32 action;
+	__u32 nr_filters;
+	__u32 flags;
+	struct secel_acl_filter filters[SECEL_ACL_MAX_FILTERS];
+	__u32 reserved[4];
+};
+
+/*
+ * struct secel_acl_table.flags: on an SE that some rule names, what no
+ * rule decides is allowed (else denied).
+ */
+#define SECEL_ACL_DEFAULT_ALLOW		0x1U
+
+/**
+ * struct secel_acl_table - SECEL_CTL_ACL_SET and SECEL_CTL_ACL_GET
+ * @version: in, SECEL_ACL_VERSION; out, the kernel's
+ * @rule_size: in, sizeof(struct secel_acl_rule) as userspace knows it;
+ *	out, the kernel's
+ * @rules_ptr: in, array of struct secel_acl_rule
+ * @count: SET: in, number of rules (0 clears the table); GET: in, room in
+ *	the array, out, rules in the table, which may be more than were
+ *	written
+ * @flags: SET: in, SECEL_ACL_DEFAULT_ALLOW or zero; GET: out, the table's
+ * @generation: out, bumped by every SET
+ * @reserved: zero
+ *
+ * SET needs CAP_SYS_ADMIN and replaces the whole table at once: an
+ * exchange is checked against either the old or the new table.  A bad
+ * rule fails the call with EINVAL and leaves the table as it was.  A
+ * @version or @rule_size the kernel does not know: EPROTO, with the
+ * kernel's in @version and @rule_size.
+ */
+struct secel_acl_table {
+	__u32 version;
+	__u32 rule_size;
+	__u64 rules_ptr;
+	__u32 count;
+	__u32 flags;
+	__u32 generation;
+	__u32 reserved[3];
+};
+
+#define SECEL_CTL_ACL_SET	_IOWR(SECEL_IOC_MAGIC, 0x26, struct secel_acl_table)
+#define SECEL_CTL_ACL_GET	_IOWR(SECEL_IOC_MAGIC, 0x27, struct secel_acl_table)
 
 #endif /* _UAPI_LINUX_SECEL_H */
