@@ -104,13 +104,14 @@ for t in $tests; do
 		tmo=${SECEL_LANE_TIMEOUT:-2400} ;;
 	*)	tmo=$timeout_s ;;
 	esac
-	# secel_unload_test unloads secel, which secel_ccid (loaded by
-	# vm-run with the others) would keep in use; the ioctl fuzzer and
-	# failslab count the SE list as theirs alone, which a CCID reader's
-	# card (the test guests have one) is not
+	# secel_unload_test unloads secel, which secel_ccid and secel_uart
+	# (loaded by vm-run with the others) would keep in use; the ioctl
+	# fuzzer and failslab count the SE list as theirs alone, which a
+	# CCID reader's or a UART's card is not
 	case "$t" in
 	secel_unload_test|secel_ioctl_fuzz|secel_failslab)
-		rmmod secel_ccid 2>/dev/null ;;
+		rmmod secel_ccid 2>/dev/null
+		rmmod secel_uart 2>/dev/null ;;
 	esac
 	save_params
 	start=$(date +%s)
