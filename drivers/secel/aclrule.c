@@ -20,6 +20,7 @@
  * SE at all, else the table's default.
  */
 #include <linux/errno.h>
+#include <linux/kernel.h>
 #include <linux/string.h>
 
 #include "secel-parse.h"
