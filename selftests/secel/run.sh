@@ -18,7 +18,9 @@
 # which tools/testing/ktap-summary turns into an exit status.
 #
 # Usage: run.sh [binary...]     (default: all, in the order below)
-#        run.sh --list          the default list, one per line
+#        run.sh --list [user|core]
+#                               the default list, one per line (or its
+#                               mostly userspace suites, or the others)
 # The reliability lane's binaries (secel_unplug_stress, secel_ioctl_fuzz,
 # secel_failslab) run only when named.
 # Environment: SECEL_TEST_TIMEOUT (seconds per binary, default 900),
@@ -33,8 +35,26 @@ default_tests="secel_list_test secel_apdu_test secel_channel_test secel_acl_test
 	       secel_scp_test secel_ccid_test.sh secel_ccid_gadget_test.sh
 	       secel_unload_test"
 
+# the suites that are mostly userspace (the tools, GlobalPlatform, the
+# TSM, the backstage, the PC/SC bridges): make check runs them in a guest
+# of their own beside the others ("run.sh --list user" and "--list core")
+user_tests="secel_tools_test.sh secel_gp_test.sh secel_tsm_test.sh
+	    secel_backstage_test.sh secel_agent_daemon_test.sh
+	    secel_pcsc_test.sh secel_vpcd_test.sh"
+
 if [ "${1:-}" = --list ]; then
-	printf '%s\n' $default_tests
+	case "${2:-}" in
+	"") printf '%s\n' $default_tests ;;
+	user) printf '%s\n' $user_tests ;;
+	core)
+		for t in $default_tests; do
+			case " $(echo $user_tests) " in
+			*" $t "*) ;;
+			*) echo "$t" ;;
+			esac
+		done ;;
+	*) echo "run.sh: --list [user|core]" >&2; exit 2 ;;
+	esac
 	exit 0
 elif [ $# -gt 0 ]; then
 	tests="$*"
