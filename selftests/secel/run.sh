@@ -33,7 +33,7 @@ default_tests="secel_list_test secel_apdu_test secel_channel_test secel_acl_test
 	       secel_gp_test.sh secel_tsm_test.sh secel_backstage_test.sh
 	       secel_agent_daemon_test.sh secel_pcsc_test.sh secel_vpcd_test.sh
 	       secel_scp_test secel_ccid_test.sh secel_ccid_gadget_test.sh
-	       secel_unload_test"
+	       secel_libsecel_test secel_unload_test"
 
 # the suites that are mostly userspace (the tools, GlobalPlatform, the
 # TSM, the backstage, the PC/SC bridges): make check runs them in a guest
