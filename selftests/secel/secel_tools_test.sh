@@ -518,7 +518,7 @@ if ctl_ready $t; then
 	   ! msg=$(refused gp "$MAIN_NAME" info --kvn=30) ||
 	   ! msg=$(refused gp mkload "$tmp/x.slf" --level=33) ||
 	   ! msg=$(refused apdu "$MAIN_NAME" "$SELECT_TEST" --sysfs) ||
-	   ! msg=$(refused reset "$MAIN_NAME" --json) ||
+	   ! msg=$(refused acl list --json) ||
 	   ! msg=$(refused info "$MAIN_NAME" --warm); then
 		fail $t "$msg"
 	elif [ -e "$tmp/x.slf" ]; then

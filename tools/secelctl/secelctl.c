@@ -25,6 +25,7 @@
 #include <linux/secel.h>
 
 #include "../gp/gp.h"
+#include "../libsecel/libsecel.h"
 #include "se.h"
 #include "secelctl.h"
 
@@ -33,6 +34,8 @@ static const char *dev_dir = "/dev";
 static const char *sysfs_dir = "/sys/class/secel";
 static bool opt_json, opt_all, opt_raw, opt_warm, opt_clear, opt_sysfs;
 static const char *cmd_name = "";
+/* --json: what goes before the next element of an array */
+static const char *json_sep = "\n  ";
 
 static void die(int status, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3), noreturn));
@@ -81,14 +84,19 @@ static unsigned int resolve_se(const char *arg)
 	return idx;
 }
 
-static int open_se(unsigned int idx, const char *arg)
+/* DEV_DIR/secelN through libsecel, or a one-line error naming the node. */
+static struct secel_se *open_se(unsigned int idx, const char *arg)
 {
-	char msg[SE_MSG_MAX];
-	int fd = se_open(dev_dir, idx, NULL, 0, msg, sizeof(msg));
+	struct secel_se *se;
+	char path[256];
 
-	if (fd < 0)
-		die(1, "%s %s: %s", cmd_name, arg, msg);
-	return fd;
+	snprintf(path, sizeof(path), "%s/secel%u", dev_dir, idx);
+	se = secel_se_open_path(path);
+	if (!se)
+		die(1, "%s %s: %s: %s", cmd_name, arg, path,
+		    errno == ENOTTY ? "not a secel node" :
+		    se_why(SE_OP_OPEN, errno));
+	return se;
 }
 
 static const char *state_name(uint32_t state)
@@ -119,25 +127,39 @@ static void hex_print(FILE *f, const uint8_t *p, size_t n)
 		fprintf(f, "%02X", p[i]);
 }
 
-static int get_info(int fd, struct secel_info *info)
+/*
+ * What libsecel read of an open SE, as struct secel_info; the library's
+ * record in *@li for the items (NULL: not wanted).  0, or -1 with errno.
+ */
+static int get_info(struct secel_se *se, struct secel_info *info,
+		    struct secel_se_info **li)
 {
+	struct secel_se_info *i = secel_se_get_info(se);
+	const uint8_t *atr;
+	size_t len = 0;
+
+	if (!i)
+		return -1;
 	memset(info, 0, sizeof(*info));
-	return ioctl(fd, SECEL_IOC_GET_INFO, info);
-}
-
-/* An item into buf, its length in *len; 0 or a negative errno. */
-static int get_item(int fd, uint32_t item, uint8_t *buf, size_t size,
-		    size_t *len)
-{
-	struct secel_item req = {
-		.item = item,
-		.buf_ptr = (uintptr_t)buf,
-		.buf_len = size,
-	};
-
-	if (ioctl(fd, SECEL_IOC_GET_ITEM, &req))
-		return -errno;
-	*len = req.buf_len;
+	info->index = secel_se_info_index(i);
+	info->kind = secel_se_info_kind(i);
+	info->state = secel_se_info_state(i);
+	info->flags = secel_se_info_flags(i);
+	info->protocols = secel_se_info_protocols(i);
+	info->max_cmd = secel_se_info_max_command(i);
+	info->max_rsp = secel_se_info_max_response(i);
+	snprintf(info->name, sizeof(info->name), "%s", secel_se_info_name(i));
+	snprintf(info->transport, sizeof(info->transport), "%s",
+		 secel_se_info_transport(i));
+	atr = secel_se_info_atr(i, &len);
+	if (atr && len <= sizeof(info->atr)) {
+		memcpy(info->atr, atr, len);
+		info->atr_len = len;
+	}
+	if (li)
+		*li = i;
+	else
+		secel_se_info_free(i);
 	return 0;
 }
 
@@ -164,21 +186,21 @@ static int sysfs_hex(unsigned int idx, const char *attr, uint8_t *buf,
 static size_t se_atr(unsigned int idx, uint8_t *atr, size_t size)
 {
 	struct secel_info info;
+	struct secel_se *se;
 	char path[256];
 	size_t len = 0;
-	int fd;
 
 	if (opt_sysfs)
 		return sysfs_hex(idx, "atr", atr, size, &len) ? 0 : len;
 	snprintf(path, sizeof(path), "%s/secel%u", dev_dir, idx);
-	fd = open(path, O_RDWR | O_CLOEXEC);
-	if (fd < 0)
+	se = secel_se_open_path(path);
+	if (!se)
 		return 0;
-	if (!get_info(fd, &info) && info.atr_len <= size) {
+	if (!get_info(se, &info, NULL) && info.atr_len <= size) {
 		len = info.atr_len;
 		memcpy(atr, info.atr, len);
 	}
-	close(fd);
+	secel_se_close(se);
 	return len;
 }
 
@@ -349,35 +371,36 @@ static int cmd_info(const char *arg)
 		  "card_data" },
 	};
 	enum { N_ITEMS = sizeof(items) / sizeof(items[0]) };
-	static uint8_t buf[N_ITEMS][4096];
+	static uint8_t sbuf[N_ITEMS][4096];
+	const uint8_t *buf[N_ITEMS];
 	size_t len[N_ITEMS];
 	int err[N_ITEMS];
 	struct secel_info info;
+	struct secel_se_info *li = NULL;
+	struct secel_se *se = NULL;
 	unsigned int idx = resolve_se(arg);
 	size_t i;
-	int fd = -1;
 
 	if (opt_sysfs) {
 		sysfs_info(idx, &info);
 	} else {
-		fd = open_se(idx, arg);
-		if (get_info(fd, &info))
+		se = open_se(idx, arg);
+		if (get_info(se, &info, &li))
 			die(1, "info %s: %s", arg, se_why(SE_OP_INFO, errno));
 	}
 	/* err: 0, -ENODATA (the SE lacks it), or why it cannot be read */
 	for (i = 0; i < N_ITEMS; i++) {
 		len[i] = 0;
-		if (opt_sysfs)
-			err[i] = sysfs_hex(idx, items[i].key, buf[i],
-					   sizeof(buf[i]), &len[i]);
-		else if (info.flags & items[i].flag)
-			err[i] = get_item(fd, items[i].item, buf[i],
-					  sizeof(buf[i]), &len[i]);
-		else
-			err[i] = -ENODATA;
+		buf[i] = sbuf[i];
+		if (opt_sysfs) {
+			err[i] = sysfs_hex(idx, items[i].key, sbuf[i],
+					   sizeof(sbuf[i]), &len[i]);
+		} else {
+			buf[i] = secel_se_info_item(li, items[i].item, &len[i]);
+			err[i] = buf[i] ? 0 : -errno;
+		}
 	}
-	if (fd >= 0)
-		close(fd);
+	secel_se_close(se);
 
 	if (opt_json) {
 		printf("{\"index\": %u, \"name\": ", info.index);
@@ -407,6 +430,7 @@ static int cmd_info(const char *arg)
 			}
 		}
 		printf("}\n");
+		secel_se_info_free(li);
 		return 0;
 	}
 
@@ -449,6 +473,7 @@ static int cmd_info(const char *arg)
 		if (items[i].item == SECEL_ITEM_CPLC)
 			cplc_print(stdout, buf[i], len[i], "  ");
 	}
+	secel_se_info_free(li);
 	return 0;
 }
 
@@ -495,47 +520,64 @@ static int cmd_ctl(const char *op, const char *arg)
 		die(1, "%s %s: %s", op, arg, se_why(what, err));
 	}
 	close(ctl);
-	if (opt_clear)
+	if (opt_json && opt_clear) {
+		printf("{\"designated\": null}\n");
+	} else if (opt_json) {
+		printf("{\"index\": %u, \"name\": ", req.info.index);
+		json_string(stdout, req.info.name);
+		printf(", \"state\": \"%s\", \"designated\": %s}\n",
+		       state_name(req.info.state),
+		       req.info.flags & SECEL_INFO_DESIGNATED ? "true" : "false");
+	} else if (opt_clear) {
 		printf("no SE designated\n");
-	else
+	} else {
 		printf("%s: %s%s\n", req.info.name, state_name(req.info.state),
 		       req.info.flags & SECEL_INFO_DESIGNATED ? ", designated" : "");
+	}
 	return 0;
 }
 
 /* Send one APDU and print "DATA  SW" or a one-line error. */
-static int transmit_one(int fd, const char *se, uint32_t channel,
-			const char *hex, uint8_t *rsp)
+static int transmit_one(struct secel_se *se, const char *arg,
+			uint32_t channel, const char *hex, uint8_t *rsp)
 {
-	struct secel_transmit tx;
-	uint8_t cmd[SECEL_APDU_MAX];
-	size_t len;
+	static uint8_t cmd[SECEL_APDU_MAX];
+	size_t len, rsp_len = SECEL_RESP_MAX;
 	const char *err;
 
 	err = hex_parse(hex, cmd, sizeof(cmd), &len);
 	if (err)
-		die(1, "%s %s: '%s': %s", cmd_name, se, hex, err);
+		die(1, "%s %s: '%s': %s", cmd_name, arg, hex, err);
+	/* the kernel would say EINVAL; say what is wrong instead */
+	if (len < 4)
+		die(1, "%s %s: '%s': an APDU has at least 4 bytes (CLA INS P1 P2)",
+		    cmd_name, arg, hex);
 
-	memset(&tx, 0, sizeof(tx));
-	tx.cmd_ptr = (uintptr_t)cmd;
-	tx.cmd_len = len;
-	tx.rsp_ptr = (uintptr_t)rsp;
-	tx.rsp_len = SECEL_RESP_MAX;
-	tx.channel = channel;
-	tx.flags = opt_raw ? SECEL_TX_RAW : 0;
-	if (ioctl(fd, SECEL_IOC_TRANSMIT, &tx)) {
+	if (secel_se_transmit(se, channel, opt_raw ? SECEL_SE_TX_RAW : 0, cmd,
+			      len, rsp, &rsp_len)) {
 		int e = errno;
 
-		fprintf(stderr, "secelctl: %s %s: APDU ", cmd_name, se);
+		fprintf(stderr, "secelctl: %s %s: APDU ", cmd_name, arg);
 		hex_print(stderr, cmd, len > 16 ? 16 : len);
 		fprintf(stderr, "%s: %s\n", len > 16 ? "..." : "",
 			se_why(SE_OP_TRANSMIT, e));
 		return 1;
 	}
-	if (tx.rsp_len > 2)
-		hex_print(stdout, rsp, tx.rsp_len - 2);
-	printf("%s", tx.rsp_len > 2 ? "  " : "");
-	hex_print(stdout, rsp + tx.rsp_len - 2, 2);
+	if (opt_json) {
+		printf("%s{\"command\": \"", json_sep);
+		hex_print(stdout, cmd, len);
+		printf("\", \"data\": \"");
+		hex_print(stdout, rsp, rsp_len - 2);
+		printf("\", \"sw\": \"");
+		hex_print(stdout, rsp + rsp_len - 2, 2);
+		printf("\"}");
+		json_sep = ",\n  ";
+		return 0;
+	}
+	if (rsp_len > 2)
+		hex_print(stdout, rsp, rsp_len - 2);
+	printf("%s", rsp_len > 2 ? "  " : "");
+	hex_print(stdout, rsp + rsp_len - 2, 2);
 	printf("\n");
 	return 0;
 }
@@ -543,14 +585,20 @@ static int transmit_one(int fd, const char *se, uint32_t channel,
 static int cmd_apdu(const char *arg, char **apdus, int n)
 {
 	static uint8_t rsp[SECEL_RESP_MAX];
-	int fd, i, ret = 0;
+	struct secel_se *se;
+	int i, ret = 0;
 
 	if (n < 1)
-		die(2, "apdu: no APDU given (usage: secelctl apdu SE HEX...)");
-	fd = open_se(resolve_se(arg), arg);
+		die(2, "apdu %s: missing operand HEX, the APDU to send (usage: secelctl apdu SE HEX...)",
+		    arg);
+	se = open_se(resolve_se(arg), arg);
+	if (opt_json)
+		printf("[");
 	for (i = 0; i < n && !ret; i++)
-		ret = transmit_one(fd, arg, 0, apdus[i], rsp);
-	close(fd);
+		ret = transmit_one(se, arg, 0, apdus[i], rsp);
+	if (opt_json)
+		printf("%s]\n", strcmp(json_sep, "\n  ") ? "\n" : "");
+	secel_se_close(se);
 	return ret;
 }
 
@@ -558,12 +606,12 @@ static int cmd_channel(const char *arg, const char *aid_hex, char **apdus,
 		       int n)
 {
 	static uint8_t rsp[SECEL_RESP_MAX];
-	struct secel_channel_open req;
-	struct secel_channel_close cl;
 	uint8_t aid[SECEL_AID_MAX + 1];
+	size_t aid_len, rsp_len = sizeof(rsp);
+	unsigned int channel;
+	struct secel_se *se;
 	const char *err;
-	size_t aid_len;
-	int fd, i, ret = 0;
+	int i, ret = 0;
 
 	err = hex_parse(aid_hex, aid, sizeof(aid), &aid_len);
 	if (err)
@@ -572,64 +620,74 @@ static int cmd_channel(const char *arg, const char *aid_hex, char **apdus,
 		die(1, "channel %s: AID '%s': an AID has 5 to 16 bytes", arg,
 		    aid_hex);
 
-	fd = open_se(resolve_se(arg), arg);
-	memset(&req, 0, sizeof(req));
-	req.aid_ptr = (uintptr_t)aid;
-	req.aid_len = aid_len;
-	req.rsp_ptr = (uintptr_t)rsp;
-	req.rsp_len = sizeof(rsp);
-	if (ioctl(fd, SECEL_IOC_OPEN_CHANNEL, &req)) {
+	se = open_se(resolve_se(arg), arg);
+	if (secel_se_open_channel(se, aid_len ? aid : NULL, aid_len, rsp,
+				  &rsp_len, &channel)) {
 		int e = errno;
 
 		fprintf(stderr, "secelctl: channel %s: open with AID %s: %s",
 			arg, aid_hex, se_why(SE_OP_OPEN_CHANNEL, e));
-		if (req.rsp_len >= 2) {
+		if (rsp_len >= 2 && rsp_len <= sizeof(rsp)) {
 			fprintf(stderr, " (SELECT answered ");
-			hex_print(stderr, rsp + req.rsp_len - 2, 2);
+			hex_print(stderr, rsp + rsp_len - 2, 2);
 			fprintf(stderr, ")");
 		}
 		fprintf(stderr, "\n");
-		close(fd);
+		secel_se_close(se);
 		return 1;
 	}
-	printf("channel %u\n", req.channel);
-	if (req.rsp_len > 2)
-		hex_print(stdout, rsp, req.rsp_len - 2);
-	printf("%s", req.rsp_len > 2 ? "  " : "");
-	hex_print(stdout, rsp + req.rsp_len - 2, 2);
-	printf("\n");
+	if (opt_json) {
+		printf("{\"channel\": %u, \"select\": {\"data\": \"", channel);
+		hex_print(stdout, rsp, rsp_len - 2);
+		printf("\", \"sw\": \"");
+		hex_print(stdout, rsp + rsp_len - 2, 2);
+		printf("\"}, \"responses\": [");
+	} else {
+		printf("channel %u\n", channel);
+		if (rsp_len > 2)
+			hex_print(stdout, rsp, rsp_len - 2);
+		printf("%s", rsp_len > 2 ? "  " : "");
+		hex_print(stdout, rsp + rsp_len - 2, 2);
+		printf("\n");
+	}
 
 	for (i = 0; i < n && !ret; i++)
-		ret = transmit_one(fd, arg, req.channel, apdus[i], rsp);
+		ret = transmit_one(se, arg, channel, apdus[i], rsp);
+	if (opt_json)
+		printf("%s]}\n", strcmp(json_sep, "\n  ") ? "\n" : "");
 
-	memset(&cl, 0, sizeof(cl));
-	cl.channel = req.channel;
-	if (ioctl(fd, SECEL_IOC_CLOSE_CHANNEL, &cl) && errno != ENODEV) {
+	if (secel_se_close_channel(se, channel) && errno != ENODEV) {
 		fprintf(stderr, "secelctl: channel %s: close channel %u: %s\n",
-			arg, req.channel, se_why(SE_OP_CLOSE_CHANNEL, errno));
+			arg, channel, se_why(SE_OP_CLOSE_CHANNEL, errno));
 		ret = 1;
 	}
-	close(fd);
+	secel_se_close(se);
 	return ret;
 }
 
 static int cmd_reset(const char *arg)
 {
-	struct secel_reset req;
 	struct secel_info info;
-	int fd;
+	struct secel_se *se;
 
-	fd = open_se(resolve_se(arg), arg);
-	memset(&req, 0, sizeof(req));
-	req.flags = opt_warm ? SECEL_RESET_WARM : 0;
-	if (ioctl(fd, SECEL_IOC_RESET, &req))
+	se = open_se(resolve_se(arg), arg);
+	if (secel_se_reset(se, opt_warm ? SECEL_SE_RESET_WARM : 0) < 0)
 		die(1, "reset %s: %s", arg, se_why(SE_OP_RESET, errno));
-	if (get_info(fd, &info))
+	if (get_info(se, &info, NULL))
 		die(1, "reset %s: %s", arg, se_why(SE_OP_INFO, errno));
+	secel_se_close(se);
+	if (opt_json) {
+		printf("{\"name\": ");
+		json_string(stdout, info.name);
+		printf(", \"index\": %u, \"reset\": \"%s\", \"atr\": \"",
+		       info.index, opt_warm ? "warm" : "cold");
+		hex_print(stdout, info.atr, info.atr_len);
+		printf("\"}\n");
+		return 0;
+	}
 	printf("%s reset (%s), ATR ", info.name, opt_warm ? "warm" : "cold");
 	hex_print(stdout, info.atr, info.atr_len);
 	printf("\n");
-	close(fd);
 	return 0;
 }
 
@@ -643,8 +701,13 @@ static int cmd_version(void)
 	if (ioctl(ctl, SECEL_IOC_VERSION, &v))
 		die(1, "%s: SECEL_IOC_VERSION: %s", ctl_path, strerror(errno));
 	close(ctl);
-	printf("secelctl ABI %d, kernel ABI %u\n", SECEL_ABI_VERSION,
-	       v.abi_version);
+	if (opt_json)
+		printf("{\"version\": \"%s\", \"libsecel\": \"%s\", \"abi\": %d, \"kernel_abi\": %u}\n",
+		       SECEL_VERSION, secel_version_string(),
+		       SECEL_ABI_VERSION, v.abi_version);
+	else
+		printf("secelctl ABI %d, kernel ABI %u\n", SECEL_ABI_VERSION,
+		       v.abi_version);
 	return 0;
 }
 
@@ -903,7 +966,10 @@ static void usage(FILE *f)
 "      (default: key 404142..4F, any version), --level HEX (00 01 03 11\n"
 "      13 33, default 03), --isd AID, --basic (no logical channel),\n"
 "      --trace (every APDU on stderr, as on the wire)\n"
+"  --json          list, info, apdu, channel, reset, version and the\n"
+"                  configurator operations print JSON (gp list too)\n"
 "  -h, --help      this text\n"
+"  --version       secelctl's version ('secelctl version': the ABI's)\n"
 "\n"
 "Examples:\n"
 "  secelctl list\n"
@@ -913,8 +979,77 @@ static void usage(FILE *f)
 "  secelctl --sysfs list --all\n");
 }
 
+/*
+ * A command given fewer operands than it needs: say which is missing, in
+ * one line, with the command's synopsis.
+ */
+static void missing_operand(char **args, int n)
+{
+	static const struct {
+		const char *cmd;
+		int need;		/* operands after the command */
+		const char *names[3];	/* what each is */
+		const char *usage;
+	} cmds[] = {
+		{ "info", 1, { "SE" }, "info SE [--json] [--sysfs[=DIR]]" },
+		{ "add", 1, { "SE" }, "add SE" },
+		{ "verify", 1, { "SE" }, "verify SE" },
+		{ "inquire", 1, { "SE" }, "inquire SE" },
+		{ "delete", 1, { "SE" }, "delete SE" },
+		{ "reset", 1, { "SE" }, "reset SE [--warm]" },
+		{ "apdu", 2, { "SE", "HEX, the APDU to send" },
+		  "apdu SE HEX... [--raw]" },
+		{ "channel", 2, { "SE", "AID" },
+		  "channel [open] SE AID [HEX...] [--raw]" },
+	};
+	const char *cmd = args[0];
+	int have = n - 1;
+	size_t k;
+
+	if (!strcmp(cmd, "channel") && n > 1 && !strcmp(args[1], "close"))
+		return;		/* the dispatcher explains */
+	if (!strcmp(cmd, "designate") && !opt_clear && have < 1)
+		die(2, "designate: missing operand SE (usage: secelctl designate SE | designate --clear)");
+	if (!strcmp(cmd, "channel") && n > 1 && !strcmp(args[1], "open"))
+		have--;
+	for (k = 0; k < sizeof(cmds) / sizeof(cmds[0]); k++) {
+		if (strcmp(cmd, cmds[k].cmd) || have >= cmds[k].need)
+			continue;
+		die(2, "%s: missing operand %s (usage: secelctl %s)", cmd,
+		    cmds[k].names[have], cmds[k].usage);
+	}
+	if (!strcmp(cmd, "acl") && n == 2 && !strcmp(args[1], "load"))
+		die(2, "acl load: missing operand FILE (usage: secelctl acl load FILE)");
+	for (k = 0; k < sizeof(cmds) / sizeof(cmds[0]); k++) {
+		int max = !strcmp(cmd, "apdu") || !strcmp(cmd, "channel") ?
+			  -1 : cmds[k].need;
+
+		if (!strcmp(cmd, cmds[k].cmd) && max >= 0 && have > max)
+			die(2, "%s: unexpected operand '%s' (usage: secelctl %s)",
+			    cmd, args[1 + max], cmds[k].usage);
+	}
+	if ((!strcmp(cmd, "list") || !strcmp(cmd, "version")) && n > 1)
+		die(2, "%s: unexpected operand '%s' (usage: secelctl %s)", cmd,
+		    args[1], !strcmp(cmd, "list") ?
+		    "list [--all] [--json] [--sysfs[=DIR]]" : "version");
+}
+
 /* getopt_long values of the options of commands: OPT_* above this */
 #define OPT_BASE	256
+
+/* What getopt_long refused in @arg, in one line. */
+static void bad_option(const char *arg)
+{
+	int len = strcspn(arg, "=");
+
+	if (!strncmp(arg, "--", 2) && arg[len] && optopt)
+		die(2, "option '%.*s' takes no value (see secelctl --help)",
+		    len, arg);
+	if (!strncmp(arg, "--", 2))
+		die(2, "unknown option '%.*s' (see secelctl --help)", len, arg);
+	die(2, "unknown option '-%c' (see secelctl --help)",
+	    optopt > 32 && optopt < 127 ? optopt : '?');
+}
 
 int main(int argc, char **argv)
 {
@@ -959,7 +1094,8 @@ int main(int argc, char **argv)
 	int opt, n;
 
 	/* options may follow the command: permute, as getopt does */
-	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+	opterr = 0;	/* our own messages, below */
+	while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
 		if (opt >= OPT_BASE && opt < OPT_BASE + OPT_COUNT) {
 			given |= 1UL << (opt - OPT_BASE);
 			name = ctl_opt_names[opt - OPT_BASE];
@@ -968,7 +1104,9 @@ int main(int argc, char **argv)
 		case 'C': ctl_path = optarg; break;
 		case 'D': dev_dir = optarg; break;
 		case 'h': usage(stdout); return 0;
-		case 'V': return cmd_version();
+		case 'V':
+			printf("secelctl %s\n", SECEL_VERSION);
+			return 0;
 		case OPT_BASE + OPT_ALL: opt_all = true; break;
 		case OPT_BASE + OPT_JSON: opt_json = true; break;
 		case OPT_BASE + OPT_RAW: opt_raw = true; break;
@@ -1022,7 +1160,12 @@ int main(int argc, char **argv)
 		case OPT_BASE + OPT_TYPE: gp_opt.type = optarg; break;
 		case OPT_BASE + OPT_MODULE: gp_opt.module = optarg; break;
 		case OPT_BASE + OPT_LF_VERSION: gp_opt.version = optarg; break;
-		default: usage(stderr); return 2;
+		case ':':
+			die(2, "option '%s' needs a value (see secelctl --help)",
+			    argv[optind - 1]);
+		default:
+			/* one line, not the whole usage */
+			bad_option(argv[optind - 1]);
 		}
 	}
 	gp_opt.dev_dir = dev_dir;
@@ -1037,6 +1180,7 @@ int main(int argc, char **argv)
 	if (opts_check(given, args, n, msg, sizeof(msg)))
 		die(2, "%s (see secelctl --help)", msg);
 
+	missing_operand(args, n);
 	if (!strcmp(cmd_name, "list") && n == 1)
 		return cmd_list();
 	if (!strcmp(cmd_name, "version") && n == 1)

@@ -136,8 +136,14 @@ static void test_opts_refused(void)
 
 	CHECK(check(B(WARM), "apdu VSE1 00A40400", msg) &&
 	      !strcmp(msg, "apdu does not take --warm"));
-	CHECK(check(B(JSON), "add VSE1", msg) &&
-	      !strcmp(msg, "add does not take --json"));
+	CHECK(check(B(JSON), "acl list", msg) &&
+	      !strcmp(msg, "acl does not take --json"));
+	/* --json everywhere else outside gp */
+	CHECK(!check(B(JSON), "add VSE1", msg));
+	CHECK(!check(B(JSON), "apdu VSE1 00A40400", msg));
+	CHECK(!check(B(JSON) | B(WARM), "reset VSE1", msg));
+	CHECK(!check(B(JSON) | B(CLEAR), "designate", msg));
+	CHECK(!check(B(JSON), "version", msg));
 	CHECK(check(B(SYSFS), "apdu VSE1 00A40400", msg) &&
 	      !strcmp(msg, "apdu does not take --sysfs"));
 	CHECK(check(B(CLEAR), "reset VSE1", msg) &&
