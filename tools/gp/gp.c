@@ -1179,3 +1179,17 @@ int gp_put_key(struct gp_host *h, uint8_t old, const struct gp_keyset *ks)
 		return gp_fail(h, -EBADMSG, "PUT KEY: the card's key check values do not match");
 	return 0;
 }
+
+const char *gp_install_params_missing(const char *type, const uint8_t *params,
+				      size_t len)
+{
+	struct gp_tlv t;
+
+	if (!strcmp(type, "secel.datastore") &&
+	    (gp_tlv_find(params, len, 0xdf20, &t) != 1 || t.len < 4 ||
+	     t.len > 8))
+		return "a secel.datastore needs its PIN in the install "
+		       "parameters: DF20 with 4 to 8 bytes, e.g. "
+		       "DF200431323334 for PIN 1234";
+	return NULL;
+}

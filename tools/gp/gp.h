@@ -55,6 +55,14 @@ int gp_tlv_next(const uint8_t *buf, size_t len, size_t *off,
 /* First TLV with @tag among the TLVs of @buf (not nested). */
 int gp_tlv_find(const uint8_t *buf, size_t len, unsigned int tag,
 		struct gp_tlv *t);
+/*
+ * What the install parameters (the value of C9) of an application of load
+ * file type @type lack that the card needs, in a few words naming the tag;
+ * NULL when nothing is missing or the type is not one secel-vcard knows.
+ * secel.datastore needs its PIN, DF20 of 4 to 8 bytes.
+ */
+const char *gp_install_params_missing(const char *type, const uint8_t *params,
+				      size_t len);
 /* Append tag, length, value; returns the bytes written. */
 size_t gp_tlv_put(uint8_t *out, unsigned int tag, const uint8_t *val,
 		  size_t len);

@@ -813,6 +813,31 @@ static void test_scp02(void)
 	expect_int("SCP02: room at 03", scp02_data_room(0x03), 239);
 }
 
+/* a datastore install without its PIN is named before the card says 6A80 */
+static void test_install_params(void)
+{
+	static const uint8_t pin[] = { 0xdf, 0x20, 0x04, '1', '2', '3', '4' };
+	static const uint8_t short_pin[] = { 0xdf, 0x20, 0x02, '1', '2' };
+	static const uint8_t tries[] = { 0xdf, 0x21, 0x01, 0x03 };
+
+	expect_int("datastore: no parameters",
+		   !gp_install_params_missing("secel.datastore", NULL, 0), 0);
+	expect_int("datastore: no DF20",
+		   !gp_install_params_missing("secel.datastore", tries,
+					      sizeof(tries)), 0);
+	expect_int("datastore: a 2-byte PIN",
+		   !gp_install_params_missing("secel.datastore", short_pin,
+					      sizeof(short_pin)), 0);
+	expect_int("datastore: PIN 1234",
+		   !gp_install_params_missing("secel.datastore", pin,
+					      sizeof(pin)), 1);
+	expect_int("purse: not this check's",
+		   !gp_install_params_missing("secel.purse", NULL, 0), 1);
+	expect_int("the message names DF20",
+		   !!strstr(gp_install_params_missing("secel.datastore", NULL, 0),
+			    "DF20"), 1);
+}
+
 int main(void)
 {
 	size_t i;
@@ -830,6 +855,7 @@ int main(void)
 	test_kdf3();
 	test_div_emv_visa2();
 	test_scp02();
+	test_install_params();
 	printf("test-scp03: %d checks, %d failed\n", checks, failures);
 	return failures ? 1 : 0;
 }

@@ -782,11 +782,14 @@ int main(int argc, char **argv)
 		case 'D': dev_dir = optarg; break;
 		case 'h': usage(stdout); return 0;
 		case 'V':
-			printf("secel-relay %s (secel ABI %d, libcurl %s)\n",
-			       RELAY_VERSION, SECEL_ABI_VERSION,
+			printf("secel-relay %s (protocol %s, secel ABI %d, libcurl %s)\n",
+			       SECEL_VERSION, RELAY_VERSION, SECEL_ABI_VERSION,
 			       curl_version_info(CURLVERSION_NOW)->version);
 			return 0;
-		default: usage(stderr); return 2;
+		default:
+			/* getopt said what is wrong: not the whole usage */
+			fprintf(stderr, "Try 'secel-relay --help'.\n");
+			return 2;
 		}
 	}
 	if (argc - optind != 1) {

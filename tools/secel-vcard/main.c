@@ -154,6 +154,7 @@ static void usage(void)
 "  --exit-after N       unplug and exit 0 after N APDUs\n"
 "  -v, --verbose        log each APDU on stderr: '> 00A40400', '< 9000'\n"
 "  -h, --help           this help\n"
+"      --version        the version\n"
 "\n"
 "Test applet: SELECT 00 A4 04 00 07 F0534543454C01; CLA 80 (channel bits\n"
 "as usual) INS 10 ECHO, 12 GENERATE, 14 EXACT-LE, 16 WHOAMI, 18 LONG,\n"
@@ -279,11 +280,12 @@ enum {
 	OPT_CIN, OPT_CARD_DATA, OPT_NO_GPDATA, OPT_FORCE_61, OPT_DELAY,
 	OPT_SILENT, OPT_SILENT_AFTER, OPT_GARBAGE, OPT_BAD_SW, OPT_EXIT_AFTER,
 	OPT_STATE, OPT_KEYS, OPT_VSCARD, OPT_EMPTY, OPT_REMOVE_AFTER,
-	OPT_REINSERT_MS, OPT_FAULT_CONTROL,
+	OPT_REINSERT_MS, OPT_FAULT_CONTROL, OPT_VERSION,
 };
 
 static const struct option long_opts[] = {
 	{ "device",	  required_argument, NULL, OPT_DEVICE },
+	{ "version",	  no_argument,	     NULL, OPT_VERSION },
 	{ "ready-file",	  required_argument, NULL, OPT_READY },
 	{ "name",	  required_argument, NULL, OPT_NAME },
 	{ "atr",	  required_argument, NULL, OPT_ATR },
@@ -438,6 +440,9 @@ static void parse_opts(int argc, char **argv, struct opts *o,
 			break;
 		case 'h':
 			usage();
+			exit(0);
+		case OPT_VERSION:
+			printf("secel-vcard %s\n", SECEL_VERSION);
 			exit(0);
 		case ':':
 			usage_error("option '%s' needs a value", opt);

@@ -639,6 +639,10 @@ static int gp_install_cmd(struct gp_host *h, const char *path)
 	if (gp_opt.params)
 		params_len = parse_hex_arg("--params", gp_opt.params, params,
 					   0, 200);
+	/* the card would answer a bare 6A80 (wrong data) after the load */
+	why = gp_install_params_missing(info.type, params, params_len);
+	if (why)
+		gp_die("%s: %s (--params HEX); nothing loaded", path, why);
 	/* an INSTALL that cannot be sent is found out before the load */
 	n = gp_install_data_len(info.aid_len, info.module_len, aid_len,
 				params_len);

@@ -326,6 +326,14 @@ int tsm_parse_service(const char *spec, struct tsm_service *svc, char *err,
 		tsm_service_free(svc);
 		return -EINVAL;
 	}
+	why = gp_install_params_missing(svc->info.type, svc->params,
+					svc->params_len);
+	if (why) {
+		snprintf(err, room, "%s: %s (the PARAMS-HEX of --service NAME:LOADFILE:INSTANCE:PARAMS-HEX)",
+			 name, why);
+		tsm_service_free(svc);
+		return -EINVAL;
+	}
 	svc->purse = !strcmp(svc->info.type, "secel.purse");
 	if (svc->purse &&
 	    gp_tlv_find(svc->params, svc->params_len, 0xdf10, &t) == 1) {

@@ -710,8 +710,8 @@ int main(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		case OPT_VERSION:
-			printf(PROG " %s (libmicrohttpd %s)\n", TSM_VERSION,
-			       MHD_get_version());
+			printf(PROG " %s (protocol %s, libmicrohttpd %s)\n",
+			       SECEL_VERSION, TSM_VERSION, MHD_get_version());
 			return 0;
 		default:
 			fprintf(stderr, "Try '" PROG " --help'.\n");
@@ -763,12 +763,13 @@ int main(int argc, char **argv)
 
 	if (client_ca)
 		d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, t,
+			/* first, or MHD warns that it is not */
+			MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
 			MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 			MHD_OPTION_CONNECTION_LIMIT, (unsigned int)CONN_MAX,
 			MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)CONN_TIMEOUT,
 			MHD_OPTION_PER_IP_CONNECTION_LIMIT, conn_per_peer,
 			MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
-			MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
 			MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int)1,
 			MHD_OPTION_HTTPS_PRIORITIES, TLS_PRIORITIES,
 			MHD_OPTION_HTTPS_MEM_CERT, cert,
@@ -777,12 +778,13 @@ int main(int argc, char **argv)
 			MHD_OPTION_END);
 	else if (cert)
 		d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, t,
+			/* first, or MHD warns that it is not */
+			MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
 			MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 			MHD_OPTION_CONNECTION_LIMIT, (unsigned int)CONN_MAX,
 			MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)CONN_TIMEOUT,
 			MHD_OPTION_PER_IP_CONNECTION_LIMIT, conn_per_peer,
 			MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
-			MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
 			MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int)1,
 			MHD_OPTION_HTTPS_PRIORITIES, TLS_PRIORITIES,
 			MHD_OPTION_HTTPS_MEM_CERT, cert,
@@ -790,12 +792,13 @@ int main(int argc, char **argv)
 			MHD_OPTION_END);
 	else
 		d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, t,
+			/* first, or MHD warns that it is not */
+			MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
 			MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 			MHD_OPTION_CONNECTION_LIMIT, (unsigned int)CONN_MAX,
 			MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)CONN_TIMEOUT,
 			MHD_OPTION_PER_IP_CONNECTION_LIMIT, conn_per_peer,
 			MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
-			MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
 			MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int)1,
 			MHD_OPTION_END);
 	if (!d)

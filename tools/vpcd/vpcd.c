@@ -161,6 +161,7 @@ static void usage(void)
 "  --device PATH        the proxy node (default /dev/secel-vse)\n"
 "  -v, --verbose        log every message exchanged on stderr\n"
 "  -h, --help           this help\n"
+"      --version        the version\n"
 "\n"
 "On stdout: 'listening on ADDR:PORT' once ready, then per card\n"
 "'PEER: secelN NAME plugged, ATR HEX' and 'PEER: secelN NAME unplugged: WHY'.\n"
@@ -227,7 +228,7 @@ static void parse_target(const char *s)
 }
 
 enum { OPT_LISTEN = 256, OPT_PORT, OPT_CONNECT, OPT_KIND, OPT_EXTENDED,
-       OPT_TIMEOUT, OPT_MAX_CARDS, OPT_DEVICE };
+       OPT_TIMEOUT, OPT_MAX_CARDS, OPT_DEVICE, OPT_VERSION };
 
 static const struct option long_opts[] = {
 	{ "listen",	required_argument, NULL, OPT_LISTEN },
@@ -240,6 +241,7 @@ static const struct option long_opts[] = {
 	{ "device",	required_argument, NULL, OPT_DEVICE },
 	{ "verbose",	no_argument,	   NULL, 'v' },
 	{ "help",	no_argument,	   NULL, 'h' },
+	{ "version",	no_argument,	   NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -294,6 +296,9 @@ static void parse_opts(int argc, char **argv)
 			break;
 		case 'h':
 			usage();
+			exit(0);
+		case OPT_VERSION:
+			printf(PROG " %s\n", SECEL_VERSION);
 			exit(0);
 		case ':':
 			usage_error("option '%s' needs a value", opt);
