@@ -23,7 +23,8 @@ REF=$here/scp03_ref.py
 PY=/usr/bin/python3
 
 TESTS="gp_info gp_list_fresh gp_mkload gp_install_purse gp_purse_channel
-gp_purse_basic gp_install_datastore gp_datastore_pin_blocks gp_wrong_keys
+gp_purse_basic gp_install_datastore gp_datastore_without_pin_named
+gp_datastore_pin_blocks gp_wrong_keys
 gp_levels gp_list_json gp_ext_auth_tampered gp_lock gp_delete gp_session_beside_basic
 gp_install_refused_cleans_up gp_install_too_long
 gp_card_restart_keeps_apps gp_load_broken_by_card_exit gp_install_killed
@@ -189,6 +190,22 @@ elif [ "$(sed -n 2p "$tmp/o")" != 6982 ] ||
      [ "$(sed -n 5p "$tmp/o")" != "CAFE0100000000000000000000000000  9000" ] ||
      [ "$(sed -n 6p "$tmp/o")" != 6A83 ]; then
 	fail $t "$(cat "$tmp/o")"
+else
+	ok $t
+fi
+
+t=gp_datastore_without_pin_named
+# the card would answer a bare 6A80 after the load: refused before it
+gp "$SE" list
+before=$(cat "$tmp/o")
+if gp "$SE" install "$tmp/store.slf" --aid ${STORE_MOD}03 \
+	--params DF210103; then
+	fail $t "a datastore without its PIN was installed"
+elif [ "$(wc -l < "$tmp/e")" != 1 ] || ! err_has "needs its PIN" ||
+     ! err_has "DF20" || ! err_has "nothing loaded"; then
+	fail $t "not one line naming DF20: $(cat "$tmp/e")"
+elif ! gp "$SE" list || [ "$(cat "$tmp/o")" != "$before" ]; then
+	fail $t "the card's content changed: $(cat "$tmp/o")"
 else
 	ok $t
 fi

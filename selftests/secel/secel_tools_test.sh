@@ -27,6 +27,7 @@ secelctl_list_shows_se secelctl_info_shows_se secelctl_apdu_echo
 secelctl_apdu_extended secelctl_apdu_bad_hex_fails secelctl_json_list
 secelctl_json_info secelctl_channel_echo secelctl_channel_unknown_aid_fails
 secelctl_unknown_se_fails secelctl_version secelctl_reset
+secelctl_json_every_command secelctl_trace_shows_apdus tools_version_option
 secelctl_delete_add_designate secelctl_designate_clear
 secelctl_sysfs_list_matches_ioctl secelctl_sysfs_info_matches_ioctl
 secelctl_sysfs_needs_no_nodes secelctl_options_not_taken_refused
@@ -371,6 +372,87 @@ if ctl_ready $t; then
 	else
 		ok $t
 	fi
+fi
+
+# json_check FILE PYTHON-EXPR: FILE is JSON and EXPR holds of it (as j)
+json_check() {
+	python3 -c 'import json, sys
+j = json.load(open(sys.argv[1]))
+sys.exit(0 if eval(sys.argv[2]) else 1)' "$1" "$2" 2>/dev/null
+}
+
+t=secelctl_json_every_command
+if ctl_ready $t; then
+	msg=""
+	bounded "$CTL" apdu "$MAIN_NAME" "$SELECT_TEST" '80 10 00 00 02 CAFE 00' \
+		--json > "$tmp/ja.out" 2> "$tmp/ja.err" ||
+		msg="apdu --json: $(cat "$tmp/ja.err")"
+	[ -z "$msg" ] && ! json_check "$tmp/ja.out" \
+		'len(j) == 2 and j[1]["data"] == "CAFE" and j[1]["sw"] == "9000" and j[0]["command"] == "'"$SELECT_TEST"'"' &&
+		msg="apdu --json: $(cat "$tmp/ja.out")"
+	[ -z "$msg" ] && { bounded "$CTL" channel "$MAIN_NAME" F0534543454C01 \
+		'80 10 00 00 02 CAFE 00' --json > "$tmp/jc.out" 2> "$tmp/jc.err" ||
+		msg="channel --json: $(cat "$tmp/jc.err")"; }
+	[ -z "$msg" ] && ! json_check "$tmp/jc.out" \
+		'j["channel"] >= 1 and j["select"]["sw"] == "9000" and j["responses"][0]["data"] == "CAFE"' &&
+		msg="channel --json: $(cat "$tmp/jc.out")"
+	[ -z "$msg" ] && { bounded "$CTL" reset "$MAIN_NAME" --warm --json \
+		> "$tmp/jr.out" 2> "$tmp/jr.err" || msg="reset --json: $(cat "$tmp/jr.err")"; }
+	[ -z "$msg" ] && ! json_check "$tmp/jr.out" \
+		'j["name"] == "'"$MAIN_NAME"'" and j["reset"] == "warm" and j["atr"] == "'"$(sysfs "$MAIN_IDX" atr | norm)"'"' &&
+		msg="reset --json: $(cat "$tmp/jr.out")"
+	[ -z "$msg" ] && { bounded "$CTL" version --json > "$tmp/jv.out" 2>&1 ||
+		msg="version --json: $(cat "$tmp/jv.out")"; }
+	[ -z "$msg" ] && ! json_check "$tmp/jv.out" \
+		'j["kernel_abi"] == j["abi"] and j["version"] == "'"$(cat "$root/VERSION")"'"' &&
+		msg="version --json: $(cat "$tmp/jv.out")"
+	[ -z "$msg" ] && { bounded "$CTL" inquire "$MAIN_NAME" --json > "$tmp/ji2.out" 2>&1 ||
+		msg="inquire --json: $(cat "$tmp/ji2.out")"; }
+	[ -z "$msg" ] && ! json_check "$tmp/ji2.out" \
+		'j["name"] == "'"$MAIN_NAME"'" and j["state"] == "listed" and j["index"] == '"$MAIN_IDX" &&
+		msg="inquire --json: $(cat "$tmp/ji2.out")"
+	if [ -n "$msg" ]; then
+		fail $t "$msg"
+	else
+		ok $t
+	fi
+fi
+
+t=secelctl_trace_shows_apdus
+if ctl_ready $t; then
+	bounded "$CTL" -v apdu "$MAIN_NAME" '80 10 00 00 02 CAFE 00' \
+		> "$tmp/tr.out" 2> "$tmp/tr.err"
+	rc=$?
+	if [ $rc != 0 ]; then
+		fail $t "apdu -v: exit status $rc: $(cat "$tmp/tr.err")"
+	elif ! grep -qx '\[0\] > 8010000002CAFE00' "$tmp/tr.err"; then
+		fail $t "no '[0] > 8010000002CAFE00' on stderr: $(cat "$tmp/tr.err")"
+	elif ! grep -qx '\[0\] < CAFE9000' "$tmp/tr.err"; then
+		fail $t "no '[0] < CAFE9000' on stderr: $(cat "$tmp/tr.err")"
+	elif [ "$(norm < "$tmp/tr.out")" != "CAFE9000" ]; then
+		fail $t "stdout changed by -v: $(cat "$tmp/tr.out")"
+	else
+		ok $t
+	fi
+fi
+
+t=tools_version_option
+msg=""
+want=$(cat "$root/VERSION")
+for tool in "$CTL" "$VCARD" "$root/tools/vpcd/secel-vpcd" \
+	    "$root/tools/relay/secel-relay" "$root/tools/tsm/secel-tsm" \
+	    "$root/tools/pcsc/secel-pcsc-sync"; do
+	[ -x "$tool" ] || continue
+	out=$("$tool" --version 2>&1)
+	case $out in
+	"$(basename "$tool") $want"|"$(basename "$tool") $want "*) ;;
+	*) msg="$msg $(basename "$tool"): '$out';" ;;
+	esac
+done
+if [ -n "$msg" ]; then
+	fail $t "$msg"
+else
+	ok $t
 fi
 
 t=secelctl_delete_add_designate

@@ -537,6 +537,15 @@ static int cmd_ctl(const char *op, const char *arg)
 	return 0;
 }
 
+/* --trace: an APDU on stderr as secelctl gp prints them, "[CH] > HEX" */
+static void trace_apdu(unsigned int channel, const char *dir,
+		       const uint8_t *p, size_t n)
+{
+	fprintf(stderr, "[%u] %s ", channel, dir);
+	hex_print(stderr, p, n);
+	fputc('\n', stderr);
+}
+
 /* Send one APDU and print "DATA  SW" or a one-line error. */
 static int transmit_one(struct secel_se *se, const char *arg,
 			uint32_t channel, const char *hex, uint8_t *rsp)
@@ -553,9 +562,14 @@ static int transmit_one(struct secel_se *se, const char *arg,
 		die(1, "%s %s: '%s': an APDU has at least 4 bytes (CLA INS P1 P2)",
 		    cmd_name, arg, hex);
 
+	if (gp_opt.trace)
+		trace_apdu(channel, ">", cmd, len);
 	if (secel_se_transmit(se, channel, opt_raw ? SECEL_SE_TX_RAW : 0, cmd,
 			      len, rsp, &rsp_len)) {
 		int e = errno;
+
+		if (gp_opt.trace)
+			fprintf(stderr, "[%u] < %s\n", channel, strerror(e));
 
 		fprintf(stderr, "secelctl: %s %s: APDU ", cmd_name, arg);
 		hex_print(stderr, cmd, len > 16 ? 16 : len);
@@ -563,6 +577,8 @@ static int transmit_one(struct secel_se *se, const char *arg,
 			se_why(SE_OP_TRANSMIT, e));
 		return 1;
 	}
+	if (gp_opt.trace)
+		trace_apdu(channel, "<", rsp, rsp_len);
 	if (opt_json) {
 		printf("%s{\"command\": \"", json_sep);
 		hex_print(stdout, cmd, len);
@@ -962,6 +978,7 @@ static void usage(FILE *f)
 "  --sysfs[=DIR]   list and info read the class directory (default\n"
 "                  /sys/class/secel) instead of the ioctls: no access to\n"
 "                  the nodes needed; no APDU sizes; cplc, cin for root only\n"
+"  -v, --trace    apdu, channel, gp SE: every APDU on stderr, as on the wire\n"
 "  gp SE: --keys [kdf3:|emv:|visa2:]KVN:KEY|KVN:ENC:MAC:DEK, --key-file FILE, --kvn HEX\n"
 "      (default: key 404142..4F, any version), --level HEX (00 01 03 11\n"
 "      13 33, default 03), --isd AID, --basic (no logical channel),\n"
@@ -1084,6 +1101,7 @@ int main(int argc, char **argv)
 		{ "code-size", required_argument, NULL,
 		  OPT_BASE + OPT_CODE_SIZE },
 		{ "trace", no_argument, NULL, OPT_BASE + OPT_TRACE },
+		{ "verbose", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 }
 	};
 	char msg[SE_MSG_MAX];
@@ -1095,7 +1113,10 @@ int main(int argc, char **argv)
 
 	/* options may follow the command: permute, as getopt does */
 	opterr = 0;	/* our own messages, below */
-	while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":hv", longopts, NULL)) != -1) {
+		/* -v is --trace: the APDUs on stderr */
+		if (opt == 'v')
+			opt = OPT_BASE + OPT_TRACE;
 		if (opt >= OPT_BASE && opt < OPT_BASE + OPT_COUNT) {
 			given |= 1UL << (opt - OPT_BASE);
 			name = ctl_opt_names[opt - OPT_BASE];

@@ -36,5 +36,6 @@ expect 2 "secelctl: designate: missing operand SE (usage: secelctl designate SE 
 expect 2 "secelctl: info: unexpected operand 'eSE1' (usage: secelctl info SE [--json] [--sysfs[=DIR]])" info VSE1 eSE1
 expect 2 "secelctl: acl load: missing operand FILE (usage: secelctl acl load FILE)" acl load
 expect 2 "secelctl: acl does not take --json (see secelctl --help)" acl list --json
+expect 2 "secelctl: list does not take --trace (see secelctl --help)" list -v
 [ $fail = 0 ] && echo "ok secelctl command line (no kernel)"
 exit $fail

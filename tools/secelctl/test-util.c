@@ -167,8 +167,10 @@ static void test_opts_refused(void)
 	      !strcmp(msg, "gp put-key does not take --warm"));
 	CHECK(check(B(TRACE), "gp mkload f.slf", msg) &&
 	      !strcmp(msg, "gp mkload does not take --trace"));
-	CHECK(check(B(TRACE), "apdu VSE1 00A40400", msg) &&
-	      !strcmp(msg, "apdu does not take --trace"));
+	CHECK(check(B(TRACE), "reset VSE1", msg) &&
+	      !strcmp(msg, "reset does not take --trace"));
+	CHECK(!check(B(TRACE), "apdu VSE1 00A40400", msg));
+	CHECK(!check(B(TRACE), "channel VSE1 F0534543454C01", msg));
 	CHECK(check(B(PARAMS), "gp VSE1 load f.slf", msg) &&
 	      !strcmp(msg, "gp load does not take --params"));
 	CHECK(check(B(BLOCK), "gp VSE1 install-only A000000553454301 A00000055345430101",

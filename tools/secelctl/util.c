@@ -146,8 +146,8 @@ static const struct {
 	{ "inquire", NULL, O(JSON) },
 	{ "delete", NULL, O(JSON) },
 	{ "designate", NULL, O(CLEAR) | O(JSON) },
-	{ "apdu", NULL, O(RAW) | O(JSON) },
-	{ "channel", NULL, O(RAW) | O(JSON) },
+	{ "apdu", NULL, O(RAW) | O(JSON) | O(TRACE) },
+	{ "channel", NULL, O(RAW) | O(JSON) | O(TRACE) },
 	{ "reset", NULL, O(WARM) | O(JSON) },
 	{ "version", NULL, O(JSON) },
 	/* acl list prints rules in the syntax acl load reads */
