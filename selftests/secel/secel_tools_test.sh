@@ -420,8 +420,9 @@ fi
 
 t=secelctl_trace_shows_apdus
 if ctl_ready $t; then
-	bounded "$CTL" -v apdu "$MAIN_NAME" '80 10 00 00 02 CAFE 00' \
-		> "$tmp/tr.out" 2> "$tmp/tr.err"
+	# the echo application answers once selected
+	bounded "$CTL" -v apdu "$MAIN_NAME" "$SELECT_TEST" \
+		'80 10 00 00 02 CAFE 00' > "$tmp/tr.out" 2> "$tmp/tr.err"
 	rc=$?
 	if [ $rc != 0 ]; then
 		fail $t "apdu -v: exit status $rc: $(cat "$tmp/tr.err")"
@@ -429,7 +430,9 @@ if ctl_ready $t; then
 		fail $t "no '[0] > 8010000002CAFE00' on stderr: $(cat "$tmp/tr.err")"
 	elif ! grep -qx '\[0\] < CAFE9000' "$tmp/tr.err"; then
 		fail $t "no '[0] < CAFE9000' on stderr: $(cat "$tmp/tr.err")"
-	elif [ "$(norm < "$tmp/tr.out")" != "CAFE9000" ]; then
+	elif ! grep -qx "\\[0\\] > $SELECT_TEST" "$tmp/tr.err"; then
+		fail $t "no '[0] > $SELECT_TEST' on stderr: $(cat "$tmp/tr.err")"
+	elif [ "$(tail -n 1 "$tmp/tr.out" | norm)" != "CAFE9000" ]; then
 		fail $t "stdout changed by -v: $(cat "$tmp/tr.out")"
 	else
 		ok $t
