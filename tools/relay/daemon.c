@@ -2,9 +2,9 @@
 /*
  * secel-relay --daemon: the loop that decides when a session starts.
  *
- * The kernel's uevents come straight from a NETLINK_KOBJECT_UEVENT socket
- * (group 1, the kernel's own; no udev needed, and any user may listen),
- * so an SE that is listed, removed or changes state or designation starts
+ * The kernel's uevents come from libsecel's monitor (a NETLINK_KOBJECT_UEVENT
+ * socket, group 1, the kernel's own; no udev needed, and any user may
+ * listen), so an SE that is listed, removed or changes state or designation starts
  * a session.  SIGHUP starts one too (systemctl reload).  Sessions run one
  * at a time; what happens during one is coalesced into a single session
  * after it.  Between events, the TSM's X-Secel-Poll interval, and after a
@@ -16,12 +16,10 @@
 #include <stdarg.h>
 #include <string.h>
 #include <sys/signalfd.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
-#include <linux/netlink.h>
-
+#include "../libsecel/libsecel.h"
 #include "daemon.h"
 
 static void say(const struct relay_daemon_cfg *cfg, const char *fmt, ...)
@@ -51,77 +49,32 @@ unsigned long relay_backoff(unsigned long retry, unsigned long max,
 	return d < max ? d : max;
 }
 
-bool relay_uevent_wanted(const char *msg, size_t len, char *what,
-			 size_t room)
+/* The kernel's secel uevents through libsecel; NULL: polling only. */
+static struct secel_monitor *uevent_monitor(const struct relay_daemon_cfg *cfg)
 {
-	const char *p = msg, *end = msg + len, *action = NULL, *name = NULL;
-	bool secel = false;
+	struct secel_monitor *mon = secel_monitor_new();
 
-	while (p < end) {
-		size_t l = strnlen(p, end - p);
-
-		if (l == (size_t)(end - p))
-			break;	/* not terminated: ignore the rest */
-		if (!strncmp(p, "ACTION=", 7))
-			action = p + 7;
-		else if (!strcmp(p, "SUBSYSTEM=secel"))
-			secel = true;
-		else if (!strncmp(p, "DEVPATH=", 8))
-			name = strrchr(p, '/') ? strrchr(p, '/') + 1 : p + 8;
-		p += l + 1;
-	}
-	if (!secel || !action || (strcmp(action, "add") &&
-				  strcmp(action, "remove") &&
-				  strcmp(action, "change")))
-		return false;
-	snprintf(what, room, "%s %s", action, name ? name : "?");
-	return true;
+	if (!mon)
+		say(cfg, "uevents: %s; polling only", strerror(errno));
+	return mon;
 }
 
-static int uevent_socket(const struct relay_daemon_cfg *cfg)
+/* Read every secel event waiting; whether there was one. */
+static bool uevents_read(const struct relay_daemon_cfg *cfg,
+			 struct secel_monitor *mon, char *why, size_t room)
 {
-	struct sockaddr_nl sa = {
-		.nl_family = AF_NETLINK,
-		.nl_groups = 1,		/* the kernel's uevents, not udev's */
+	static const char *const actions[] = {
+		[SECEL_EVENT_ADD] = "add",
+		[SECEL_EVENT_REMOVE] = "remove",
+		[SECEL_EVENT_CHANGE] = "change",
 	};
-	int fd, size = 1 << 20;
-
-	fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
-		    NETLINK_KOBJECT_UEVENT);
-	if (fd < 0) {
-		say(cfg, "uevents: socket: %s; polling only", strerror(errno));
-		return -1;
-	}
-	/* a burst of hot-plugs while a session runs must not overflow */
-	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa))) {
-		say(cfg, "uevents: bind: %s; polling only", strerror(errno));
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-/*
- * Read every uevent waiting; whether one was secel's.  Only the kernel
- * (port 0) sends on group 1; anything else is dropped.
- */
-static bool uevents_read(const struct relay_daemon_cfg *cfg, int fd,
-			 char *why, size_t room)
-{
-	char buf[8192], what[128];
-	struct sockaddr_nl from;
+	struct secel_event *ev;
 	bool any = false;
+	char what[64];
 
 	for (;;) {
-		struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
-		struct msghdr mh = {
-			.msg_name = &from, .msg_namelen = sizeof(from),
-			.msg_iov = &iov, .msg_iovlen = 1,
-		};
-		ssize_t n = recvmsg(fd, &mh, 0);
-
-		if (n < 0) {
+		ev = secel_monitor_wait(mon, 0);
+		if (!ev) {
 			if (errno == EINTR)
 				continue;
 			if (errno == ENOBUFS) {
@@ -131,15 +84,14 @@ static bool uevents_read(const struct relay_daemon_cfg *cfg, int fd,
 				any = true;
 				continue;
 			}
-			break;	/* EAGAIN: all read */
+			break;	/* ETIMEDOUT: all read */
 		}
-		if (from.nl_pid != 0 || (mh.msg_flags & MSG_TRUNC))
-			continue;
-		if (relay_uevent_wanted(buf, n, what, sizeof(what))) {
-			say(cfg, "SE event: %s", what);
-			snprintf(why, room, "uevent %s", what);
-			any = true;
-		}
+		snprintf(what, sizeof(what), "%s secel%u",
+			 actions[secel_event_type(ev)], secel_event_index(ev));
+		secel_event_free(ev);
+		say(cfg, "SE event: %s", what);
+		snprintf(why, room, "uevent %s", what);
+		any = true;
 	}
 	return any;
 }
@@ -161,7 +113,8 @@ int relay_daemon(const struct relay_daemon_cfg *cfg, relay_session_fn fn,
 	bool pending = true;
 	double deadline = 0;
 	sigset_t set;
-	int sfd, ufd = -1, rc = 1;
+	struct secel_monitor *mon = NULL;
+	int sfd, ufd, rc = 1;
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
@@ -178,7 +131,8 @@ int relay_daemon(const struct relay_daemon_cfg *cfg, relay_session_fn fn,
 		return 1;
 	}
 	if (cfg->uevents)
-		ufd = uevent_socket(cfg);
+		mon = uevent_monitor(cfg);
+	ufd = mon ? secel_monitor_fd(mon) : -1;
 	say(cfg, "daemon: sessions on %s, SIGHUP, and every %lu s (backoff %lu to %lu s)",
 	    ufd >= 0 ? "SE uevents" : "no uevents", interval, cfg->retry,
 	    cfg->retry_max);
@@ -197,8 +151,8 @@ int relay_daemon(const struct relay_daemon_cfg *cfg, relay_session_fn fn,
 
 			pending = false;
 			/* what came before this session is in it */
-			if (ufd >= 0)
-				uevents_read(cfg, ufd, why, sizeof(why));
+			if (mon)
+				uevents_read(cfg, mon, why, sizeof(why));
 			say(cfg, "session (%s)", why);
 			end = fn(priv, &asked);
 			if (asked && asked != interval) {
@@ -250,13 +204,12 @@ int relay_daemon(const struct relay_daemon_cfg *cfg, relay_session_fn fn,
 				goto out;
 			}
 		}
-		if (ufd >= 0 && (pfd[1].revents & POLLIN) &&
-		    uevents_read(cfg, ufd, why, sizeof(why)))
+		if (mon && (pfd[1].revents & POLLIN) &&
+		    uevents_read(cfg, mon, why, sizeof(why)))
 			pending = true;
 	}
 out:
-	if (ufd >= 0)
-		close(ufd);
+	secel_monitor_free(mon);
 	close(sfd);
 	return rc;
 }

@@ -47,14 +47,6 @@ unsigned long relay_backoff(unsigned long retry, unsigned long max,
 			    unsigned int failures);
 
 /*
- * Whether the uevent @msg of @len bytes ("ACTION@DEVPATH\0KEY=VALUE\0...")
- * is the secel subsystem's add, remove or change; its action and kernel
- * name (secelN) into @what.
- */
-bool relay_uevent_wanted(const char *msg, size_t len, char *what,
-			 size_t room);
-
-/*
  * Run sessions until SIGTERM or SIGINT: the first at once, then on every
  * secel uevent and SIGHUP (those that come during a session make one more
  * after it), else after the interval.  0 on a signal, 1 when it cannot
