@@ -24,6 +24,7 @@ PY=/usr/bin/python3
 
 TESTS="gp_info gp_list_fresh gp_mkload gp_install_purse gp_purse_channel
 gp_purse_basic gp_install_datastore gp_datastore_without_pin_named
+gp_load_progress_on_terminal
 gp_datastore_pin_blocks gp_wrong_keys
 gp_levels gp_list_json gp_ext_auth_tampered gp_lock gp_delete gp_session_beside_basic
 gp_install_refused_cleans_up gp_install_too_long
@@ -206,6 +207,31 @@ elif [ "$(wc -l < "$tmp/e")" != 1 ] || ! err_has "needs its PIN" ||
 	fail $t "not one line naming DF20: $(cat "$tmp/e")"
 elif ! gp "$SE" list || [ "$(cat "$tmp/o")" != "$before" ]; then
 	fail $t "the card's content changed: $(cat "$tmp/o")"
+else
+	ok $t
+fi
+
+t=gp_load_progress_on_terminal
+# "LOAD block N" redrawn on a terminal's stderr; nothing of it otherwise
+PROG_ELF=A000000553454309
+if ! command -v script > /dev/null 2>&1; then
+	skip $t "script(1) not installed"
+elif ! gp mkload --type secel.purse --aid $PROG_ELF --module ${PROG_ELF}01 \
+	--code-size 3000 "$tmp/prog.slf"; then
+	fail $t "mkload: $(cat "$tmp/e")"
+elif ! bounded script -qec "'$CTL' gp '$SE' install '$tmp/prog.slf' --params $PURSE_PARAMS" \
+	/dev/null > "$tmp/tty.out" 2>&1; then
+	fail $t "install on a terminal: $(tr '\r' '\n' < "$tmp/tty.out")"
+elif ! tr '\r' '\n' < "$tmp/tty.out" | grep -q "^secelctl: gp $SE: LOAD block 2\$" ||
+     ! tr '\r' '\n' < "$tmp/tty.out" | grep -q "LOAD block [0-9]*, the last\$"; then
+	fail $t "no progress: $(tr '\r' '\n' < "$tmp/tty.out")"
+elif ! gp "$SE" delete $PROG_ELF --related; then
+	fail $t "delete: $(cat "$tmp/e")"
+elif ! gp "$SE" install "$tmp/prog.slf" --params $PURSE_PARAMS ||
+     grep -q 'LOAD block' "$tmp/e" "$tmp/o"; then
+	fail $t "progress without a terminal: $(cat "$tmp/e")"
+elif ! gp "$SE" delete $PROG_ELF --related; then
+	fail $t "delete: $(cat "$tmp/e")"
 else
 	ok $t
 fi

@@ -49,10 +49,24 @@ static const char *se_arg = "";
 static void gp_die(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2), noreturn));
 
+/*
+ * Progress of a load on a terminal: "LOAD block N" on stderr, redrawn in
+ * place; a message that follows starts on a line of its own.
+ */
+static bool gp_progress, progress_shown;
+
+static void progress_end(void)
+{
+	if (progress_shown)
+		fputc('\n', stderr);
+	progress_shown = false;
+}
+
 static void gp_die(const char *fmt, ...)
 {
 	va_list ap;
 
+	progress_end();
 	fprintf(stderr, "secelctl: gp %s: ", se_arg);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
@@ -301,6 +315,14 @@ static int se_xfer(void *ctx, unsigned int channel, const uint8_t *cmd,
 	*rsp_len = tx.rsp_len;
 	if (gp_trace)
 		trace("<", channel, rsp, *rsp_len);
+	/* P1 b8: the last block; P2: its number from 0 */
+	if (load && gp_progress && len >= 4) {
+		fprintf(stderr, "\rsecelctl: gp %s: LOAD block %u%s", se_arg,
+			cmd[3] + 1u, cmd[2] & 0x80 ? ", the last" : "");
+		progress_shown = true;
+		if (cmd[2] & 0x80)
+			progress_end();
+	}
 	/* the way a kill -9 would do it: no cleanup, the fd closed by exit */
 	if (load && die_after_load > 0 && !--die_after_load)
 		raise(SIGKILL);
@@ -896,6 +918,8 @@ int cmd_gp(unsigned int (*resolve)(const char *), char **args, int n)
 	die_after_load_init();
 	gp_trace = gp_opt.trace || (getenv("SECELCTL_GP_TRACE") &&
 				    strcmp(getenv("SECELCTL_GP_TRACE"), "0"));
+	/* on a terminal only, and not between the trace's lines */
+	gp_progress = !gp_trace && isatty(STDERR_FILENO);
 	if (!gp_opt.isd_hex)
 		gp_opt.isd_hex = "A000000151000000";
 	gp_opt.isd_len = parse_hex_arg("--isd", gp_opt.isd_hex, gp_opt.isd,
