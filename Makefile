@@ -20,6 +20,8 @@
 #                     *DIR variables below; INSTALL_MODULES=0 for userspace
 #                     only (the modules from DKMS: dkms.conf)
 #   make uninstall    the same files removed (directories are left)
+#   make dkms-install the module sources in /usr/src/secel-VERSION, then
+#                     dkms install (dkms-source: the copy only, DESTDIR=)
 
 # Build against the running kernel when its build tree is here, else
 # against Debian's installed kernel, the one vm-run boots.
@@ -34,7 +36,7 @@ TOOLS := $(patsubst %/Makefile,%,$(wildcard tools/gp/Makefile tools/secel-vcard/
 					     tools/vpcd/Makefile \
 					     tools/libsecel/Makefile))
 
-VERSION := $(shell cat $(CURDIR)/VERSION)
+SECEL_VERSION := $(shell cat $(CURDIR)/VERSION)
 
 # Where make install puts things.  The defaults are the ones systemd and
 # udev read under /usr/local as well as under /usr; a distribution
@@ -107,6 +109,24 @@ install-data:
 	$(INSTALL) -m 0644 udev/secel-sysusers.conf $(DESTDIR)$(SYSUSERSDIR)/secel.conf
 	$(INSTALL) -m 0644 udev/secel-modules-load.conf $(DESTDIR)$(MODULESLOADDIR)/secel.conf
 
+# What DKMS builds from: the kbuild files and the module sources, without
+# build products, and dkms.conf with the version of ./VERSION.
+DKMS_SRC := $(DESTDIR)/usr/src/secel-$(SECEL_VERSION)
+dkms-source:
+	rm -rf $(DKMS_SRC)
+	$(INSTALL) -d $(DKMS_SRC)
+	$(INSTALL) -m 0644 Kbuild Kconfig Makefile VERSION $(DKMS_SRC)/
+	sed 's/#MODULE_VERSION#/$(SECEL_VERSION)/' dkms.conf > $(DKMS_SRC)/dkms.conf
+	find drivers include uapi -type f \( -name '*.[ch]' -o -name Makefile -o -name Kconfig \) \
+		! -name '*.mod.c' -exec $(INSTALL) -D -m 0644 {} $(DKMS_SRC)/{} \;
+
+dkms-install: dkms-source
+	dkms install secel/$(SECEL_VERSION)
+
+dkms-uninstall:
+	dkms remove secel/$(SECEL_VERSION) --all
+	rm -rf $(DKMS_SRC)
+
 uninstall:
 	@for d in $(TOOLS); do $(MAKE) -C $$d uninstall || exit 1; done
 	rm -f $(DESTDIR)$(INCLUDEDIR)/linux/secel.h $(DESTDIR)$(INCLUDEDIR)/linux/secel_vse.h \
@@ -157,7 +177,8 @@ check-debug:
 
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
-	@for d in $(TOOLS) selftests/secel; do $(MAKE) -C $$d clean; done
+	@for d in $(TOOLS) $(patsubst %/Makefile,%,$(wildcard selftests/secel/Makefile)); do $(MAKE) -C $$d clean; done
 
 .PHONY: all modules sparse checkpatch tools selftests check check-fast demo check-debug bench fuzz clean \
-	install install-modules install-tools install-data uninstall
+	install install-modules install-tools install-data uninstall dkms-source dkms-install \
+	dkms-uninstall
