@@ -29,12 +29,13 @@ VM_KVER := $(shell tools/testing/kernel-version 2>/dev/null)
 KDIR ?= $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) \
 		    /usr/src/linux-headers-$(VM_KVER))
 
-TOOLS := $(patsubst %/Makefile,%,$(wildcard tools/gp/Makefile tools/secel-vcard/Makefile \
+# libsecel first: the tools may link it
+TOOLS := $(patsubst %/Makefile,%,$(wildcard tools/libsecel/Makefile \
+					     tools/gp/Makefile tools/secel-vcard/Makefile \
 					     tools/secelctl/Makefile tools/ram/Makefile \
 					     tools/relay/Makefile tools/tsm/Makefile \
 					     tools/pcsc/Makefile \
-					     tools/vpcd/Makefile \
-					     tools/libsecel/Makefile))
+					     tools/vpcd/Makefile))
 
 SECEL_VERSION := $(shell cat $(CURDIR)/VERSION)
 
@@ -86,8 +87,9 @@ selftests:
 	$(MAKE) -C selftests/secel
 
 # The modules go to updates/secel, where they take precedence over any
-# in-tree copy; depmod runs unless DESTDIR is set (packagers run it at
-# installation).
+# in-tree copy.  depmod runs here unless DESTDIR is set (packagers run it
+# at installation): kbuild's own call does nothing without a System.map,
+# which header packages do not have.
 install: $(if $(filter 1,$(INSTALL_MODULES)),install-modules) install-tools install-data
 
 # Debian's header packages carry the upstream version in kernel.release;
@@ -96,7 +98,8 @@ KVER ?= $(shell sed -n 's/^.*UTS_RELEASE "\(.*\)"/\1/p' $(KDIR)/include/generate
 
 install-modules: modules
 	$(MAKE) -C $(KDIR) M=$(CURDIR) KERNELRELEASE=$(KVER) INSTALL_MOD_PATH=$(DESTDIR) \
-		INSTALL_MOD_DIR=updates/secel $(if $(DESTDIR),DEPMOD=true) modules_install
+		INSTALL_MOD_DIR=updates/secel DEPMOD=true modules_install
+	$(if $(DESTDIR),,depmod -a $(KVER))
 
 install-tools: tools
 	@for d in $(TOOLS); do $(MAKE) -C $$d install || exit 1; done
