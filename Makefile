@@ -14,6 +14,14 @@
 #                     fuzzing and failslab on a KASAN/lockdep/kmemleak/UBSAN
 #                     kernel
 #   make modules KDIR=/path/to/kernel/build
+#   make install      modules (kbuild's modules_install), tools, man pages,
+#                     uapi headers, udev rules, systemd unit, sysusers.d,
+#                     modules-load.d; PREFIX=/usr/local DESTDIR= and the
+#                     *DIR variables below; INSTALL_MODULES=0 for userspace
+#                     only (the modules from DKMS: dkms.conf)
+#   make uninstall    the same files removed (directories are left)
+#   make dkms-install the module sources in /usr/src/secel-VERSION, then
+#                     dkms install (dkms-source: the copy only, DESTDIR=)
 
 # Build against the running kernel when its build tree is here, else
 # against Debian's installed kernel, the one vm-run boots.
@@ -21,11 +29,37 @@ VM_KVER := $(shell tools/testing/kernel-version 2>/dev/null)
 KDIR ?= $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) \
 		    /usr/src/linux-headers-$(VM_KVER))
 
-TOOLS := $(patsubst %/Makefile,%,$(wildcard tools/gp/Makefile tools/secel-vcard/Makefile \
+# libsecel first: the tools may link it
+TOOLS := $(patsubst %/Makefile,%,$(wildcard tools/libsecel/Makefile \
+					     tools/gp/Makefile tools/secel-vcard/Makefile \
 					     tools/secelctl/Makefile tools/ram/Makefile \
 					     tools/relay/Makefile tools/tsm/Makefile \
 					     tools/pcsc/Makefile \
 					     tools/vpcd/Makefile))
+
+SECEL_VERSION := $(shell cat $(CURDIR)/VERSION)
+
+# Where make install puts things.  The defaults are the ones systemd and
+# udev read under /usr/local as well as under /usr; a distribution
+# package sets PREFIX=/usr and the directories its policy wants
+# (debian/rules).  Exported: each tool's Makefile installs its own files.
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+SBINDIR ?= $(PREFIX)/sbin
+LIBDIR ?= $(PREFIX)/lib
+LIBEXECDIR ?= $(PREFIX)/libexec
+INCLUDEDIR ?= $(PREFIX)/include
+DATADIR ?= $(PREFIX)/share
+MANDIR ?= $(DATADIR)/man
+PCSCDIR ?= $(LIBDIR)/pcsc
+UDEVRULESDIR ?= $(PREFIX)/lib/udev/rules.d
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+MODULESLOADDIR ?= $(PREFIX)/lib/modules-load.d
+INSTALL_MODULES ?= 1
+INSTALL ?= install
+export DESTDIR PREFIX BINDIR SBINDIR LIBDIR LIBEXECDIR INCLUDEDIR DATADIR MANDIR \
+	PCSCDIR UDEVRULESDIR SYSTEMDUNITDIR SYSUSERSDIR MODULESLOADDIR INSTALL
 
 all: modules tools
 
@@ -51,6 +85,61 @@ tools:
 
 selftests:
 	$(MAKE) -C selftests/secel
+
+# The modules go to updates/secel, where they take precedence over any
+# in-tree copy.  depmod runs here unless DESTDIR is set (packagers run it
+# at installation): kbuild's own call does nothing without a System.map,
+# which header packages do not have.
+install: $(if $(filter 1,$(INSTALL_MODULES)),install-modules) install-tools install-data
+
+# Debian's header packages carry the upstream version in kernel.release;
+# the release the modules belong to is UTS_RELEASE.
+KVER ?= $(shell sed -n 's/^.*UTS_RELEASE "\(.*\)"/\1/p' $(KDIR)/include/generated/utsrelease.h 2>/dev/null)
+
+install-modules: modules
+	$(MAKE) -C $(KDIR) M=$(CURDIR) KERNELRELEASE=$(KVER) INSTALL_MOD_PATH=$(DESTDIR) \
+		INSTALL_MOD_DIR=updates/secel DEPMOD=true modules_install
+	$(if $(DESTDIR),,depmod -a $(KVER))
+
+install-tools: tools
+	@for d in $(TOOLS); do $(MAKE) -C $$d install || exit 1; done
+
+install-data:
+	$(INSTALL) -d $(DESTDIR)$(INCLUDEDIR)/linux $(DESTDIR)$(UDEVRULESDIR) \
+		$(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(MODULESLOADDIR)
+	$(INSTALL) -m 0644 uapi/linux/secel.h uapi/linux/secel_vse.h $(DESTDIR)$(INCLUDEDIR)/linux/
+	$(INSTALL) -m 0644 udev/60-secel.rules $(DESTDIR)$(UDEVRULESDIR)/
+	$(INSTALL) -m 0644 udev/secel-sysusers.conf $(DESTDIR)$(SYSUSERSDIR)/secel.conf
+	$(INSTALL) -m 0644 udev/secel-modules-load.conf $(DESTDIR)$(MODULESLOADDIR)/secel.conf
+
+# What DKMS builds from: the kbuild files and the module sources, without
+# build products, and dkms.conf with the version of ./VERSION.
+DKMS_SRC := $(DESTDIR)/usr/src/secel-$(SECEL_VERSION)
+dkms-source:
+	rm -rf $(DKMS_SRC)
+	$(INSTALL) -d $(DKMS_SRC)
+	$(INSTALL) -m 0644 Kbuild Kconfig Makefile VERSION $(DKMS_SRC)/
+	sed 's/#MODULE_VERSION#/$(SECEL_VERSION)/' dkms.conf > $(DKMS_SRC)/dkms.conf
+	find drivers include uapi -type f \( -name '*.[ch]' -o -name Makefile -o -name Kconfig \) \
+		! -name '*.mod.c' -exec $(INSTALL) -D -m 0644 {} $(DKMS_SRC)/{} \;
+
+dkms-install: dkms-source
+	dkms install secel/$(SECEL_VERSION)
+
+dkms-uninstall:
+	dkms remove secel/$(SECEL_VERSION) --all
+	rm -rf $(DKMS_SRC)
+
+uninstall:
+	@for d in $(TOOLS); do $(MAKE) -C $$d uninstall || exit 1; done
+	rm -f $(DESTDIR)$(INCLUDEDIR)/linux/secel.h $(DESTDIR)$(INCLUDEDIR)/linux/secel_vse.h \
+		$(DESTDIR)$(UDEVRULESDIR)/60-secel.rules $(DESTDIR)$(SYSUSERSDIR)/secel.conf \
+		$(DESTDIR)$(MODULESLOADDIR)/secel.conf
+	@if [ "$(INSTALL_MODULES)" = 1 ] && [ -n "$(KVER)" ]; then \
+		m=$(DESTDIR)/lib/modules/$(KVER)/updates/secel; \
+		echo "rm -rf $$m"; rm -rf "$$m"; \
+		if [ -z "$(DESTDIR)" ]; then depmod -a $(KVER); fi; \
+	fi
 
 check:
 	tools/testing/check-all
@@ -91,6 +180,8 @@ check-debug:
 
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
-	@for d in $(TOOLS) selftests/secel; do $(MAKE) -C $$d clean; done
+	@for d in $(TOOLS) $(patsubst %/Makefile,%,$(wildcard selftests/secel/Makefile)); do $(MAKE) -C $$d clean; done
 
-.PHONY: all modules sparse checkpatch tools selftests check check-fast demo check-debug bench fuzz clean
+.PHONY: all modules sparse checkpatch tools selftests check check-fast demo check-debug bench fuzz clean \
+	install install-modules install-tools install-data uninstall dkms-source dkms-install \
+	dkms-uninstall

@@ -273,7 +273,8 @@ fi
 
 t=gp_levels
 bad=""
-for l in 00 01 03 11 13 33; do
+# the debug lane: no security, then C-MAC, C-DEC, R-MAC, R-ENC
+for l in $(lane_pick "00 01 03 11 13 33" "00 33"); do
 	gp "$SE" list --level $l && has "APP: $PURSE_MOD" || bad="$bad $l"
 done
 if [ -n "$bad" ]; then
@@ -345,7 +346,7 @@ t=gp_session_beside_basic
 # keeps the basic channel busy with the test applet
 (
 	i=0
-	while [ $i -lt 40 ]; do
+	while [ $i -lt "$(lane_pick 40 12)" ]; do
 		"$CTL" apdu "$SE" 00A4040007F0534543454C0100 \
 			8010000004CAFEBABE00 > "$tmp/basic.$i" 2>&1 || exit 1
 		grep -q "CAFEBABE  9000" "$tmp/basic.$i" || exit 2
@@ -354,13 +355,14 @@ t=gp_session_beside_basic
 ) &
 bg=$!
 bad=0
-for i in 1 2 3 4 5 6; do
+sessions=$(lane_pick "1 2 3 4 5 6" "1 2")
+for i in $sessions; do
 	gp "$SE" list --level 33 && has "APP: $PURSE_MOD" || bad=$((bad + 1))
 done
 wait $bg
 bgrc=$?
 if [ $bad != 0 ]; then
-	fail $t "$bad of 6 sessions failed: $(cat "$tmp/e")"
+	fail $t "$bad of $(echo $sessions | wc -w) sessions failed: $(cat "$tmp/e")"
 elif [ $bgrc != 0 ]; then
 	fail $t "the basic channel user failed ($bgrc)"
 else
@@ -463,7 +465,7 @@ K_MOD=A00000055345430401
 gp mkload --type secel.purse --aid $K_ELF --module $K_MOD --code-size 3000 \
 	"$tmp/p4.slf"
 why=""
-for n in 5 20; do
+for n in $(lane_pick "5 20" 20); do
 	# env, not an assignment before a function: dash may keep those
 	env SECELCTL_GP_DIE_AFTER_LOAD=$n timeout -k 2 60 "$CTL" gp "$SE" \
 		install "$tmp/p4.slf" --params $PURSE_PARAMS --block 64 \
@@ -807,7 +809,9 @@ t=gp_keys_kdf3
 # its key diversification data (the last 10 bytes of its CIN): secelctl
 # gp given the master key derives them, the master key alone is refused
 MASTER=000102030405060708090A0B0C0D0E0F
-if ! DIV=$("$PY" "$REF" kdf3 $MASTER 0000534543454C000001); then
+if lane_short $t; then
+	:
+elif ! DIV=$("$PY" "$REF" kdf3 $MASTER 0000534543454C000001); then
 	fail $t "scp03_ref.py kdf3 failed"
 elif ! start_vcard kdf --name GPK --keys 30:$DIV; then
 	fail $t "card did not start"
@@ -832,7 +836,9 @@ t=gp_keys_emv
 # here by python3-cryptography, not by libsecelgp; its KDD is the last 10
 # bytes of its CIN, 0000534543454C000001
 MASTER=404142434445464748494A4B4C4D4E4F
-if ! DIV=$("$PY" - $MASTER 0000534543454C000001 2> "$tmp/e" <<'PYEOF'
+if lane_short $t; then
+	:
+elif ! DIV=$("$PY" - $MASTER 0000534543454C000001 2> "$tmp/e" <<'PYEOF'
 import sys
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 master, kdd = bytes.fromhex(sys.argv[1]), bytes.fromhex(sys.argv[2])
@@ -867,7 +873,10 @@ fi
 
 # The card against a host that shares no code with libsecelgp: a mistake
 # made the same way on both sides of secel shows here.
-if ! "$PY" -c 'import cryptography' 2> /dev/null; then
+# shellcheck disable=SC2046 # one word per case
+if lane_short $(for c in $REF_TESTS; do echo "ref_$c"; done); then
+	:
+elif ! "$PY" -c 'import cryptography' 2> /dev/null; then
 	for c in $REF_TESTS; do
 		fail "ref_$c" "$PY has no python3-cryptography (tools/testing/install-deps)"
 	done

@@ -20,6 +20,14 @@
 #   skip NAME REASON    skip_all REASON (every name, then exit 0)
 #   $num results so far, $failed of them not ok
 #
+#   lane_short NAME...  under SECEL_LANE_SHORT (the debug lane's short pass
+#                       of the mostly userspace suites): each NAME
+#                       reported skipped, status 0 (the caller leaves
+#                       them out); else status 1
+#   lane_pick FULL SHORT
+#                       prints SHORT under SECEL_LANE_SHORT, else FULL (a
+#                       loop's list or count)
+#
 #   bounded CMD...      CMD under timeout ${BOUND:-60} s
 #   await SECONDS CMD...
 #                       CMD succeeds within SECONDS by the clock (under
@@ -139,6 +147,28 @@ skip_all() {
 		skip "$ktap_t" "$1"
 	done
 	exit 0
+}
+
+# The debug lane runs the mostly userspace suites (tools/testing/debug/
+# check-debug's guest B) as a short pass: the cases that differ from
+# others only in userspace (a TLS or HTTP variant, a reference host's
+# vectors) are left to the fast suite, which runs every case on Debian's
+# kernel, and loops run fewer rounds.  Every kernel path the suite reaches
+# still runs on the debug kernel.
+lane_short() {
+	[ -n "${SECEL_LANE_SHORT:-}" ] || return 1
+	for ktap_t in "$@"; do
+		skip "$ktap_t" "debug lane's short pass (SECEL_LANE_SHORT): a userspace variant, run in the fast suite"
+	done
+	return 0
+}
+
+lane_pick() {
+	if [ -n "${SECEL_LANE_SHORT:-}" ]; then
+		echo "$2"
+	else
+		echo "$1"
+	fi
 }
 
 bounded() { timeout -k 2 "${BOUND:-60}" "$@"; }

@@ -456,7 +456,9 @@ elif ! reader_up "$NAME"; then
 	fail $t "no reader 'secel $NAME': $(readers)"
 else
 	bad=""
-	for c in $REF_CHECKS; do
+	# the debug lane: the two that map channels through the kernel
+	checks=$(lane_pick "$REF_CHECKS" "logical_channel further_channel")
+	for c in $checks; do
 		# shellcheck disable=SC2086
 		if ! bounded "$PY" "$REF" pcsc "secel $NAME" $c 2> "$tmp/e"; then
 			bad="$bad $c"
@@ -466,7 +468,7 @@ else
 	if [ -n "$bad" ]; then
 		fail $t "scp03_ref.py pcsc failed:$bad; pcscd: $(grep -i 'secel' "$tmp/pcscd.log" | tail -n 3)"
 	else
-		echo "# scp03_ref.py over PC/SC: $(echo $REF_CHECKS | wc -w) checks passed"
+		echo "# scp03_ref.py over PC/SC: $(echo $checks | wc -w) checks passed"
 		ok $t
 	fi
 fi
