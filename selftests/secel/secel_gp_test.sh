@@ -296,14 +296,14 @@ if ! lane_short gp_list_json; then
 	if ! gp "$SE" list --json; then
 		fail $t "exit status $?: $(cat "$tmp/e")"
 	elif ! python3 -c '
-	import json, sys
-	d = json.load(open(sys.argv[1]))
-	kinds = {(e["kind"], e["aid"]): e for e in d}
-	app = kinds[("APP", sys.argv[2])]
-	pkg = kinds[("PKG", sys.argv[3])]
-	assert kinds[("ISD", "A000000151000000")]["lifecycle"] == "SECURED"
-	assert app["lifecycle"] == "SELECTABLE" and app["loadfile"] == sys.argv[3]
-	assert pkg["version"] == "1.0" and pkg["modules"] == [sys.argv[2]]
+import json, sys
+d = json.load(open(sys.argv[1]))
+kinds = {(e["kind"], e["aid"]): e for e in d}
+app = kinds[("APP", sys.argv[2])]
+pkg = kinds[("PKG", sys.argv[3])]
+assert kinds[("ISD", "A000000151000000")]["lifecycle"] == "SECURED"
+assert app["lifecycle"] == "SELECTABLE" and app["loadfile"] == sys.argv[3]
+assert pkg["version"] == "1.0" and pkg["modules"] == [sys.argv[2]]
 	' "$tmp/o" $PURSE_MOD $PURSE_ELF 2> "$tmp/py"; then
 		fail $t "$(cat "$tmp/py") in $(cat "$tmp/o")"
 	else

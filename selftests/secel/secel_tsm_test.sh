@@ -675,14 +675,14 @@ if ! lane_short tsm_records; then
 	     [ "$(curl -s -o /dev/null -w '%{http_code}' "$(url nocin)/cards")" != 404 ]; then
 		fail $t "GET /cards without the token is not refused"
 	elif ! python3 -c '
-	import json, sys
-	d = json.load(open(sys.argv[1]))
-	c = [c for c in d["cards"] if c["cin"] == sys.argv[2]]
-	assert len(c) == 1, d
-	c = c[0]
-	i = [i for i in c["installed"] if i["instance"] == sys.argv[3]]
-	assert i and i[-1]["state"] == "installed" and i[-1]["purse_key"], c
-	assert [e for e in c["events"] if e["result"].startswith("ok; installed")], c
+import json, sys
+d = json.load(open(sys.argv[1]))
+c = [c for c in d["cards"] if c["cin"] == sys.argv[2]]
+assert len(c) == 1, d
+c = c[0]
+i = [i for i in c["installed"] if i["instance"] == sys.argv[3]]
+assert i and i[-1]["state"] == "installed" and i[-1]["purse_key"], c
+assert [e for e in c["events"] if e["result"].startswith("ok; installed")], c
 	' "$tmp/cards.json" $CIN $PURSE_MOD 2> "$tmp/py"; then
 		fail $t "$(cat "$tmp/py")"
 	elif [ ! -f "$rec" ] || ! grep -q "^install purse $PURSE_MOD $PURSE_ELF installed [0-9]* [0-9A-F]\{32\}$" "$rec"; then
