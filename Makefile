@@ -42,7 +42,10 @@ SECEL_VERSION := $(shell cat $(CURDIR)/VERSION)
 # Where make install puts things.  The defaults are the ones systemd and
 # udev read under /usr/local as well as under /usr; a distribution
 # package sets PREFIX=/usr and the directories its policy wants
-# (debian/rules).  Exported: each tool's Makefile installs its own files.
+# (debian/rules).  Each tool's Makefile installs its own files: the
+# directories reach it on its command line ($(INSTALL_VARS)), not through
+# the environment, so that nothing else make runs (make check's package
+# build) inherits them.
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 SBINDIR ?= $(PREFIX)/sbin
@@ -58,8 +61,9 @@ SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 MODULESLOADDIR ?= $(PREFIX)/lib/modules-load.d
 INSTALL_MODULES ?= 1
 INSTALL ?= install
-export DESTDIR PREFIX BINDIR SBINDIR LIBDIR LIBEXECDIR INCLUDEDIR DATADIR MANDIR \
-	PCSCDIR UDEVRULESDIR SYSTEMDUNITDIR SYSUSERSDIR MODULESLOADDIR INSTALL
+INSTALL_VARS = $(foreach v,DESTDIR PREFIX BINDIR SBINDIR LIBDIR LIBEXECDIR \
+	INCLUDEDIR DATADIR MANDIR PCSCDIR UDEVRULESDIR SYSTEMDUNITDIR SYSUSERSDIR \
+	MODULESLOADDIR INSTALL,'$(v)=$($(v))')
 
 all: modules tools
 
@@ -102,7 +106,7 @@ install-modules: modules
 	$(if $(DESTDIR),,depmod -a $(KVER))
 
 install-tools: tools
-	@for d in $(TOOLS); do $(MAKE) -C $$d install || exit 1; done
+	@for d in $(TOOLS); do $(MAKE) -C $$d $(INSTALL_VARS) install || exit 1; done
 
 install-data:
 	$(INSTALL) -d $(DESTDIR)$(INCLUDEDIR)/linux $(DESTDIR)$(UDEVRULESDIR) \
@@ -131,7 +135,7 @@ dkms-uninstall:
 	rm -rf $(DKMS_SRC)
 
 uninstall:
-	@for d in $(TOOLS); do $(MAKE) -C $$d uninstall || exit 1; done
+	@for d in $(TOOLS); do $(MAKE) -C $$d $(INSTALL_VARS) uninstall || exit 1; done
 	rm -f $(DESTDIR)$(INCLUDEDIR)/linux/secel.h $(DESTDIR)$(INCLUDEDIR)/linux/secel_vse.h \
 		$(DESTDIR)$(UDEVRULESDIR)/60-secel.rules $(DESTDIR)$(SYSUSERSDIR)/secel.conf \
 		$(DESTDIR)$(MODULESLOADDIR)/secel.conf
