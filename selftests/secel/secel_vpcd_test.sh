@@ -36,7 +36,8 @@ vicc_verify_pin_answers vicc_get_challenge_answers vicc_read_binary_answers
 two_vicc_cards_at_once vicc_kill_unplugs_with_uevent
 malformed_bad_length_dropped malformed_short_atr_dropped
 malformed_garbage_dropped malformed_unasked_data_unplugs
-silent_card_times_out daemon_survives_malformed_peers
+silent_card_times_out log_sinks_timestamps_journal_syslog
+daemon_survives_malformed_peers
 kind_option_names_se sigterm_unplugs_all"
 
 ktap_plan
@@ -451,6 +452,73 @@ else
 	else
 		ok $t
 	fi
+fi
+
+# Where the daemon logs (tools/common/daemonlog.c): --timestamps on
+# stderr, the journal's priority prefixes when stderr is the stream that
+# JOURNAL_STREAM names, and syslog(3) through /dev/log with --syslog.
+# One silent peer each: its "no ATR" warning is the line looked for.
+log_line() { # TAG RE: a silent peer, then a line of FILE matching RE
+	res=$(bounded $PEER raw "$PORT" silent 2>&1)
+	[ "$res" = closed ] || { echo "$1: the silent peer's connection: '$res'"; return 1; }
+	WAIT_TENTHS=30 wait_for grep -Eq "$2" "$3" ||
+		{ echo "$1: no line matching '$2' in: $(cat "$3")"; return 1; }
+}
+t=log_sinks_timestamps_journal_syslog
+if [ $have_vpcd = 0 ]; then
+	skip $t "no secel-vpcd"
+elif [ -e /dev/log ]; then
+	skip $t "/dev/log exists: the test puts its own syslog socket there"
+else
+	msg=
+	W='127\.0\.0\.1:[0-9]+: no ATR in 1 s; dropped$'
+	if ! start_vpcd stamped --timeout 1 --timestamps; then
+		msg="--timestamps: did not start"
+	else
+		out=$(log_line --timestamps "^20[0-9]{2}-[01][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-6][0-9]\.[0-9]{3}Z secel-vpcd: $W" "$tmp/stamped.err") ||
+			msg=$out
+		kill "$VPID"; wait "$VPID" 2>/dev/null
+	fi
+	: > "$tmp/journal.err"
+	js=$(stat -c '%d:%i' "$tmp/journal.err")
+	if [ -z "$msg" ]; then
+		if ! JOURNAL_STREAM=$js start_vpcd journal --timeout 1; then
+			msg="JOURNAL_STREAM: did not start"
+		else
+			# LOG_WARNING is 4; journald reads the prefix, stamps the time
+			out=$(log_line "JOURNAL_STREAM=$js" "^<4>secel-vpcd: $W" "$tmp/journal.err") ||
+				msg=$out
+			kill "$VPID"; wait "$VPID" 2>/dev/null
+		fi
+	fi
+	if [ -z "$msg" ]; then
+		python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind("/dev/log")
+open(sys.argv[1], "w").close()
+with open(sys.argv[2], "ab", buffering=0) as f:
+    while True:
+        f.write(s.recv(4096) + b"\n")
+' "$tmp/syslog.ready" "$tmp/syslog.txt" &
+		SLPID=$!
+		if ! wait_for test -e "$tmp/syslog.ready"; then
+			msg="could not bind /dev/log"
+		elif ! start_vpcd syslog --timeout 1 --syslog; then
+			msg="--syslog: did not start"
+		else
+			# facility daemon (3 << 3) + warning (4) = <28>; then the
+			# time stamp, the tag and the PID that syslog(3) adds
+			out=$(log_line --syslog "^<28>[A-Z][a-z]{2} [ 0-9]{2} [0-9:]{8} secel-vpcd\\[$VPID\\]: $W" "$tmp/syslog.txt") ||
+				msg="$out (stderr: $(cat "$tmp/syslog.err"))"
+			[ -z "$msg" ] && [ -s "$tmp/syslog.err" ] &&
+				msg="--syslog: stderr not empty: $(cat "$tmp/syslog.err")"
+			kill "$VPID"; wait "$VPID" 2>/dev/null
+		fi
+		kill "$SLPID" 2>/dev/null; wait "$SLPID" 2>/dev/null
+		rm -f /dev/log
+	fi
+	if [ -n "$msg" ]; then fail $t "$msg"; else ok $t; fi
 fi
 
 t=daemon_survives_malformed_peers

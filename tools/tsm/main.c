@@ -23,6 +23,7 @@
 #include <gnutls/gnutls.h>
 #include <microhttpd.h>
 
+#include "../common/daemonlog.h"
 #include "../relay/backstage.h"
 #include "db.h"
 #include "tsm.h"
@@ -36,6 +37,7 @@
 
 static volatile sig_atomic_t stop;
 static bool verbose;
+static bool use_syslog, timestamps;
 
 static void on_signal(int sig)
 {
@@ -110,7 +112,10 @@ static void usage(FILE *f)
 "                         eSE1', 'add SE', 'verify SE', 'inquire SE', 'clear'\n"
 "  --ready-file FILE      write the base URL there once listening\n"
 "  --fault WHAT           test knob (repeatable): %s\n"
-"  -v, --verbose          each request on standard error\n"
+"  -v, --verbose          log each request\n"
+"  --syslog               log to syslog (facility daemon), not stderr\n"
+"  --timestamps           start each stderr line with the UTC time (under\n"
+"                         systemd the journal stamps them instead)\n"
 "  -h, --help             this text\n"
 "  --version              the version\n"
 "\n"
@@ -273,6 +278,11 @@ static void peer_addr(struct MHD_Connection *c, char *addr, size_t room)
 	}
 }
 
+static void tsm_note(const char *line)
+{
+	daemonlog(LOG_INFO, "%s", line);
+}
+
 static void log_request(struct MHD_Connection *c, const char *method,
 			const char *url, const struct tsm_reply *r)
 {
@@ -281,8 +291,7 @@ static void log_request(struct MHD_Connection *c, const char *method,
 	if (!verbose)
 		return;
 	peer_addr(c, addr, sizeof(addr));
-	fprintf(stderr, PROG ": %s %.16s %.80s: %s\n", addr, method, url,
-		r->log);
+	daemonlog(LOG_INFO, "%s %.16s %.80s: %s", addr, method, url, r->log);
 }
 
 /* --tls-client-ca: whether the client showed a certificate of its CAs. */
@@ -460,11 +469,13 @@ static void on_completed(void *cls, struct MHD_Connection *c,
 
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
+	char line[512];
+
 	(void)cls;
 	if (!verbose)
 		return;
-	fprintf(stderr, PROG ": libmicrohttpd: ");
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	daemonlog(LOG_WARNING, "libmicrohttpd: %s", line);
 }
 
 static void write_ready(const char *path, const char *url)
@@ -486,7 +497,7 @@ enum {
 	OPT_READY, OPT_FAULT, OPT_VERSION, OPT_PER_CIN, OPT_PER_PEER,
 	OPT_CONN_PER_PEER, OPT_CARDS_TOKEN, OPT_CLIENT_CA, OPT_CONTROL, OPT_DB,
 	OPT_TARGET_SE,
-	OPT_POLL,
+	OPT_POLL, OPT_SYSLOG, OPT_TIMESTAMPS,
 };
 
 /* The first line of @path: the token GET /cards wants. */
@@ -589,6 +600,8 @@ int main(int argc, char **argv)
 		{ "ready-file", required_argument, NULL, OPT_READY },
 		{ "fault", required_argument, NULL, OPT_FAULT },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "syslog", no_argument, NULL, OPT_SYSLOG },
+		{ "timestamps", no_argument, NULL, OPT_TIMESTAMPS },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ NULL, 0, NULL, 0 }
@@ -706,6 +719,12 @@ int main(int argc, char **argv)
 		case 'v':
 			verbose = true;
 			break;
+		case OPT_SYSLOG:
+			use_syslog = true;
+			break;
+		case OPT_TIMESTAMPS:
+			timestamps = true;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -721,6 +740,7 @@ int main(int argc, char **argv)
 	if (optind < argc)
 		die("'%s': no arguments beside the options (see --help)",
 		    argv[optind]);
+	daemonlog_init(PROG, use_syslog, timestamps);
 	if (!keys_path)
 		die("no --keys FILE (see --help)");
 	if (!cfg.nservices)
@@ -739,7 +759,7 @@ int main(int argc, char **argv)
 	cfg.services = services;
 	cfg.keys = keys;
 	cfg.nkeys = nkeys;
-	cfg.log = stderr;
+	cfg.note = tsm_note;
 	if (tsm_new(&cfg, &t, err, sizeof(err)))
 		die("%s", err);
 
@@ -807,7 +827,7 @@ int main(int argc, char **argv)
 	di = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
 	snprintf(url, sizeof(url), "%s://%s:%u", cert ? "https" : "http", base,
 		 di ? di->port : 0);
-	fprintf(stderr, PROG ": %s, %zu service%s, %zu key line%s, level %02X%s%s\n",
+	daemonlog(LOG_NOTICE, "%s, %zu service%s, %zu key line%s, level %02X%s%s",
 		url, cfg.nservices, cfg.nservices == 1 ? "" : "s", nkeys,
 		nkeys == 1 ? "" : "s", cfg.level,
 		cfg.records ? ", records in " : "", cfg.records ? cfg.records : "");

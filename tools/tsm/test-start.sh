@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # secel-tsm at start: no libmicrohttpd warning even with -v (it warned that
 # MHD_OPTION_EXTERNAL_LOGGER was not the first option), --version from the
-# tree's VERSION, and a datastore service without its PIN refused by name
+# tree's VERSION, a datastore service without its PIN refused by name, and
+# the start-up line on each log sink
 here=$(cd "$(dirname "$0")" && pwd)
 TSM=$here/secel-tsm
 CTL=$here/../secelctl/secelctl
@@ -58,5 +59,34 @@ kill $pid 2>/dev/null
 wait $pid 2>/dev/null
 pid=
 [ -s "$tmp/ready2" ] || { echo "datastore with PIN refused: $(cat "$tmp/err3")"; fail=1; }
-[ $fail = 0 ] && echo "ok secel-tsm start: no warning, --version, datastore PIN"
+
+# where the start-up line goes (tools/common/daemonlog.c): stamped with
+# --timestamps; with the journal's priority prefix when stderr is the
+# stream JOURNAL_STREAM names; unchanged when JOURNAL_STREAM names another
+start_line() { # FILE [ENV...] -- OPTIONS...: secel-tsm until ready
+	out=$1; shift
+	rm -f "$tmp/ready3"
+	: > "$out"
+	env "$@" --keys "$tmp/keys" --listen 127.0.0.1:0 --ready-file "$tmp/ready3" \
+		--service "purse:$tmp/purse.slf:A00000055345430101" 2>> "$out" &
+	pid=$!
+	i=0
+	while [ ! -s "$tmp/ready3" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+	kill $pid 2>/dev/null
+	wait $pid 2>/dev/null
+	pid=
+}
+L='secel-tsm: http://127\.0\.0\.1:[0-9]+, 1 service, 1 key line, level 33$'
+start_line "$tmp/stamped" "$TSM" --timestamps
+grep -Eq "^20[0-9]{2}-[01][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-6][0-9]\.[0-9]{3}Z $L" "$tmp/stamped" ||
+	{ echo "--timestamps: '$(cat "$tmp/stamped")'"; fail=1; }
+: > "$tmp/journal"
+start_line "$tmp/journal" "JOURNAL_STREAM=$(stat -c %d:%i "$tmp/journal")" "$TSM"
+grep -Eq "^<5>$L" "$tmp/journal" ||
+	{ echo "JOURNAL_STREAM: no '<5>' start line: '$(cat "$tmp/journal")'"; fail=1; }
+start_line "$tmp/other" "JOURNAL_STREAM=$(stat -c %d:%i "$tmp/journal")" "$TSM"
+grep -Eq "^$L" "$tmp/other" ||
+	{ echo "JOURNAL_STREAM of another file: '$(cat "$tmp/other")'"; fail=1; }
+
+[ $fail = 0 ] && echo "ok secel-tsm start: no warning, --version, datastore PIN, log sinks"
 exit $fail

@@ -153,15 +153,15 @@ static void note(const struct tsm *t, const char *fmt, ...)
 
 static void note(const struct tsm *t, const char *fmt, ...)
 {
+	char line[1024];
 	va_list ap;
 
-	if (!t->cfg.log)
+	if (!t->cfg.note)
 		return;
-	fprintf(t->cfg.log, "secel-tsm: ");
 	va_start(ap, fmt);
-	vfprintf(t->cfg.log, fmt, ap);
+	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	fputc('\n', t->cfg.log);
+	t->cfg.note(line);
 }
 
 static void hex(const uint8_t *p, size_t n, char *out)

@@ -112,7 +112,8 @@ struct tsm_config {
 	const char *control;
 	/* the backstage database (db.h), NULL: none; the caller's */
 	struct tsm_db *db;
-	FILE *log;			/* notes (-v, expired sessions), or NULL */
+	/* notes (-v, expired sessions), one line without the program's name; or NULL */
+	void (*note)(const char *line);
 	/* for the tests and the fuzzer; NULL: the clock and OpenSSL */
 	long long (*now)(void *priv);	/* seconds, monotonic */
 	int (*random)(void *priv, uint8_t *buf, size_t len);	/* 0 or -1 */

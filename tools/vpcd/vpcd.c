@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "frame.h"
+#include "../common/daemonlog.h"
 #include "../secel-vcard/vse.h"
 
 #define PROG		"secel-vpcd"
@@ -80,6 +81,8 @@ struct opts {
 	unsigned int timeout_ms;
 	unsigned int max_cards;
 	bool verbose;
+	bool use_syslog;
+	bool timestamps;
 	struct target targets[MAX_TARGETS];
 	unsigned int ntargets;
 };
@@ -118,6 +121,26 @@ static void usage_error(const char *fmt, ...)
 	va_end(ap);
 	fprintf(stderr, "\nTry '" PROG " --help' for more information.\n");
 	exit(2);
+}
+
+/* A card's arrival or departure: a line on stdout for scripts, and a
+ * record in syslog when that is where the daemon logs. */
+static void announce(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+
+static void announce(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	if (daemonlog_sink() == DAEMONLOG_SYSLOG) {
+		va_start(ap, fmt);
+		vdaemonlog(LOG_NOTICE, fmt, ap);
+		va_end(ap);
+	}
 }
 
 static long long now_ms(void)
@@ -159,7 +182,11 @@ static void usage(void)
 "                       a card that takes longer is unplugged\n"
 "  --max-cards N        cards at once (default 32); more are refused\n"
 "  --device PATH        the proxy node (default /dev/secel-vse)\n"
-"  -v, --verbose        log every message exchanged on stderr\n"
+"  -v, --verbose        log every message exchanged\n"
+"      --syslog         log to syslog (facility daemon), not stderr; the\n"
+"                       plugged/unplugged lines go there too\n"
+"      --timestamps     start each stderr line with the UTC time (under\n"
+"                       systemd the journal stamps them instead)\n"
 "  -h, --help           this help\n"
 "      --version        the version\n"
 "\n"
@@ -228,7 +255,8 @@ static void parse_target(const char *s)
 }
 
 enum { OPT_LISTEN = 256, OPT_PORT, OPT_CONNECT, OPT_KIND, OPT_EXTENDED,
-       OPT_TIMEOUT, OPT_MAX_CARDS, OPT_DEVICE, OPT_VERSION };
+       OPT_TIMEOUT, OPT_MAX_CARDS, OPT_DEVICE, OPT_VERSION,
+       OPT_SYSLOG, OPT_TIMESTAMPS };
 
 static const struct option long_opts[] = {
 	{ "listen",	required_argument, NULL, OPT_LISTEN },
@@ -240,6 +268,8 @@ static const struct option long_opts[] = {
 	{ "max-cards",	required_argument, NULL, OPT_MAX_CARDS },
 	{ "device",	required_argument, NULL, OPT_DEVICE },
 	{ "verbose",	no_argument,	   NULL, 'v' },
+	{ "syslog",	no_argument,	   NULL, OPT_SYSLOG },
+	{ "timestamps",	no_argument,	   NULL, OPT_TIMESTAMPS },
 	{ "help",	no_argument,	   NULL, 'h' },
 	{ "version",	no_argument,	   NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -293,6 +323,12 @@ static void parse_opts(int argc, char **argv)
 			break;
 		case 'v':
 			o.verbose = true;
+			break;
+		case OPT_SYSLOG:
+			o.use_syslog = true;
+			break;
+		case OPT_TIMESTAMPS:
+			o.timestamps = true;
 			break;
 		case 'h':
 			usage();
@@ -359,14 +395,14 @@ static void card_remove(struct card *c, bool err, const char *fmt, ...)
 	va_end(ap);
 
 	if (err)
-		fprintf(stderr, PROG ": %s: %s; %s\n", c->label, why,
+		daemonlog(LOG_WARNING, "%s: %s; %s", c->label, why,
 			c->vse.fd >= 0 ? "unplugged" : "dropped");
 	if (c->vse.fd >= 0) {
 		close(c->vse.fd);
-		printf("%s: secel%u %s unplugged: %s\n", c->peer, c->vse.index,
+		announce("%s: secel%u %s unplugged: %s", c->peer, c->vse.index,
 		       c->vse.name, why);
 	} else if (!err && c->phase != PH_CONNECTING) {
-		printf("%s: gone before its SE existed: %s\n", c->peer, why);
+		announce("%s: gone before its SE existed: %s", c->peer, why);
 	}
 	if (c->sock >= 0)
 		close(c->sock);
@@ -395,7 +431,7 @@ static void queue_frame(struct card *c, const uint8_t *data, size_t len)
 static void queue_ctrl(struct card *c, uint8_t ctrl)
 {
 	if (o.verbose)
-		fprintf(stderr, "%s: > control %u\n", c->label, ctrl);
+		daemonlog(LOG_DEBUG, "%s: > control %u", c->label, ctrl);
 	queue_frame(c, &ctrl, 1);
 }
 
@@ -442,11 +478,11 @@ static void answer_kernel(struct card *c, size_t len)
 		return;
 	if (errno == ESTALE) {
 		/* the kernel gave up (secel_vse.timeout_ms); not the card's fault */
-		fprintf(stderr, PROG ": %s: answer came after the kernel gave up on message %u\n",
+		daemonlog(LOG_WARNING, "%s: answer came after the kernel gave up on message %u",
 			c->label, c->req.seq);
 		return;
 	}
-	fprintf(stderr, PROG ": %s: the kernel refused the answer to message %u: %s\n",
+	daemonlog(LOG_WARNING, "%s: the kernel refused the answer to message %u: %s",
 		c->label, c->req.seq, strerror(errno));
 }
 
@@ -461,7 +497,7 @@ static void card_reply(struct card *c)
 		char v[2 * 64 + 1];
 
 		hex(v, sizeof(v), p, len);
-		fprintf(stderr, "%s: < %s%s\n", c->label, v,
+		daemonlog(LOG_DEBUG, "%s: < %s%s", c->label, v,
 			len > 64 ? "..." : "");
 	}
 	switch (c->phase) {
@@ -473,7 +509,7 @@ static void card_reply(struct card *c)
 		}
 		set_label(c);
 		hex(h, sizeof(h), p, len);
-		printf("%s: secel%u %s plugged, ATR %s\n", c->peer,
+		announce("%s: secel%u %s plugged, ATR %s", c->peer,
 		       c->vse.index, c->vse.name, h);
 		break;
 	case PH_RESET_ATR:
@@ -522,7 +558,7 @@ static void card_kernel(struct card *c)
 			char v[2 * 64 + 1];
 
 			hex(v, sizeof(v), c->kbuf + HDR, n);
-			fprintf(stderr, "%s: > %s%s\n", c->label, v,
+			daemonlog(LOG_DEBUG, "%s: > %s%s", c->label, v,
 				n > 64 ? "..." : "");
 		}
 		queue_frame(c, c->kbuf + HDR, n);
@@ -545,7 +581,7 @@ static void card_kernel(struct card *c)
 		answer_kernel(c, 0);
 		break;
 	default:
-		fprintf(stderr, PROG ": %s: ignoring kernel message of type %u\n",
+		daemonlog(LOG_WARNING, "%s: ignoring kernel message of type %u",
 			c->label, c->req.type);
 		break;
 	}
@@ -607,7 +643,7 @@ static void card_writable(struct card *c)
 		getsockopt(c->sock, SOL_SOCKET, SO_ERROR, &e, &l);
 		if (e) {
 			if (o.verbose)
-				fprintf(stderr, PROG ": %s: connect: %s\n",
+				daemonlog(LOG_DEBUG, "%s: connect: %s",
 					c->peer, strerror(e));
 			card_remove(c, false, "connect: %s", strerror(e));
 			return;
@@ -675,12 +711,12 @@ static void accept_card(int lfd)
 		     SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (fd < 0) {
 		if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
-			fprintf(stderr, PROG ": accept: %s\n", strerror(errno));
+			daemonlog(LOG_WARNING, "accept: %s", strerror(errno));
 		return;
 	}
 	addr_string((struct sockaddr *)&ss, peer, sizeof(peer));
 	if (ncards >= o.max_cards) {
-		fprintf(stderr, PROG ": %s: refused: %u cards already (--max-cards)\n",
+		daemonlog(LOG_WARNING, "%s: refused: %u cards already (--max-cards)",
 			peer, ncards);
 		close(fd);
 		return;
@@ -704,7 +740,7 @@ static void connect_target(struct target *t)
 		return;
 	e = getaddrinfo(t->host, t->port, &hints, &res);
 	if (e) {
-		fprintf(stderr, PROG ": %s:%s: %s\n", t->host, t->port,
+		daemonlog(LOG_WARNING, "%s:%s: %s", t->host, t->port,
 			gai_strerror(e));
 		return;
 	}
@@ -712,7 +748,7 @@ static void connect_target(struct target *t)
 		    SOCK_CLOEXEC, res->ai_protocol);
 	if (fd < 0) {
 		freeaddrinfo(res);
-		fprintf(stderr, PROG ": socket: %s\n", strerror(errno));
+		daemonlog(LOG_WARNING, "socket: %s", strerror(errno));
 		return;
 	}
 	addr_string(res->ai_addr, peer, sizeof(peer));
@@ -750,6 +786,7 @@ int main(int argc, char **argv)
 
 	parse_opts(argc, argv);
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	daemonlog_init(PROG, o.use_syslog, o.timestamps);
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
