@@ -402,7 +402,9 @@ probe_vicc() {
 plugged_line() { grep -q ' plugged, ATR ' "$tmp/vpcd.out"; }
 
 t=pcsc_vicc_both_ways
-if ! probe_vicc; then
+if lane_covered "the vpcd suite's vicc cases and pcsc_new_card_seen" $t; then
+	:
+elif ! probe_vicc; then
 	skip $t "$vicc_why"
 else
 	"$VPCD" --port 0 > "$tmp/vpcd.out" 2> "$tmp/vpcd.err" < /dev/null &

@@ -263,7 +263,7 @@ if ctl_ready $t; then
 fi
 
 t=secelctl_json_list
-if ctl_ready $t; then
+if ! lane_short $t && ctl_ready $t; then
 	bounded "$CTL" --json list > "$tmp/json.out" 2> "$tmp/json.err"
 	rc=$?
 	if [ $rc != 0 ]; then
@@ -382,7 +382,7 @@ sys.exit(0 if eval(sys.argv[2]) else 1)' "$1" "$2" 2>/dev/null
 }
 
 t=secelctl_json_every_command
-if ctl_ready $t; then
+if ! lane_short $t && ctl_ready $t; then
 	msg=""
 	bounded "$CTL" apdu "$MAIN_NAME" "$SELECT_TEST" '80 10 00 00 02 CAFE 00' \
 		--json > "$tmp/ja.out" 2> "$tmp/ja.err" ||
@@ -442,7 +442,8 @@ fi
 t=tools_version_option
 msg=""
 want=$(cat "$root/VERSION")
-for tool in "$CTL" "$VCARD" "$root/tools/vpcd/secel-vpcd" \
+lane_short $t && want=skipped
+[ "$want" = skipped ] || for tool in "$CTL" "$VCARD" "$root/tools/vpcd/secel-vpcd" \
 	    "$root/tools/relay/secel-relay" "$root/tools/tsm/secel-tsm" \
 	    "$root/tools/pcsc/secel-pcsc-sync"; do
 	[ -x "$tool" ] || continue
@@ -452,7 +453,9 @@ for tool in "$CTL" "$VCARD" "$root/tools/vpcd/secel-vpcd" \
 	*) msg="$msg $(basename "$tool"): '$out';" ;;
 	esac
 done
-if [ -n "$msg" ]; then
+if [ "$want" = skipped ]; then
+	:
+elif [ -n "$msg" ]; then
 	fail $t "$msg"
 else
 	ok $t
@@ -593,7 +596,7 @@ refused() {
 }
 
 t=secelctl_options_not_taken_refused
-if ctl_ready $t; then
+if ! lane_short $t && ctl_ready $t; then
 	# gp's options elsewhere, one gp subcommand's on another, --sysfs
 	# where no ioctl can be spared, and the plain ones crosswise
 	if ! msg=$(refused apdu "$MAIN_NAME" "$SELECT_TEST" --related) ||
