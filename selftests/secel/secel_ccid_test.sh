@@ -205,7 +205,7 @@ for n in 32 33 34 35 36; do
 	*9000) [ ${#g} = $(( (0x$n + 2) * 2 )) ] || bad="$bad; $n bytes: '$g'" ;;
 	*) bad="$bad; READ BUFFER of $n bytes: '$g' $(cat "$tmp/apdu.err")" ;;
 	esac
-	[ "$u" = 6D00 ] || bad="$bad; INS FF after $n bytes: '$u'"
+	[ "$u" = 6D00 ] || bad="$bad; INS FF after $n bytes: '$u' $(cat "$tmp/apdu.err")"
 done
 resets=$(( $(kmsg | grep -c "unanswered: resetting the reader") - resets_before ))
 if [ -z "$bad" ]; then
@@ -220,15 +220,16 @@ elif [ "$hcd" = xhci_hcd ] && [ "$resets" -gt 0 ] &&
 	echo "# the reader was reset $resets time(s) and $NAME is back"
 	ok "$t"
 elif [ "$hcd" = xhci_hcd ] && [ "$resets" = 0 ] &&
-	echo "$bad" | grep -q 'timed out' &&
+	echo "$bad" | grep -Eq 'timed out|Input/output error|Protocol error' &&
 	[ "$(bounded "$CTL" apdu "$NAME" 00FF000000 2>&1 | norm)" = 6D00 ]; then
-	# a lost answer whose reader answered the Abort: ETIMEDOUT, no
-	# reset, and the next exchange in step
+	# a lost answer: a clear error (ETIMEDOUT once the reader answered
+	# the Abort, EIO or EPROTO for an answer out of step), no reset,
+	# and the next exchange in step
 	echo "# behind xHCI: ${bad#; }"
-	echo "# the reader answered the Abort; the next exchange is in step"
+	echo "# a clear error, no reset; the next exchange is in step"
 	ok "$t"
 else
-	fail "$t" "${bad#; } (resets: $resets)"
+	fail "$t" "${bad#; } (resets: $resets; secel_ccid: $(kmsg | tail -n 4 | tr '\n' '/'))"
 fi
 
 # Round trip: one process, 1 APDU then 41 APDUs; the difference / 40
