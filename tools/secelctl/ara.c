@@ -629,8 +629,9 @@ static const char *emit(struct emit *em, const struct ara_rule *aid,
 /*
  * The block of one AID: the rules for specific hashes (those the map
  * names, in the card's order), then "deny anyone" when any rule names a
- * specific hash (SEAC's NEVER for the others), then the rule for every
- * device application.
+ * specific hash (SEAC's NEVER for the others, which comes before the rule
+ * for every device application); else the rule for every device
+ * application.
  */
 static const char *emit_block(struct emit *em, const struct ara_key *keys,
 			      size_t nkeys, const struct ara_rule *aid,
@@ -667,11 +668,9 @@ static const char *emit_block(struct emit *em, const struct ara_key *keys,
 		if (e)
 			return e;
 	}
-	if (specific) {
-		e = emit(em, aid, SECEL_ACL_WHO_ANY, 0, NULL);
-		if (e)
-			return e;
-	}
+	/* the rule for every device application is then never reached */
+	if (specific)
+		return emit(em, aid, SECEL_ACL_WHO_ANY, 0, NULL);
 	if (any) {
 		uint32_t who = star ? star->who : SECEL_ACL_WHO_ANY;
 
