@@ -633,31 +633,32 @@ static void test_ara(void)
 }
 
 /*
- * test-util ara-parse: the hex of a response-ALL-AR-DO on stdin, its
- * rules as JSON on stdout (selftests/secel/ara_ref.py compares them with
- * what it encoded), or the error on stderr and exit 1.
+ * test-util ara-parse: one response-ALL-AR-DO in hex a line on stdin; for
+ * each, a line on stdout: its rules as JSON, or "error: " and why
+ * (selftests/secel/ara_ref.py compares them with what it encoded).
  */
 static int ara_parse_stdin(void)
 {
 	static char hex[2 * ARA_MAX_DATA + 2];
 	static uint8_t buf[ARA_MAX_DATA];
 	struct ara_rules rules;
-	size_t n = fread(hex, 1, sizeof(hex) - 1, stdin), len;
 	const char *e;
+	size_t len;
 
-	hex[n] = '\0';
-	hex[strcspn(hex, "\r\n")] = '\0';
-	e = hex_parse(hex, buf, sizeof(buf), &len);
-	if (!e)
-		e = ara_parse(buf, len, &rules);
-	if (e) {
-		fprintf(stderr, "ara-parse: %s\n", e);
-		return 1;
+	while (fgets(hex, sizeof(hex), stdin)) {
+		hex[strcspn(hex, "\r\n")] = '\0';
+		e = hex_parse(hex, buf, sizeof(buf), &len);
+		if (!e)
+			e = ara_parse(buf, len, &rules);
+		if (e) {
+			printf("error: %s\n", e);
+			continue;
+		}
+		ara_rules_json(stdout, &rules);
+		putchar('\n');
+		ara_rules_free(&rules);
 	}
-	ara_rules_json(stdout, &rules);
-	putchar('\n');
-	ara_rules_free(&rules);
-	return 0;
+	return ferror(stdin) ? 1 : 0;
 }
 
 int main(int argc, char **argv)
