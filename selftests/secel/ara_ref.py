@@ -27,7 +27,11 @@ Lengths are BER: one byte below 128, else 81 xx or 82 xx xx.
                                ara-parse' and compare its JSON with the
                                rules encoded; every truncation of each
                                encoding must be refused
-  ara_ref.py card FILE RULES   write a secel-vcard --ara-rules FILE from
+  ara_ref.py compare RULES OUT  exit 0 when the "ara" member of the JSON
+                               in file OUT (secelctl acl load-ara --json)
+                               is what RULES encode
+  ara_ref.py card FILE RULES [CHUNK [TAG]]
+                               write a secel-vcard --ara-rules FILE from
                                RULES, a JSON list in the same form as the
                                JSON secelctl prints ("aid": hex, "all" or
                                "default"; "hash": hex or "all"; "apdu":
@@ -177,9 +181,22 @@ def card(path, rules_json, chunk=None, refresh=None):
     return 0
 
 
+def compare(rules_json, out_path):
+    want = [expected(r) for r in json.loads(rules_json)]
+    with open(out_path) as f:
+        got = json.load(f)["ara"]
+    if got != want:
+        print("ara_ref: secelctl read %s\nara_ref: encoded %s" %
+              (json.dumps(got), json.dumps(want)), file=sys.stderr)
+        return 1
+    return 0
+
+
 def main(argv):
     if len(argv) == 3 and argv[1] == "check":
         return check(argv[2])
+    if len(argv) == 4 and argv[1] == "compare":
+        return compare(argv[2], argv[3])
     if len(argv) >= 4 and argv[1] == "card":
         chunk = int(argv[4]) if len(argv) > 4 else None
         refresh = argv[5] if len(argv) > 5 else None
