@@ -1191,6 +1191,24 @@ TEST_F(ara, malformed_answers_refused_rules_unchanged)
 	}
 }
 
+/*
+ * An ARA-M without rules (6A88 to GET DATA [All]): SEAC gives no access,
+ * root may still read the ARA-M, so a second load works.
+ */
+TEST_F(ara, empty_ara_m_gives_no_access)
+{
+	char out[8192];
+
+	ASSERT_EQ(0, ara_card(self, "refresh 00000000000000FF\n"));
+	ASSERT_EQ(0, ara_load(self, out, sizeof(out), NULL, NULL))
+		TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "0 ARA-M rules, refresh tag 00000000000000FF"))
+		TH_LOG("%s", out);
+	EXPECT_EQ(0, as_user(TUID, child_denied_a, self->fd, NULL));
+	EXPECT_EQ(0, ara_load(self, out, sizeof(out), NULL, NULL))
+		TH_LOG("%s", out);
+}
+
 /* --dry-run shows the rules and changes nothing; --json parses. */
 TEST_F(ara, dry_run_changes_nothing)
 {
