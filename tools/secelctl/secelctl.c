@@ -923,14 +923,25 @@ static size_t ara_read_all(struct secel_se *se, unsigned int ch,
 		return 0;
 	if (sw != 0x9000)
 		ara_die(all, 5, "status %04X, not 9000", sw);
-	e = ara_total_len(rsp, len, &total);
-	if (e)
-		ara_die(all, 5, "%s", e);
-	if (len > total)
-		ara_die(all, 5, "%zu bytes after the %zu of FF40", len - total,
-			total);
 	memcpy(buf, rsp, len);
 	have = len;
+	/* an answer may end inside FF40's header: its tag and length */
+	while (have && have < 6 && buf[0] == 0xff &&
+	       (have < 2 || buf[1] == 0x40) &&
+	       (have < 3 || ((buf[2] & 0x80) &&
+			     have < 3 + (size_t)(buf[2] & 0x7f)))) {
+		sw = ara_get_data(se, ch, next, rsp, &len);
+		if (sw != 0x9000 || !len)
+			break;	/* ara_total_len() says what is missing */
+		memcpy(buf + have, rsp, len);
+		have += len;
+	}
+	e = ara_total_len(buf, have, &total);
+	if (e)
+		ara_die(all, 5, "%s", e);
+	if (have > total)
+		ara_die(all, 5, "%zu bytes after the %zu of FF40", have - total,
+			total);
 	while (have < total) {
 		sw = ara_get_data(se, ch, next, rsp, &len);
 		if (sw != 0x9000)
