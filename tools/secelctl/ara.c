@@ -638,7 +638,8 @@ static const char *emit_block(struct emit *em, const struct ara_key *keys,
 			      const struct ara_map *map, bool strict,
 			      FILE *notes)
 {
-	const struct ara_map_entry *star = map_find(map, NULL, 0), *m;
+	static const uint8_t no_hash[1];
+	const struct ara_map_entry *star = map_find(map, no_hash, 0), *m;
 	const struct ara_key *any = NULL;
 	bool specific = false;
 	const char *e = NULL;
