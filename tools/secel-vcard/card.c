@@ -12,6 +12,7 @@
 static const struct vc_app *const vc_apps[] = {
 	&vc_isd_app,
 	&vc_test_app,
+	&vc_aram_app,		/* only with --ara-rules */
 };
 
 /*
@@ -87,6 +88,7 @@ static void vc_chan_close(struct vc_chan *ch)
 	ch->count = 0;
 	ch->pend_len = 0;
 	ch->pend_off = 0;
+	ch->ara_next = 0;
 }
 
 void vcard_reset(struct vcard *vc)
@@ -249,6 +251,8 @@ static const struct vc_app *vc_find_app(struct vcard *vc, const uint8_t *aid,
 	*inst = -1;
 	for (i = 0; i < sizeof(vc_apps) / sizeof(vc_apps[0]); i++) {
 		app = vc_apps[i];
+		if (app == &vc_aram_app && !vc->cfg.ara)
+			continue;
 		app_aid = app->aid ? app->aid : vc->cfg.isd_aid;
 		app_len = app->aid ? app->aid_len : vc->cfg.isd_aid_len;
 		if (app_len == len && !memcmp(app_aid, aid, len))
@@ -347,6 +351,7 @@ static uint16_t vc_select(struct vcard *vc, struct vc_chan *ch,
 	ch->app = app;
 	ch->inst = inst;
 	ch->pin_ok = false;
+	ch->ara_next = 0;
 	/* b4-b3: 00 FCI, 01 FCP, 10 FMD (all answered with the FCI), 11 none */
 	if ((a->p2 & 0x0c) != 0x0c && app->fci)
 		out->len = app->fci(vc, ch, out->buf);

@@ -14,6 +14,7 @@
  *   apps.c         native application types: purse and data store
  *   state.c        the card's content and keys in a state file
  *   applet-test.c  the test applet
+ *   aram.c         the ARA-M, with --ara-rules
  */
 #ifndef SECEL_VCARD_CARD_H
 #define SECEL_VCARD_CARD_H
@@ -65,6 +66,22 @@
 #define VC_INS_LONG		0x18
 #define VC_INS_COUNTER		0x1A
 
+/* The ARA-M (GlobalPlatform SEAC) */
+#define VC_ARAM_AID		"\xA0\x00\x00\x01\x51\x41\x43\x4C\x00"
+#define VC_ARAM_AID_LEN		9
+#define VC_ARA_MAX		16384
+
+/* The ARA-M's answers, from --ara-rules FILE (aram.c). */
+struct vc_ara {
+	bool present;		/* GET DATA [All] has data; else 6A88 */
+	uint8_t data[VC_ARA_MAX];	/* the whole answer, FF40 ... */
+	size_t len;
+	size_t chunk;		/* most bytes one answer carries */
+	uint16_t sw;		/* non-zero: GET DATA [All] answers this */
+	bool has_tag;
+	uint8_t tag[8];		/* GET DATA [Refresh] */
+};
+
 /* The GlobalPlatform ISD AID */
 #define VC_ISD_AID		"\xA0\x00\x00\x01\x51\x00\x00\x00"
 #define VC_ISD_AID_LEN		8
@@ -90,6 +107,7 @@ struct vc_config {
 	bool no_gpdata;		/* every GET DATA -> 6A88 */
 	bool force_61;		/* test applet data always via 61xx */
 	unsigned int channels;	/* highest logical channel, 0..19 */
+	const struct vc_ara *ara;	/* NULL: no ARA-M on the card */
 };
 
 /* A command APDU, parsed and with its class byte decoded. */
@@ -164,6 +182,8 @@ struct vc_chan {
 	size_t status_next;
 	/* data store: PIN verified on this channel */
 	bool pin_ok;
+	/* ARA-M: where GET DATA [Next] goes on, 0 when nothing is left */
+	size_t ara_next;
 };
 
 /* The card's content, kept in the state file. */
@@ -293,6 +313,11 @@ int vc_state_save(const struct vcard *vc);
 /* parse the text of a state file (modified in place) */
 int vc_state_parse(char *text, struct vc_persist *st, const char *path,
 		   char *err, size_t err_len);
+
+/* aram.c: 0, or -1 with a one-line reason in @err */
+extern const struct vc_app vc_aram_app;
+int vc_ara_load(const char *path, struct vc_ara *ara, char *err,
+		size_t err_len);
 
 /* applet-test.c */
 extern const struct vc_app vc_test_app;

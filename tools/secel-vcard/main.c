@@ -50,6 +50,7 @@ struct opts {
 	const char *state;
 	bool keys_set;
 	struct gp_keyset keys;
+	const char *ara_rules;
 };
 
 static volatile sig_atomic_t got_signal;
@@ -131,6 +132,9 @@ static void usage(void)
 "  --no-gpdata          every GET DATA gets 6A88\n"
 "  --force-61           the test applet's data always comes through 61xx and\n"
 "                       GET RESPONSE\n"
+"  --ara-rules FILE     an ARA-M (A00000015141434C00) answering GET DATA\n"
+"                       All/Next/Refresh from FILE: hex REF-AR-DOs, 'refresh\n"
+"                       HEX8', 'chunk N', 'sw HEX', 'raw HEX' (secel-vcard(1))\n"
 "GlobalPlatform:\n"
 "  --state FILE         keep the card's content and keys in FILE (created when\n"
 "                       missing, rewritten atomically after every change)\n"
@@ -280,7 +284,7 @@ enum {
 	OPT_CIN, OPT_CARD_DATA, OPT_NO_GPDATA, OPT_FORCE_61, OPT_DELAY,
 	OPT_SILENT, OPT_SILENT_AFTER, OPT_GARBAGE, OPT_BAD_SW, OPT_EXIT_AFTER,
 	OPT_STATE, OPT_KEYS, OPT_VSCARD, OPT_EMPTY, OPT_REMOVE_AFTER,
-	OPT_REINSERT_MS, OPT_FAULT_CONTROL, OPT_VERSION,
+	OPT_REINSERT_MS, OPT_FAULT_CONTROL, OPT_VERSION, OPT_ARA_RULES,
 };
 
 static const struct option long_opts[] = {
@@ -312,6 +316,7 @@ static const struct option long_opts[] = {
 	{ "remove-after", required_argument, NULL, OPT_REMOVE_AFTER },
 	{ "reinsert-ms",  required_argument, NULL, OPT_REINSERT_MS },
 	{ "fault-control", no_argument,     NULL, OPT_FAULT_CONTROL },
+	{ "ara-rules",	  required_argument, NULL, OPT_ARA_RULES },
 	{ "verbose",	  no_argument,	     NULL, 'v' },
 	{ "help",	  no_argument,	     NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -434,6 +439,9 @@ static void parse_opts(int argc, char **argv, struct opts *o,
 			break;
 		case OPT_FAULT_CONTROL:
 			o->fault_control = true;
+			break;
+		case OPT_ARA_RULES:
+			o->ara_rules = optarg;
 			break;
 		case 'v':
 			o->verbose = true;
@@ -684,6 +692,13 @@ int main(int argc, char **argv)
 	char name[SECEL_NAME_LEN + 1], line[128], err[256];
 
 	parse_opts(argc, argv, &o, &cfg);
+	if (o.ara_rules) {
+		static struct vc_ara ara;
+
+		if (vc_ara_load(o.ara_rules, &ara, err, sizeof(err)))
+			die("%s", err);
+		cfg.ara = &ara;
+	}
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "card.h"
 
@@ -564,6 +565,95 @@ static void test_extended(void)
 	vcard_free(vc);
 }
 
+/* The ARA-M: absent without rules, GET DATA All/Next/Refresh with them. */
+static void test_aram(void)
+{
+	static struct vc_ara ara;
+	char path[] = "/tmp/test-card-ara.XXXXXX", err[256];
+	struct vc_config cfg;
+	struct vcard *vc = card(NULL);
+	FILE *f;
+	int fd;
+
+	section = "aram";
+	expect(vc, "00 A4 04 00 09 A00000015141434C00 00", "6A82");
+	vcard_free(vc);
+
+	/* two REF-AR-DOs, 3 bytes a chunk: FF40 1A, then Next */
+	fd = mkstemp(path);
+	f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	if (!f) {
+		perror("mkstemp");
+		exit(1);
+	}
+	fprintf(f, "# test\nrefresh 0102030405060708\nchunk 8\n"
+		"E2 0B E1 04 4F 00 C1 00 E3 03 D0 01 01\n"
+		"E2 09 E1 02 C0 00 E3 03 D0 01 00  # default: never\n");
+	fclose(f);
+	checks++;
+	if (vc_ara_load(path, &ara, err, sizeof(err))) {
+		fail("vc_ara_load: %s", err);
+		unlink(path);
+		return;
+	}
+	vc_config_defaults(&cfg);
+	cfg.ara = &ara;
+	vc = card(&cfg);
+	expect(vc, "80 CA FF 60 00", "6A88");	/* the ISD: not its data */
+	expect(vc, "00 A4 04 00 09 A00000015141434C00 00",
+	       "6F 0B 84 09 A00000015141434C00 9000");
+	expect(vc, "80 CA FF 60 00", "6985");	/* Next before All */
+	expect(vc, "80 CA FF 40 00", "FF40 18 E2 0B E1 04 4F 9000");
+	expect(vc, "80 CA FF 60 00", "00 C1 00 E3 03 D0 01 01 9000");
+	expect(vc, "80 CA FF 60 00", "E2 09 E1 02 C0 00 E3 03 9000");
+	expect(vc, "80 CA FF 60 00", "D0 01 00 9000");
+	expect(vc, "80 CA FF 60 00", "6985");	/* all read */
+	expect(vc, "80 CA DF 20 00", "DF20 08 0102030405060708 9000");
+	expect(vc, "80 CA 00 42 00", "6A88");
+	expect(vc, "00 CA FF 40 00", "6E00");
+	expect(vc, "80 CB FF 40 00", "6D00");
+	/* a SELECT in between starts over */
+	expect(vc, "80 CA FF 40 00", "FF40 18 E2 0B E1 04 4F 9000");
+	expect(vc, "00 A4 04 0C 09 A00000015141434C00", "9000");
+	expect(vc, "80 CA FF 60 00", "6985");
+	vcard_free(vc);
+
+	/* no rules: 6A88; 'sw' and 'raw' for bad answers */
+	f = fopen(path, "w");
+	fprintf(f, "chunk 200\n");
+	fclose(f);
+	vc_ara_load(path, &ara, err, sizeof(err));
+	vc = card(&cfg);
+	expect(vc, "00 A4 04 0C 09 A00000015141434C00", "9000");
+	expect(vc, "80 CA FF 40 00", "6A88");
+	expect(vc, "80 CA DF 20 00", "6A88");
+	vcard_free(vc);
+	f = fopen(path, "w");
+	fprintf(f, "raw FF40 05 E2 03 E1\n");
+	fclose(f);
+	vc_ara_load(path, &ara, err, sizeof(err));
+	vc = card(&cfg);
+	expect(vc, "00 A4 04 0C 09 A00000015141434C00", "9000");
+	expect(vc, "80 CA FF 40 00", "FF40 05 E2 03 E1 9000");
+	vcard_free(vc);
+	f = fopen(path, "w");
+	fprintf(f, "sw 6982\nE2 00\n");
+	fclose(f);
+	vc_ara_load(path, &ara, err, sizeof(err));
+	vc = card(&cfg);
+	expect(vc, "00 A4 04 0C 09 A00000015141434C00", "9000");
+	expect(vc, "80 CA FF 40 00", "6982");
+	vcard_free(vc);
+	/* a bad file: a one-line reason with the line */
+	f = fopen(path, "w");
+	fprintf(f, "E2 00\nchunk 0\n");
+	fclose(f);
+	checks++;
+	if (!vc_ara_load(path, &ara, err, sizeof(err)) || !strstr(err, ":2:"))
+		fail("chunk 0 accepted, or no line number: %s", err);
+	unlink(path);
+}
+
 int main(void)
 {
 	test_atr();
@@ -574,6 +664,7 @@ int main(void)
 	test_applet();
 	test_force_61();
 	test_extended();
+	test_aram();
 	if (failures) {
 		fprintf(stderr, "test-card: %d of %d checks FAILED\n", failures,
 			checks);

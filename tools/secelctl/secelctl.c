@@ -9,6 +9,7 @@
  *   secelctl channel SE AID [HEX...] [--raw]
  *   secelctl reset SE [--warm]
  *   secelctl acl list | load FILE | set RULE... | clear
+ *   secelctl acl load-ara [SE] --map FILE [--dry-run] [--strict] [--json]
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -26,6 +27,7 @@
 
 #include "../gp/gp.h"
 #include "../libsecel/libsecel.h"
+#include "ara.h"
 #include "se.h"
 #include "secelctl.h"
 
@@ -33,6 +35,8 @@ static const char *ctl_path = "/dev/secel-ctl";
 static const char *dev_dir = "/dev";
 static const char *sysfs_dir = "/sys/class/secel";
 static bool opt_json, opt_all, opt_raw, opt_warm, opt_clear, opt_sysfs;
+static bool opt_dry_run, opt_strict;
+static const char *opt_map;
 static const char *cmd_name = "";
 /* --json: what goes before the next element of an array */
 static const char *json_sep = "\n  ";
@@ -854,6 +858,353 @@ static int cmd_acl_set(char **args, int n)
 	return 0;
 }
 
+
+/* ---- acl load-ara: the rules of the card's ARA-M ---- */
+
+/* the SE and what is being done, for every message of load-ara */
+static char ara_who[96];
+
+static void ara_die(const uint8_t *apdu, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4), noreturn));
+
+/* "secelctl: acl load-ara SE: APDU 80CAFF4000: why", exit 1 */
+static void ara_die(const uint8_t *apdu, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "secelctl: acl load-ara %s: ", ara_who);
+	if (apdu) {
+		fprintf(stderr, "APDU ");
+		hex_print(stderr, apdu, len);
+		fprintf(stderr, ": ");
+	}
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(1);
+}
+
+/* Send a 5-byte GET DATA on @ch; the data in @rsp, its SW returned. */
+static uint16_t ara_get_data(struct secel_se *se, unsigned int ch,
+			     const uint8_t *cmd, uint8_t *rsp, size_t *len)
+{
+	size_t rsp_len = SECEL_RESP_MAX;
+
+	if (gp_opt.trace)
+		trace_apdu(ch, ">", cmd, 5);
+	if (secel_se_transmit(se, ch, 0, cmd, 5, rsp, &rsp_len))
+		ara_die(cmd, 5, "%s", se_why(SE_OP_TRANSMIT, errno));
+	if (gp_opt.trace)
+		trace_apdu(ch, "<", rsp, rsp_len);
+	if (rsp_len < 2)
+		ara_die(cmd, 5, "an answer of %zu bytes, without a status word",
+			rsp_len);
+	*len = rsp_len - 2;
+	return rsp[rsp_len - 2] << 8 | rsp[rsp_len - 1];
+}
+
+/*
+ * GET DATA [All], then [Next] until the response-ALL-AR-DO is whole.
+ * Returns its length (0: the ARA-M holds no rules, 6A88).
+ */
+static size_t ara_read_all(struct secel_se *se, unsigned int ch,
+			   uint8_t *buf)
+{
+	static const uint8_t all[5] = { 0x80, 0xca, 0xff, 0x40, 0x00 };
+	static const uint8_t next[5] = { 0x80, 0xca, 0xff, 0x60, 0x00 };
+	static uint8_t rsp[SECEL_RESP_MAX];
+	size_t have, total, len;
+	const char *e;
+	uint16_t sw;
+
+	sw = ara_get_data(se, ch, all, rsp, &len);
+	if (sw == 0x6a88 && !len)
+		return 0;
+	if (sw != 0x9000)
+		ara_die(all, 5, "status %04X, not 9000", sw);
+	memcpy(buf, rsp, len);
+	have = len;
+	/* an answer may end inside FF40's header: its tag and length */
+	while (have && have < 6 && buf[0] == 0xff &&
+	       (have < 2 || buf[1] == 0x40) &&
+	       (have < 3 || ((buf[2] & 0x80) &&
+			     have < 3 + (size_t)(buf[2] & 0x7f)))) {
+		sw = ara_get_data(se, ch, next, rsp, &len);
+		if (sw != 0x9000 || !len)
+			break;	/* ara_total_len() says what is missing */
+		memcpy(buf + have, rsp, len);
+		have += len;
+	}
+	e = ara_total_len(buf, have, &total);
+	if (e)
+		ara_die(all, 5, "%s", e);
+	if (have > total)
+		ara_die(all, 5, "%zu bytes after the %zu of FF40", have - total,
+			total);
+	while (have < total) {
+		sw = ara_get_data(se, ch, next, rsp, &len);
+		if (sw != 0x9000)
+			ara_die(next, 5, "status %04X, not 9000, with %zu of FF40's %zu bytes read",
+				sw, have, total);
+		if (!len)
+			ara_die(next, 5, "no data, with %zu of FF40's %zu bytes read",
+				have, total);
+		if (len > total - have)
+			ara_die(next, 5, "%zu bytes, more than the %zu FF40 has left",
+				len, total - have);
+		memcpy(buf + have, rsp, len);
+		have += len;
+	}
+	return total;
+}
+
+/* GET DATA [Refresh]: 1 and the tag, or 0 when the ARA-M has none. */
+static int ara_refresh_tag(struct secel_se *se, unsigned int ch,
+			   uint8_t tag[8])
+{
+	static const uint8_t refresh[5] = { 0x80, 0xca, 0xdf, 0x20, 0x00 };
+	static uint8_t rsp[SECEL_RESP_MAX];
+	size_t len;
+	uint16_t sw;
+
+	sw = ara_get_data(se, ch, refresh, rsp, &len);
+	if (!len && (sw == 0x6a88 || sw == 0x6a86 || sw == 0x6d00))
+		return 0;	/* optional in practice: no tag to record */
+	if (sw != 0x9000)
+		ara_die(refresh, 5, "status %04X, not 9000", sw);
+	if (len != 11 || rsp[0] != 0xdf || rsp[1] != 0x20 || rsp[2] != 8)
+		ara_die(refresh, 5, "not DF20 with 8 bytes (response-refresh-tag-DO)");
+	memcpy(tag, rsp + 3, 8);
+	return 1;
+}
+
+/* The kernel's table: *@rules (malloc'd), its size, flags, generation. */
+static void ara_table_get(int ctl, struct secel_acl_rule **rules,
+			  uint32_t *count, uint32_t *flags, uint32_t *gen)
+{
+	struct secel_acl_table t = {
+		.version = SECEL_ACL_VERSION,
+		.rule_size = sizeof(struct secel_acl_rule),
+	};
+	uint32_t room = 0;
+
+	*rules = NULL;
+	for (;;) {
+		t.rules_ptr = (uintptr_t)*rules;
+		t.count = room;
+		t.flags = 0;
+		t.generation = 0;
+		if (ioctl(ctl, SECEL_CTL_ACL_GET, &t))
+			ara_die(NULL, 0, "SECEL_CTL_ACL_GET on %s: %s",
+				ctl_path, strerror(errno));
+		if (t.count <= room)
+			break;
+		room = t.count;
+		free(*rules);
+		*rules = calloc(room, sizeof(**rules));
+		if (!*rules)
+			ara_die(NULL, 0, "out of memory");
+	}
+	*count = t.count;
+	*flags = t.flags;
+	*gen = t.generation;
+}
+
+static bool ara_rule_is_se(const struct secel_acl_rule *r, const char *se)
+{
+	return r->se_match == SECEL_ACL_SE_NAME &&
+	       !strncmp(r->se_name, se, SECEL_NAME_LEN);
+}
+
+static int cmd_acl_load_ara(char **args, int n)
+{
+	static uint8_t buf[ARA_MAX_DATA];
+	struct secel_acl_rule *old = NULL, *now = NULL, *table = NULL;
+	struct secel_acl_rule *block = NULL;
+	uint32_t nold = 0, flags = 0, gen = 0, nblock = 0, nnow, f2, gen2;
+	uint32_t ntable = 0, i, at = UINT32_MAX;
+	struct ara_rules rules;
+	struct ara_map map = { 0 };
+	struct secel_info info;
+	const char *arg = n > 1 ? args[1] : "designated", *e;
+	uint8_t rsp[SECEL_RESP_MAX], tag[8];
+	size_t rsp_len = sizeof(rsp), len;
+	unsigned int ch, lineno = 0;
+	struct secel_se *se;
+	int has_tag, ctl;
+	char line[512];
+	FILE *f;
+
+	if (n > 2)
+		die(2, "acl load-ara: unexpected operand '%s' (usage: secelctl acl load-ara [SE] --map FILE [--dry-run] [--strict] [--json])",
+		    args[2]);
+	snprintf(ara_who, sizeof(ara_who), "%s", arg);
+	if (!opt_map)
+		die(2, "acl load-ara: --map FILE is needed: which uid or gid each certificate hash is (secelctl(8))");
+	f = fopen(opt_map, "r");
+	if (!f)
+		die(1, "acl load-ara: %s: %s", opt_map, strerror(errno));
+	while (fgets(line, sizeof(line), f)) {
+		lineno++;
+		if (!strchr(line, '\n') && !feof(f))
+			die(1, "acl load-ara: %s:%u: line too long", opt_map,
+			    lineno);
+		e = ara_map_parse_line(line, &map);
+		if (e)
+			die(1, "acl load-ara: %s:%u: %s", opt_map, lineno, e);
+	}
+	if (ferror(f))
+		die(1, "acl load-ara: %s: %s", opt_map, strerror(errno));
+	fclose(f);
+
+	/* the card's rules: all read and parsed before the kernel's change */
+	se = open_se(resolve_se(arg), arg);
+	if (get_info(se, &info, NULL))
+		die(1, "acl load-ara %s: %s", arg, se_why(SE_OP_INFO, errno));
+	snprintf(ara_who, sizeof(ara_who), "%s", info.name);
+	if (gp_opt.trace)
+		fprintf(stderr, "[-] > open channel, SELECT A00000015141434C00\n");
+	if (secel_se_open_channel(se, ARA_M_AID, ARA_M_AID_LEN, rsp, &rsp_len,
+				  &ch)) {
+		static const uint8_t select[5] = { 0x00, 0xa4, 0x04, 0x00,
+						   ARA_M_AID_LEN };
+		int err = errno;
+
+		if (err == ENOENT)
+			ara_die(select, 5, "no ARA-M on the card (SELECT A00000015141434C00 answered 6A82)");
+		if (err == EIO && rsp_len >= 2 && rsp_len <= sizeof(rsp))
+			ara_die(select, 5, "SELECT A00000015141434C00 answered %02X%02X",
+				rsp[rsp_len - 2], rsp[rsp_len - 1]);
+		ara_die(select, 5, "open a channel to the ARA-M: %s",
+			se_why(SE_OP_OPEN_CHANNEL, err));
+	}
+	len = ara_read_all(se, ch, buf);
+	has_tag = ara_refresh_tag(se, ch, tag);
+	if (secel_se_close_channel(se, ch) && errno != ENODEV)
+		ara_die(NULL, 0, "close channel %u: %s", ch,
+			se_why(SE_OP_CLOSE_CHANNEL, errno));
+	secel_se_close(se);
+	if (len) {
+		e = ara_parse(buf, len, &rules);
+		if (e)
+			ara_die((const uint8_t *)"\x80\xca\xff\x40\x00", 5,
+				"response-ALL-AR-DO: %s", e);
+	} else {
+		memset(&rules, 0, sizeof(rules));
+	}
+	e = ara_translate(&rules, &map, info.name, opt_strict, stderr,
+			  &block, &nblock);
+	if (e)
+		ara_die(NULL, 0, "%s; the kernel's rules are unchanged", e);
+
+	/* the table with this SE's rules replaced, in their place */
+	ctl = open_or_die(ctl_path);
+	ara_table_get(ctl, &old, &nold, &flags, &gen);
+	table = calloc(nold + nblock + 1, sizeof(*table));
+	if (!table)
+		ara_die(NULL, 0, "out of memory");
+	for (i = 0; i < nold; i++) {
+		if (ara_rule_is_se(&old[i], info.name)) {
+			if (at == UINT32_MAX)
+				at = ntable;
+			continue;
+		}
+		table[ntable++] = old[i];
+	}
+	if (at == UINT32_MAX)
+		at = ntable;
+	memmove(table + at + nblock, table + at,
+		(ntable - at) * sizeof(*table));
+	memcpy(table + at, block, nblock * sizeof(*table));
+	ntable += nblock;
+	if (ntable > SECEL_ACL_MAX_RULES)
+		ara_die(NULL, 0, "%u rules with the others, more than %d; the kernel's rules are unchanged",
+			ntable, SECEL_ACL_MAX_RULES);
+
+	if (!opt_dry_run) {
+		struct secel_acl_table t = {
+			.version = SECEL_ACL_VERSION,
+			.rule_size = sizeof(struct secel_acl_rule),
+			.rules_ptr = (uintptr_t)table,
+			.count = ntable,
+			.flags = flags,
+		};
+
+		/* someone else's change in between would be lost */
+		ara_table_get(ctl, &now, &nnow, &f2, &gen2);
+		free(now);
+		if (gen2 != gen)
+			ara_die(NULL, 0, "the kernel's rules changed while they were read (generation %u, now %u); run again",
+				gen, gen2);
+		if (ioctl(ctl, SECEL_CTL_ACL_SET, &t))
+			ara_die(NULL, 0, "SECEL_CTL_ACL_SET on %s: %s; the kernel's rules are unchanged",
+				ctl_path, strerror(errno));
+		gen = t.generation;
+	}
+	close(ctl);
+
+	if (opt_json) {
+		printf("{\"se\": ");
+		json_string(stdout, info.name);
+		printf(", \"refresh_tag\": ");
+		if (has_tag) {
+			printf("\"");
+			hex_print(stdout, tag, 8);
+			printf("\"");
+		} else {
+			printf("null");
+		}
+		printf(", \"ara\": ");
+		ara_rules_json(stdout, &rules);
+		printf(", \"rules\": [");
+		for (i = 0; i < nblock; i++) {
+			char *text = NULL;
+			size_t tlen = 0;
+			FILE *m = open_memstream(&text, &tlen);
+
+			if (!m)
+				ara_die(NULL, 0, "out of memory");
+			acl_rule_print(m, &block[i]);
+			fclose(m);
+			if (tlen && text[tlen - 1] == '\n')
+				text[tlen - 1] = '\0';
+			printf("%s", i ? ", " : "");
+			json_string(stdout, text);
+			free(text);
+		}
+		printf("], \"dry_run\": %s, \"generation\": ",
+		       opt_dry_run ? "true" : "false");
+		if (opt_dry_run)
+			printf("null}\n");
+		else
+			printf("%u}\n", gen);
+	} else {
+		printf("# %s: %zu ARA-M rule%s, refresh tag ", info.name,
+		       rules.n, rules.n == 1 ? "" : "s");
+		if (has_tag)
+			hex_print(stdout, tag, 8);
+		else
+			printf("none");
+		printf("\n");
+		for (i = 0; i < nblock; i++)
+			acl_rule_print(stdout, &block[i]);
+		if (opt_dry_run)
+			printf("%u rule%s for %s not loaded (--dry-run)\n",
+			       nblock, nblock == 1 ? "" : "s", info.name);
+		else
+			printf("%u rule%s for %s loaded, %u in all, generation %u\n",
+			       nblock, nblock == 1 ? "" : "s", info.name,
+			       ntable, gen);
+	}
+	ara_rules_free(&rules);
+	ara_map_free(&map);
+	free(old);
+	free(table);
+	free(block);
+	return 0;
+}
+
 static int cmd_acl(char **args, int n)
 {
 	if (n == 1 && !strcmp(args[0], "list"))
@@ -864,7 +1215,9 @@ static int cmd_acl(char **args, int n)
 		return cmd_acl_load(args[1]);
 	if (n >= 1 && !strcmp(args[0], "set"))
 		return cmd_acl_set(args + 1, n - 1);
-	die(2, "acl: list, load FILE, set RULE... or clear (see secelctl --help)");
+	if (n >= 1 && !strcmp(args[0], "load-ara"))
+		return cmd_acl_load_ara(args, n);
+	die(2, "acl: list, load FILE, load-ara [SE], set RULE... or clear (see secelctl --help)");
 }
 
 /*
@@ -965,6 +1318,9 @@ static void usage(FILE *f)
 "                                [uid=N|user=U|gid=N|group=G|anyone]\n"
 "                                allow|deny|filter=HDR/MASK,...\n"
 "                                and 'default allow|deny' (secelctl(8))\n"
+"  acl load-ara [SE] --map FILE [--dry-run] [--strict] [--json]\n"
+"                                replace SE's rules with its ARA-M's (SEAC),\n"
+"                                hashes mapped to uids/gids by FILE\n"
 "  version                       ABI versions\n");
 	usage_gp(f);
 	fprintf(f,
@@ -984,7 +1340,10 @@ static void usage(FILE *f)
 "      13 33, default 03), --isd AID, --basic (no logical channel),\n"
 "      --trace (every APDU on stderr, as on the wire)\n"
 "  --json          list, info, apdu, channel, reset, version and the\n"
-"                  configurator operations print JSON (gp list too)\n"
+"                  configurator operations print JSON (gp list and acl\n"
+"                  load-ara too)\n"
+"  acl load-ara: --map FILE (certificate hash -> uid=N|gid=N|anyone),\n"
+"      --dry-run (load nothing), --strict (refuse unmapped hashes)\n"
 "  -h, --help      this text\n"
 "  --version       secelctl's version ('secelctl version': the ABI's)\n"
 "\n"
@@ -1102,6 +1461,9 @@ int main(int argc, char **argv)
 		  OPT_BASE + OPT_CODE_SIZE },
 		{ "trace", no_argument, NULL, OPT_BASE + OPT_TRACE },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "map", required_argument, NULL, OPT_BASE + OPT_MAP },
+		{ "dry-run", no_argument, NULL, OPT_BASE + OPT_DRY_RUN },
+		{ "strict", no_argument, NULL, OPT_BASE + OPT_STRICT },
 		{ NULL, 0, NULL, 0 }
 	};
 	char msg[SE_MSG_MAX];
@@ -1178,6 +1540,9 @@ int main(int argc, char **argv)
 		case OPT_BASE + OPT_RELATED: gp_opt.related = true; break;
 		case OPT_BASE + OPT_SECURE: gp_opt.secure_info = true; break;
 		case OPT_BASE + OPT_TRACE: gp_opt.trace = true; break;
+		case OPT_BASE + OPT_MAP: opt_map = optarg; break;
+		case OPT_BASE + OPT_DRY_RUN: opt_dry_run = true; break;
+		case OPT_BASE + OPT_STRICT: opt_strict = true; break;
 		case OPT_BASE + OPT_TYPE: gp_opt.type = optarg; break;
 		case OPT_BASE + OPT_MODULE: gp_opt.module = optarg; break;
 		case OPT_BASE + OPT_LF_VERSION: gp_opt.version = optarg; break;

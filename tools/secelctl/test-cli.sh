@@ -37,5 +37,17 @@ expect 2 "secelctl: info: unexpected operand 'eSE1' (usage: secelctl info SE [--
 expect 2 "secelctl: acl load: missing operand FILE (usage: secelctl acl load FILE)" acl load
 expect 2 "secelctl: acl does not take --json (see secelctl --help)" acl list --json
 expect 2 "secelctl: list does not take --trace (see secelctl --help)" list -v
+expect 2 "secelctl: acl does not take --map (see secelctl --help)" acl list --map x
+expect 2 "secelctl: acl load-ara does not take --raw (see secelctl --help)" acl load-ara --raw
+expect 2 "secelctl: acl load-ara: --map FILE is needed: which uid or gid each certificate hash is (secelctl(8))" acl load-ara VSE1
+expect 2 "secelctl: acl load-ara: unexpected operand 'eSE1' (usage: secelctl acl load-ara [SE] --map FILE [--dry-run] [--strict] [--json])" acl load-ara VSE1 eSE1 --map x
+expect 1 "secelctl: acl load-ara: /nonexistent/map: No such file or directory" acl load-ara --map /nonexistent/map
+# a bad map line stops it before any SE is looked at
+tmp=$(mktemp) || exit 1
+printf '# ok\n1111111111111111111111111111111111111111 uid=1\n* pid=2\n' > "$tmp"
+expect 1 "secelctl: acl load-ara: $tmp:3: unknown identity 'pid='" acl load-ara --map "$tmp"
+printf '11 uid=1\n' > "$tmp"
+expect 1 "secelctl: acl load-ara: $tmp:1: '11' is not a SHA-1 or SHA-256 hash (40 or 64 hex digits)" acl load-ara --map "$tmp"
+rm -f "$tmp"
 [ $fail = 0 ] && echo "ok secelctl command line (no kernel)"
 exit $fail

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ara.h"
 #include "se.h"
 #include "secelctl.h"
 
@@ -338,8 +339,332 @@ static void test_acl(void)
 	free(tab);
 }
 
-int main(void)
+/* ---- acl load-ara: the ARA-M's rules ---- */
+
+#define H1 "1111111111111111111111111111111111111111"
+#define H2 "2222222222222222222222222222222222222222222222222222222222222222"
+#define H3 "3333333333333333333333333333333333333333"
+#define AID_A "F0534543454C01"
+#define ARAM_READ "se=VSE1 aid=A00000015141434C00 uid=0 filter=80CA0000/FFFF0000\n"
+#define CATCH_ALL "se=VSE1 prefix= anyone deny\n"
+
+/* hex of a whole answer: FF40, its length, the REF-AR-DOs */
+static size_t ara_hex(const char *hex, uint8_t *buf, size_t room)
 {
+	uint8_t body[1024];
+	size_t n = 0, h;
+
+	if (hex_parse(hex, body, sizeof(body), &n) || n + 5 > room)
+		return 0;
+	buf[0] = 0xff;
+	buf[1] = 0x40;
+	if (n < 0x80) {
+		buf[2] = n;
+		h = 3;
+	} else {
+		buf[2] = 0x82;
+		buf[3] = n >> 8;
+		buf[4] = n;
+		h = 5;
+	}
+	memcpy(buf + h, body, n);
+	return n + h;
+}
+
+/*
+ * Parse @hex (REF-AR-DOs), translate with @map for VSE1: NULL with the
+ * kernel rules as text in @text, or the error.
+ */
+static const char *ara_run(const char *hex, const char *map_text,
+			   bool strict, char *text, size_t room,
+			   char *notes_out, size_t notes_room)
+{
+	uint8_t buf[1024];
+	size_t len = ara_hex(hex, buf, sizeof(buf)), tlen = 0, nlen = 0;
+	struct ara_map map = { 0 };
+	struct ara_rules rules;
+	struct secel_acl_rule *out = NULL;
+	uint32_t count = 0, i;
+	char line[256], *nbuf = NULL, *tbuf = NULL;
+	const char *e, *p = map_text;
+	FILE *notes, *f;
+
+	if (!len)
+		return "bad test hex";
+	while (*p) {
+		size_t l = strcspn(p, "\n");
+
+		snprintf(line, sizeof(line), "%.*s", (int)l, p);
+		e = ara_map_parse_line(line, &map);
+		if (e)
+			return e;
+		p += l + (p[l] == '\n');
+	}
+	e = ara_parse(buf, len, &rules);
+	if (e) {
+		ara_map_free(&map);
+		return e;
+	}
+	notes = open_memstream(&nbuf, &nlen);
+	e = ara_translate(&rules, &map, "VSE1", strict, notes, &out, &count);
+	fclose(notes);
+	snprintf(notes_out, notes_room, "%s", nbuf ? nbuf : "");
+	free(nbuf);
+	f = open_memstream(&tbuf, &tlen);
+	for (i = 0; !e && i < count; i++)
+		acl_rule_print(f, &out[i]);
+	fclose(f);
+	snprintf(text, room, "%s", tbuf ? tbuf : "");
+	free(tbuf);
+	free(out);
+	ara_rules_free(&rules);
+	ara_map_free(&map);
+	return e;
+}
+
+static bool ara_gives(const char *hex, const char *map, const char *want)
+{
+	char text[4096], notes[1024];
+	const char *e = ara_run(hex, map, false, text, sizeof(text), notes,
+				sizeof(notes));
+
+	if (e || strcmp(text, want)) {
+		fprintf(stderr, "ARA %s\n  error: %s\n  got:\n%s  want:\n%s", hex,
+			e ? e : "-", e ? "" : text, want);
+		return false;
+	}
+	return true;
+}
+
+static bool ara_refuses(const char *hex, const char *map, bool strict,
+			const char *why)
+{
+	char text[4096], notes[1024];
+	const char *e = ara_run(hex, map, strict, text, sizeof(text), notes,
+				sizeof(notes));
+
+	if (!e || !strstr(e, why)) {
+		fprintf(stderr, "ARA %s: want an error with '%s', got %s\n",
+			hex, why, e ? e : "none");
+		return false;
+	}
+	return true;
+}
+
+/* TLVs in hex, built so that the lengths are right by construction */
+static char tlv_pool[64][2048];
+static unsigned int tlv_next;
+
+static const char *cat(const char *a, const char *b)
+{
+	char *p = tlv_pool[tlv_next++ % 64];
+
+	snprintf(p, sizeof(tlv_pool[0]), "%s %s", a, b);
+	return p;
+}
+
+static const char *T(const char *tag, const char *val)
+{
+	char *p = tlv_pool[tlv_next++ % 64];
+	size_t digits = 0;
+	const char *v;
+
+	for (v = val; *v; v++)
+		digits += *v != ' ';
+	if (digits / 2 < 0x80)
+		snprintf(p, sizeof(tlv_pool[0]), "%s %02zX %s", tag, digits / 2,
+			 val);
+	else
+		snprintf(p, sizeof(tlv_pool[0]), "%s 81%02zX %s", tag,
+			 digits / 2, val);
+	return p;
+}
+
+#define AIDO(x)		T("4F", x)
+#define DEFAULT_APP	T("C0", "")
+#define HASH(x)		T("C1", x)
+#define REF(a, h)	T("E1", cat(a, h))
+#define APDU(x)		T("D0", x)
+#define AR(x)		T("E3", x)
+#define RULE(ref, ar)	T("E2", cat(ref, ar))
+#define MAP "# hashes\n" H1 " uid=1000\n" H2 " gid=2000  # group\n"
+
+static void test_ara(void)
+{
+	const char *r1, *r2, *r3;
+	char text[4096], notes[1024], bad[512];
+	uint8_t buf[64];
+	size_t total = 0;
+
+	/* a specific application first; the others NEVER for that AID */
+	r1 = RULE(REF(AIDO(AID_A), HASH(H1)), AR(APDU("01")));
+	r2 = RULE(REF(AIDO(AID_A), HASH("")), AR(APDU("01")));
+	CHECK(ara_gives(cat(r1, r2), MAP, ARAM_READ
+			"se=VSE1 aid=" AID_A " uid=1000 allow\n"
+			"se=VSE1 aid=" AID_A " anyone deny\n" CATCH_ALL));
+	/* no specific rule: the rule for every application decides */
+	CHECK(ara_gives(r2, MAP, ARAM_READ "se=VSE1 aid=" AID_A
+			" anyone allow\n" CATCH_ALL));
+	/* the same pair twice: NEVER wins */
+	r2 = RULE(REF(AIDO(AID_A), HASH(H1)), AR(APDU("00")));
+	CHECK(ara_gives(cat(r1, r2), MAP, ARAM_READ
+			"se=VSE1 aid=" AID_A " uid=1000 deny\n"
+			"se=VSE1 aid=" AID_A " anyone deny\n" CATCH_ALL));
+	/* filters: put together; ALWAYS with a filter is the filter */
+	r1 = RULE(REF(AIDO(AID_A), HASH(H2)), AR(APDU("01")));
+	r2 = RULE(REF(AIDO(AID_A), HASH(H2)),
+		  AR(APDU("80CA0000FFFF0000 00B0000000FF0000")));
+	r3 = RULE(REF(AIDO(AID_A), HASH(H2)), AR(APDU("80CA0000FFFF0000")));
+	CHECK(ara_gives(cat(cat(r1, r2), r3), MAP, ARAM_READ
+			"se=VSE1 aid=" AID_A " gid=2000 filter=80CA0000/FFFF0000,00B00000/00FF0000\n"
+			"se=VSE1 aid=" AID_A " anyone deny\n" CATCH_ALL));
+	/* every AID after the specific ones; an unmapped hash still counts */
+	r1 = cat(RULE(REF(AIDO(""), HASH(H1)), AR(APDU("01"))),
+		 RULE(REF(AIDO(""), HASH(H3)), AR(APDU("01"))));
+	r2 = cat(RULE(REF(AIDO(AID_A), HASH("")), AR(APDU("00"))),
+		 RULE(REF(DEFAULT_APP, HASH("")), AR(APDU("01"))));
+	CHECK(ara_gives(cat(r1, r2), MAP, ARAM_READ
+			"se=VSE1 none anyone allow\n"
+			"se=VSE1 aid=" AID_A " anyone deny\n"
+			"se=VSE1 prefix= uid=1000 allow\n"
+			"se=VSE1 prefix= anyone deny\n" CATCH_ALL));
+	r3 = RULE(REF(AIDO(""), HASH(H3)), AR(APDU("01")));
+	CHECK(!ara_run(r3, MAP, false, text, sizeof(text), notes,
+		       sizeof(notes)) &&
+	      strstr(notes, H3) && strstr(notes, "not in the map"));
+	CHECK(ara_refuses(r3, MAP, true, "not in the map"));
+	/* '*' names the Linux identities of every device application */
+	r1 = RULE(REF(AIDO(AID_A), HASH("")), AR(APDU("01")));
+	CHECK(ara_gives(r1, MAP "* gid=3000\n", ARAM_READ
+			"se=VSE1 aid=" AID_A " gid=3000 allow\n"
+			"se=VSE1 aid=" AID_A " anyone deny\n" CATCH_ALL));
+	/* no APDU-AR-DO: no access; NFC ignored with a note */
+	CHECK(ara_gives(RULE(REF(AIDO(AID_A), HASH("")), AR("")), MAP,
+			ARAM_READ "se=VSE1 aid=" AID_A " anyone deny\n"
+			CATCH_ALL));
+	CHECK(!ara_run(RULE(REF(AIDO(AID_A), HASH("")),
+			    AR(cat(APDU("01"), T("D1", "00")))),
+		       MAP, false, text, sizeof(text), notes, sizeof(notes)) &&
+	      strstr(notes, "NFC-AR-DO"));
+	/* a 32-byte hash, and a two-byte BER length in the middle */
+	r1 = RULE(REF(AIDO(AID_A), HASH(H2)),
+		  AR(APDU("80010000FFFF0000 80020000FFFF0000 80030000FFFF0000"
+			  "80040000FFFF0000 80050000FFFF0000 80060000FFFF0000"
+			  "80070000FFFF0000 80080000FFFF0000")));
+	CHECK(ara_gives(r1, MAP, ARAM_READ
+			"se=VSE1 aid=" AID_A " gid=2000 filter=80010000/FFFF0000,80020000/FFFF0000,80030000/FFFF0000,80040000/FFFF0000,80050000/FFFF0000,80060000/FFFF0000,80070000/FFFF0000,80080000/FFFF0000\n"
+			"se=VSE1 aid=" AID_A " anyone deny\n" CATCH_ALL));
+	/* no rules at all: no access (SEAC) */
+	CHECK(ara_gives("", MAP, ARAM_READ CATCH_ALL));
+
+	/* what the kernel cannot express */
+	CHECK(ara_refuses(RULE(REF(cat(AIDO(AID_A), HASH("")), T("CA", "")),
+			       AR(APDU("01"))), MAP, false, "PKG-REF-DO"));
+	r1 = RULE(REF(AIDO(AID_A), HASH(H2)),
+		  AR(APDU("80010000FFFF0000 80020000FFFF0000 80030000FFFF0000"
+			  "80040000FFFF0000 80050000FFFF0000 80060000FFFF0000"
+			  "80070000FFFF0000 80080000FFFF0000 80090000FFFF0000")));
+	CHECK(ara_refuses(r1, MAP, false, "9 APDU filters"));
+	CHECK(ara_refuses(RULE(REF(AIDO(AID_A), HASH("")),
+			       AR(APDU("80CA0001FFFF0000"))), MAP, false,
+			  "outside its mask"));
+	/* bad answers */
+	r1 = RULE(REF(AIDO(AID_A), HASH("")), AR(APDU("01")));
+	snprintf(bad, sizeof(bad), "%s", r1);
+	bad[strlen(bad) - 2] = '\0';		/* one byte short */
+	CHECK(ara_refuses(bad, MAP, false, "says"));
+	CHECK(ara_refuses(cat(r1, "E2"), MAP, false, "no length"));
+	CHECK(ara_refuses(cat(r1, "E2 05 E1"), MAP, false, "says 5 bytes"));
+	CHECK(ara_refuses(RULE(REF(AIDO("F05345"), HASH("")), AR("")), MAP,
+			  false, "not 0 or 5 to 16"));
+	CHECK(ara_refuses(RULE(REF(T("C0", "00"), HASH("")), AR("")), MAP,
+			  false, "not 0"));
+	CHECK(ara_refuses(RULE(REF(DEFAULT_APP, HASH("010203")), AR("")), MAP,
+			  false, "not 0, 20"));
+	CHECK(ara_refuses(RULE(REF(DEFAULT_APP, HASH("")), AR(APDU("02"))),
+			  MAP, false, "not 00 (never) or 01"));
+	CHECK(ara_refuses(RULE(REF(DEFAULT_APP, HASH("")), AR(APDU("0101"))),
+			  MAP, false, "not 1 or a multiple of 8"));
+	CHECK(ara_refuses(RULE(REF(DEFAULT_APP, HASH("")), AR(T("D5", "01"))),
+			  MAP, false, "unknown tag D5"));
+	CHECK(ara_refuses(RULE(REF(DEFAULT_APP, cat(HASH(""), T("85", ""))),
+			       AR("")), MAP, false, "unknown tag 85"));
+	CHECK(ara_refuses(RULE(REF(DEFAULT_APP, ""), AR(APDU("01"))), MAP,
+			  false, "without a DeviceAppID-REF-DO"));
+	CHECK(ara_refuses(RULE(REF(HASH(""), ""), AR(APDU("01"))), MAP, false,
+			  "without an AID-REF-DO"));
+	CHECK(ara_refuses(RULE(REF(DEFAULT_APP, HASH("")), ""), MAP, false,
+			  "without an AR-DO"));
+	CHECK(ara_refuses(RULE(REF(cat(DEFAULT_APP, AIDO("")), HASH("")),
+			       AR("")), MAP, false, "two AID-REF-DOs"));
+	CHECK(ara_refuses(AR(""), MAP, false, "not E2"));
+	CHECK(ara_refuses(T("E2", "E1 80"), MAP, false, "bad length byte"));
+	/* the header of the first answer gives the whole length */
+	CHECK(!ara_total_len((const uint8_t *)"\xff\x40\x82\x01\x00", 5,
+			     &total) && total == 0x105);
+	CHECK(ara_total_len((const uint8_t *)"\xff\x41\x00", 3, &total));
+	CHECK(ara_total_len((const uint8_t *)"\xff\x40\x84\x01", 4, &total));
+	CHECK(ara_total_len((const uint8_t *)"\xff\x40\x83\x01\x00\x00", 6,
+			    &total));	/* 65536 bytes: too long */
+	/* after FF40: nothing */
+	CHECK(ara_hex("", buf, sizeof(buf)) == 3);
+	buf[3] = 0;
+	{
+		struct ara_rules r;
+
+		CHECK(ara_parse(buf, 4, &r) != NULL);
+		CHECK(!ara_parse(buf, 3, &r) && r.n == 0);
+		ara_rules_free(&r);
+	}
+	/* the map file */
+	{
+		struct ara_map m = { 0 };
+
+		CHECK(ara_map_parse_line("12 uid=1", &m) != NULL);
+		CHECK(ara_map_parse_line(H1 " uid=1 more", &m) != NULL);
+		CHECK(ara_map_parse_line(H1 " pid=1", &m) != NULL);
+		CHECK(ara_map_parse_line(H1 " user=no-such-user-here", &m) != NULL);
+		CHECK(!ara_map_parse_line(H1 " uid=1", &m) && m.n == 1);
+		CHECK(strstr(ara_map_parse_line(H1 " gid=2", &m), "twice"));
+		CHECK(!ara_map_parse_line("* anyone", &m) && m.n == 2);
+		CHECK(!ara_map_parse_line("   # only a comment", &m) && m.n == 2);
+		ara_map_free(&m);
+	}
+}
+
+/*
+ * test-util ara-parse: one response-ALL-AR-DO in hex a line on stdin; for
+ * each, a line on stdout: its rules as JSON, or "error: " and why
+ * (selftests/secel/ara_ref.py compares them with what it encoded).
+ */
+static int ara_parse_stdin(void)
+{
+	static char hex[2 * ARA_MAX_DATA + 2];
+	static uint8_t buf[ARA_MAX_DATA];
+	struct ara_rules rules;
+	const char *e;
+	size_t len;
+
+	while (fgets(hex, sizeof(hex), stdin)) {
+		hex[strcspn(hex, "\r\n")] = '\0';
+		e = hex_parse(hex, buf, sizeof(buf), &len);
+		if (!e)
+			e = ara_parse(buf, len, &rules);
+		if (e) {
+			printf("error: %s\n", e);
+			continue;
+		}
+		ara_rules_json(stdout, &rules);
+		putchar('\n');
+		ara_rules_free(&rules);
+	}
+	return ferror(stdin) ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 2 && !strcmp(argv[1], "ara-parse"))
+		return ara_parse_stdin();
 	test_hex();
 	test_json();
 	test_cplc();
@@ -348,6 +673,7 @@ int main(void)
 	test_gp_help();
 	test_why();
 	test_acl();
+	test_ara();
 	printf("secelctl unit test: %d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }

@@ -125,7 +125,8 @@ const char *const ctl_opt_names[OPT_COUNT] = {
 	[OPT_BASIC] = "basic", [OPT_RELATED] = "related",
 	[OPT_SECURE] = "secure", [OPT_TYPE] = "type", [OPT_MODULE] = "module",
 	[OPT_LF_VERSION] = "lf-version", [OPT_CODE_SIZE] = "code-size",
-	[OPT_TRACE] = "trace",
+	[OPT_TRACE] = "trace", [OPT_MAP] = "map", [OPT_DRY_RUN] = "dry-run",
+	[OPT_STRICT] = "strict",
 };
 
 #define O(x)		(1UL << OPT_##x)
@@ -151,7 +152,9 @@ static const struct {
 	{ "reset", NULL, O(WARM) | O(JSON) },
 	{ "version", NULL, O(JSON) },
 	/* acl list prints rules in the syntax acl load reads */
-	{ "acl", NULL, 0 },
+	{ "acl", "", 0 },
+	{ "acl", "load-ara", O(MAP) | O(DRY_RUN) | O(STRICT) | O(JSON) |
+			     O(TRACE) },
 	{ "gp", "list", GP_SESSION | O(JSON) },
 	{ "gp", "info", GP_SESSION | O(SECURE) },
 	{ "gp", "install", GP_SESSION | O(AID) | O(PARAMS) | O(BLOCK) },
@@ -190,6 +193,8 @@ int opts_check(unsigned long given, char *const *args, int n, char *msg,
 	if (!strcmp(cmd, "gp"))
 		sub = n > 1 && !strcmp(args[1], "mkload") ? "mkload" :
 		      n > 2 ? args[2] : "";
+	if (!strcmp(cmd, "acl"))
+		sub = n > 1 && !strcmp(args[1], "load-ara") ? "load-ara" : "";
 	for (i = 0; i < sizeof(cmd_opts) / sizeof(cmd_opts[0]); i++) {
 		if (strcmp(cmd, cmd_opts[i].cmd) ||
 		    (sub && strcmp(sub, cmd_opts[i].sub)))
@@ -197,7 +202,7 @@ int opts_check(unsigned long given, char *const *args, int n, char *msg,
 		bad = given & ~cmd_opts[i].opts;
 		if (bad) {
 			snprintf(msg, room, "%s%s%s does not take --%s", cmd,
-				 sub ? " " : "", sub ? sub : "",
+				 sub && *sub ? " " : "", sub ? sub : "",
 				 first_opt(bad));
 			return -1;
 		}
