@@ -628,6 +628,124 @@ TEST(select_answered_61xx_changes_the_application)
 	vse_card_free(card);
 }
 
+/*
+ * A signal in the middle of an ACL-checked exchange.  The card takes
+ * 1.5 s to answer 80 12 00 00 01 DD and says when it has started, so
+ * that the SIGKILL lands while the exchange is in flight.
+ */
+static int hook_slow_dd(struct vse_card *card, const uint8_t *cmd,
+			size_t len, uint8_t *rsp, size_t rsp_size, void *arg)
+{
+	volatile int *entered = arg;
+
+	if (len >= 6 && cmd[1] == 0x12 && cmd[4] == 1 && cmd[5] == 0xdd) {
+		*entered = 1;
+		usleep(1500 * 1000);
+		rsp[0] = 0x90;
+		rsp[1] = 0x00;
+		return 2;
+	}
+	return 0;
+}
+
+/* As TUID, on a file of its own: A on a channel, then the slow APDU. */
+static int child_killed_mid_exchange(int fd, int pipe_w)
+{
+	uint32_t ch = 0;
+	uint16_t sw;
+
+	CK(open_ch(fd, aid_a, sizeof(aid_a), &ch) == 0);
+	CK(tx(fd, ch, "80 10 00 00 01 77", 0, &sw) == 0 && sw == 0x9000);
+	CK(write(pipe_w, &ch, sizeof(ch)) == sizeof(ch));
+	tx(fd, ch, "80 12 00 00 01 DD", 0, &sw);
+	return 3;	/* the kill comes first */
+}
+
+/* On root's channel of the same number: the card's choice, not A. */
+static int child_reused_channel(int fd, void *arg)
+{
+	uint32_t ch = *(uint32_t *)arg;
+
+	CK(tx(fd, ch, "80 10 00 00 01 99", 0, NULL) == -EACCES);
+	return 0;
+}
+
+/* Did the card see MANAGE CHANNEL close of @ch? */
+static bool card_saw_close(struct vse_card *card, uint32_t ch)
+{
+	const uint8_t close_ch[] = { 0x70, 0x80, (uint8_t)ch };
+
+	return card_saw(card, close_ch, sizeof(close_ch));
+}
+
+TEST(killed_mid_exchange_leaves_no_application)
+{
+	static const uint8_t echo99[] = { 0x10, 0x00, 0x00, 0x01, 0x99 };
+	static volatile int entered;
+	struct vse_card_opts o = {
+		.hook = hook_slow_dd,
+		.hook_arg = (void *)&entered,
+	};
+	struct secel_acl_rule r[2] = {
+		root_all(),
+		rule(SECEL_ACL_APP_AID, aid_a, sizeof(aid_a),
+		     SECEL_ACL_WHO_UID, TUID, SECEL_ACL_ALLOW),
+	};
+	uint32_t ch = 0, ch2 = 0;
+	struct vse_card *card;
+	int fd, fd2, pfd[2], st, i;
+	pid_t pid;
+
+	card = vse_card_new_open(&o, &fd, WAIT_MS);
+	ASSERT_NE(NULL, card) TH_LOG("a listed SE: %s", strerror(errno));
+	ASSERT_EQ(0, acl_set(r, 2, 0, NULL));
+	ASSERT_EQ(0, pipe(pfd));
+	/* the child's file is its own: its channels go when it dies */
+	fd2 = secel_open_se(card->index);
+	ASSERT_LE(0, fd2);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		close(pfd[0]);
+		close(fd);
+		if (setgroups(0, NULL) || setgid(TGID) || setuid(TUID) ||
+		    geteuid() != TUID)
+			_exit(99);
+		_exit(child_killed_mid_exchange(fd2, pfd[1]));
+	}
+	close(fd2);
+	close(pfd[1]);
+	ASSERT_EQ((ssize_t)sizeof(ch), read(pfd[0], &ch, sizeof(ch)))
+		TH_LOG("the child did not get A on a channel");
+	close(pfd[0]);
+	for (i = 0; i < 500 && !entered; i++)
+		usleep(10 * 1000);
+	ASSERT_TRUE(entered) TH_LOG("the slow APDU never reached the card");
+	ASSERT_EQ(0, kill(pid, SIGKILL));
+	ASSERT_EQ(pid, waitpid(pid, &st, 0));
+	EXPECT_TRUE(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL)
+		TH_LOG("child status %#x", st);
+	/* the core closes the dead file's channel once the card answers */
+	for (i = 0; i < 1000 && !card_saw_close(card, ch); i++)
+		usleep(10 * 1000);
+	EXPECT_TRUE(card_saw_close(card, ch))
+		TH_LOG("no MANAGE CHANNEL close of channel %u", ch);
+	/*
+	 * Root opens a channel without an AID and gets the same number back:
+	 * whatever the card selected there is unknown, so TUID, allowed A
+	 * only, is refused on it; A of the dead process is not inherited.
+	 */
+	ASSERT_EQ(0, open_ch(fd, NULL, 0, &ch2));
+	EXPECT_EQ(ch, ch2);
+	vse_card_clear_log(card);
+	EXPECT_EQ(0, as_user(TUID, child_reused_channel, fd, &ch2));
+	EXPECT_FALSE(card_saw(card, echo99, sizeof(echo99)));
+	EXPECT_EQ(0, secel_close_channel(fd, ch2));
+	EXPECT_EQ(0, acl_clear());
+	close(fd);
+	vse_card_free(card);
+}
+
 struct flip {
 	int fd;
 	volatile bool stop;
