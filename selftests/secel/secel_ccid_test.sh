@@ -253,7 +253,8 @@ elif [ "$hcd" = xhci_hcd ] && [ "$resets" -gt 0 ] &&
 	echo "# the reader was reset $resets time(s) and $NAME is back"
 	ok "$t"
 elif [ "$hcd" = xhci_hcd ] && [ "$resets" = 0 ] &&
-	echo "$bad" | grep -Eq 'timed out|Input/output error|Protocol error' &&
+	# secelctl's words for ETIMEDOUT, EPROTO and EIO (tools/secelctl/se.c)
+	echo "$bad" | grep -Eq 'did not answer|answered out of protocol|I/O error on the way' &&
 	[ "$(bounded "$CTL" apdu "$NAME" 00FF000000 2>&1 | norm)" = 6D00 ]; then
 	# a lost answer: a clear error (ETIMEDOUT once the reader answered
 	# the Abort, EIO or EPROTO for an answer out of step), no reset,
