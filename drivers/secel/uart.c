@@ -724,6 +724,8 @@ static void secel_uart_gp_release(struct secel_uart *u)
 
 	if (!u->t1_up || u->released || u->lost)
 		return;
+	/* what a card said after an exchange ended is no answer to this */
+	secel_uart_flush(u);
 	ret = secel_t1_gp_release(&u->t1);
 	if (ret) {
 		dev_dbg(&u->serdev->dev, "S(RELEASE): %d\n", ret);
