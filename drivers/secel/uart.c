@@ -74,7 +74,7 @@ MODULE_PARM_DESC(timeout_ms, "Longest exchange of one TPDU, NULL bytes included,
  * up to a scheduling delay, allowed on top of T=1's CWT.
  */
 #define UART_LATENCY_MS		20
-/* GP T=1: until the CIP says otherwise (GPC_SPE_172 defaults) */
+/* GP T=1 until the CIP says otherwise: Infineon's and Thales' stacks' values */
 #define UART_GP_BWT_MS		300
 #define UART_GP_PWT_MS		25
 #define UART_GP_IFSD		254
@@ -673,13 +673,20 @@ static int secel_uart_gp_activate(struct secel_uart *u, bool cold, u8 *atr,
 	u->t1_up = true;
 	ret = secel_t1_gp_reset(&u->t1);
 	if (ret) {
-		dev_dbg(dev, "S(SWR): %d\n", ret);
+		/* not one block back: the SE is silent rather than confused */
+		if (ret == -EIO && !u->t1.stats.blocks_received)
+			ret = -ETIMEDOUT;
+		dev_info(dev, "no answer to S(SWR): %d\n", ret);
 		return ret;
 	}
 	msleep(u->pwt_ms);
 	ret = secel_t1_gp_cip(&u->t1, buf, sizeof(buf), &len);
+	if (ret == -EPROTO || ret == -EMSGSIZE) {
+		dev_info(dev, "the SE's CIP is malformed (%d)\n", ret);
+		return -EPROTO;
+	}
 	if (ret) {
-		dev_info(dev, "S(CIP): %d\n", ret);
+		dev_info(dev, "no answer to S(CIP): %d\n", ret);
 		return ret;
 	}
 	/* secel_t1_gp_cip() parsed it already */

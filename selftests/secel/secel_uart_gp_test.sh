@@ -30,7 +30,8 @@ TESTS="gp_se_listed_with_cip_as_atr gp_swr_and_cip_at_power_on_8n1
 gp_case1 gp_case2 gp_case4 gp_extended_apdu_chained_both_ways_beyond_ifsc
 gp_wtx_honoured gp_corrupted_crc_recovered_by_rblock
 gp_reader_block_sent_again_on_rblock gp_lost_block_recovers
-gp_warm_reset_is_swr gp_cold_reset_is_swr gp_release_after_idle
+gp_warm_reset_is_swr gp_cold_reset_is_swr gp_malformed_cip_eproto_then_recovers
+gp_silent_se_reset_etimedout_then_recovers gp_release_after_idle
 gp_release_on_power_off gp_unbind_mid_exchange_enodev gp_module_unload"
 
 ktap_plan
@@ -187,6 +188,25 @@ if [ "$v" = ok ] && [ "$(field "$s1" 1)" = $(($(field "$s0" 1) + 1)) ]; then
 else
 	fail gp_cold_reset_is_swr "reset: $v, card's counters $s0 -> $s1"
 fi
+
+# reset_fails NAME FAULT PATTERN: with FAULT armed, a reset fails as
+# PATTERN says; the next reset works, the SE is listed and exchanges
+reset_fails() {
+	fault "$2"
+	v=$(reset_se)
+	v2=$(reset_se)
+	case $v in
+	$3) if [ "$v2" = ok ] && await 30 have_se && [ "$(xfer 80160000)" = 9000 ]; then
+		ok "$1"
+		return
+	fi ;;
+	esac
+	fail "$1" "reset: '$v', then '$v2'; $(dmesg | grep secel_uart | tail -n 2 | tr '\n' '|')"
+}
+# fault 1A: the CIP's IFSC is 0: EPROTO, the SE is not used with it
+reset_fails gp_malformed_cip_eproto_then_recovers 1A00 "*malformed*"
+# fault 1B: S(SWR) gets no answer, three times: ETIMEDOUT
+reset_fails gp_silent_se_reset_etimedout_then_recovers 1B00 "*did not answer*"
 
 # secel,idle-release-ms 1500: S(RELEASE) once the line has been idle;
 # the next APDU wakes the SE
