@@ -662,8 +662,10 @@ static int secel_uart_gp_activate(struct secel_uart *u, bool cold, u8 *atr,
 		}
 		msleep(u->reset_hold_ms);
 		secel_uart_set_reset(u, false);
-		msleep(u->pwt_ms);
 	}
+	/* a cold start: the SE's power wake-up time before its first block */
+	if (cold)
+		msleep(u->pwt_ms);
 	u->protocol = 1;
 	u->released = false;
 	secel_uart_flush(u);
