@@ -79,6 +79,7 @@ MODULE_PARM_DESC(timeout_ms, "Longest exchange of one TPDU, NULL bytes included,
 #define UART_GP_PWT_MS		25
 #define UART_GP_IFSD		254
 #define UART_GP_RELEASE_MS	1000
+#define UART_GP_GAP_MS		100
 #define UART_CIP_MAX		254
 /* the physical layer parameters both PLIDs share: CONF PWT MCF(2) PST MPOT */
 #define UART_PLP_PWT		1
@@ -444,17 +445,31 @@ static int secel_uart_t1_send(void *ctx, const u8 *buf, size_t len)
 }
 
 /*
+ * The longest gap between two bytes of a block: ISO's CWT; GP defines
+ * none (an SE sends its block back to back), so what a loaded host's
+ * tty layer may add, with room.
+ */
+static unsigned int secel_uart_t1_gap(struct secel_uart *u)
+{
+	return u->gp ? UART_GP_GAP_MS : u->t1.cfg.cwt_ms + UART_LATENCY_MS;
+}
+
+/*
  * The first byte within @timeout_ms (BWT for a prologue), each next one
- * within CWT, all within @timeout_ms plus a CWT per byte.
+ * within the gap, all within @timeout_ms plus a gap per byte (ISO) or
+ * one gap and the bytes' time on the line (GP).
  */
 static int secel_uart_t1_recv(void *ctx, u8 *buf, size_t len,
 			      unsigned int timeout_ms)
 {
 	struct secel_uart *u = ctx;
-	unsigned int cwt = u->t1.cfg.cwt_ms + UART_LATENCY_MS;
-	unsigned long deadline = jiffies + msecs_to_jiffies(timeout_ms +
-							    len * cwt);
+	unsigned int cwt = secel_uart_t1_gap(u);
+	unsigned long deadline;
 	int ret;
+
+	deadline = jiffies + msecs_to_jiffies(timeout_ms +
+		(u->gp ? cwt + DIV_ROUND_UP(len * 10000, u->max_speed) :
+			 len * cwt));
 
 	if (!len)
 		return 0;
@@ -469,7 +484,7 @@ static int secel_uart_t1_recv(void *ctx, u8 *buf, size_t len,
 static void secel_uart_t1_flush(void *ctx)
 {
 	struct secel_uart *u = ctx;
-	unsigned int cwt = u->t1.cfg.cwt_ms + UART_LATENCY_MS;
+	unsigned int cwt = secel_uart_t1_gap(u);
 	unsigned long deadline = secel_uart_deadline();
 	u8 b;
 
