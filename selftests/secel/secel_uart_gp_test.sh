@@ -133,7 +133,7 @@ else
 	fail gp_extended_apdu_chained_both_ways_beyond_ifsc "${#r} hex digits back, card's counters: $s (largest INF should be 64)"
 fi
 
-# fault 14: S(WTX 3), then the answer after 1 s (two BWTs of 500 ms):
+# fault 14: S(WTX 4), then the answer after 1 s (two BWTs of 500 ms):
 # the driver waits for it, no R-block
 s0=$(status)
 fault 1400
@@ -212,10 +212,10 @@ reset_fails gp_malformed_cip_eproto_then_recovers 1A00 "*malformed*"
 # fault 1B: S(SWR) gets no answer, three times: ETIMEDOUT
 reset_fails gp_silent_se_reset_etimedout_then_recovers 1B00 "*did not answer*"
 
-# secel,idle-release-ms 1500: S(RELEASE) once the line has been idle;
+# secel,idle-release-ms 3000: S(RELEASE) once the line has been idle;
 # the next APDU wakes the SE
 s0=$(status)
-sleep 3
+sleep 5
 s1=$(status)
 if [ "$(field "$s1" 3)" -ge $(($(field "$s0" 3) + 1)) ] 2>/dev/null &&
    [ "$(xfer 80160000)" = 9000 ]; then

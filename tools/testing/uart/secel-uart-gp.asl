@@ -30,8 +30,8 @@ DefinitionBlock ("", "SSDT", 2, "SECEL", "SECLUAGP", 1)
                 {
                     Package () { "protocol", "gp-t1" },
                     Package () { "max-speed", 115200 },
-                    /* S(RELEASE) after 1.5 s without an APDU */
-                    Package () { "secel,idle-release-ms", 1500 },
+                    /* S(RELEASE) after 3 s without an APDU */
+                    Package () { "secel,idle-release-ms", 3000 },
                     Package () { "secel,name-prefix", "eSE" },
                 }
             })
