@@ -709,6 +709,21 @@ static const struct t1k_parse_case t1k_parse_cases[] = {
 	{ "GP S(IFS) two bytes", "21c10002 0400 e42f", true, true, 0 },
 	{ "GP wrong CRC", "21c10002 0400 e42e", true, true, -EBADMSG },
 	{ "GP LEN beyond 4089", "2100fffa", true, true, -EMSGSIZE },
+	/*
+	 * GP S-blocks as Infineon's T=1' host library codes them (S(SWR)
+	 * CFh/EFh, S(CIP) C4h/E4h, S(RELEASE) C6h/E6h, NAD 21h to the SE,
+	 * 12h back), their CRCs from Python's binascii.crc_hqx (CRC-CCITT)
+	 * over bit-reversed bytes, reflected and complemented: X-25
+	 */
+	{ "GP S(SWR request)", "21cf0000 2f6b", true, true, 0 },
+	{ "GP S(SWR response)", "12ef0000 456f", true, true, 0 },
+	{ "GP S(CIP request)", "21c40000 06cd", true, true, 0 },
+	{ "GP S(RELEASE request)", "21c60000 b375", true, true, 0 },
+	{ "GP S(RELEASE response)", "12e60000 d971", true, true, 0 },
+	{ "GP CRC least significant byte first", "21c60000 75b3", true, true,
+	  -EBADMSG },
+	/* Thales' eSE HAL sends a "custom" S(05h) release: not GP's */
+	{ "GP S type 5", "21c50000 5c11", true, true, -EPROTO },
 };
 
 static void t1_block_parse_table(struct kunit *test)
@@ -773,6 +788,54 @@ static void t1_cip_parse_table(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, cfg.nad, 0x21);
 	KUNIT_EXPECT_EQ(test, cfg.ifsc, 0xff9);
 	KUNIT_EXPECT_EQ(test, cfg.bwt_ms, 200);
+}
+
+/*
+ * Facts from implementations written apart from secel's:
+ * - GNU Radio's qa_crc appends CRC-16-CCITT-X.25 (poly 1021h, init and
+ *   xorout FFFFh, reflected) of the bytes 00h..0Fh as 13h E9h;
+ * - Infineon's T=1' host library computes the CRC over NAD, PCB, both
+ *   LEN bytes and INF and sends it most significant byte first, and
+ *   reads a CIP (PVER, IIN, PLID with its PLP, DLLP, historical bytes)
+ *   from S(CIP response); its test CIP, IIN 000000h, PLID 1 (SPI), 12
+ *   bytes of PLP and 4 of DLLP, all zero, has a BWT and IFSC of 0, which
+ *   secel refuses;
+ * - Thales' GP eSE HAL reads the DLLP as BWT then IFSC, two bytes each,
+ *   most significant first.
+ */
+static void t1_gp_independent_vectors(struct kunit *test)
+{
+	u8 seq[16], buf[8], cipbuf[32];
+	struct secel_t1_cip cip;
+	size_t n, i;
+
+	for (i = 0; i < sizeof(seq); i++)
+		seq[i] = i;
+	KUNIT_EXPECT_EQ(test, secel_t1_crc(seq, sizeof(seq), true), 0x13e9);
+
+	n = secel_t1_block_build(buf, true, true, SECEL_T1_GP_NAD, 0xcf,
+				 NULL, 0);
+	KUNIT_ASSERT_EQ(test, n, 6);
+	KUNIT_EXPECT_EQ(test, buf[2], 0);
+	KUNIT_EXPECT_EQ(test, buf[3], 0);
+	KUNIT_EXPECT_EQ(test, (buf[4] << 8) | buf[5],
+			secel_t1_crc(buf, 4, true));
+
+	n = t1k_unhex(test, "01 03 000000 01 0c 000000000000000000000000 04 00000000 00",
+		      cipbuf, sizeof(cipbuf));
+	KUNIT_EXPECT_EQ(test, secel_t1_cip_parse(cipbuf, n, &cip), -EPROTO);
+	KUNIT_EXPECT_EQ(test, cip.version, 1);
+	KUNIT_EXPECT_EQ(test, cip.iin_len, 3);
+	KUNIT_EXPECT_EQ(test, cip.plid, 1);
+	KUNIT_EXPECT_EQ(test, cip.plp_len, 12);
+	KUNIT_EXPECT_EQ(test, cip.hb_len, 0);
+
+	/* the same CIP with BWT 300 ms, IFSC 254 in its DLLP */
+	n = t1k_unhex(test, "01 03 000000 01 0c 000000000000000000000000 04 012c 00fe 00",
+		      cipbuf, sizeof(cipbuf));
+	KUNIT_ASSERT_EQ(test, secel_t1_cip_parse(cipbuf, n, &cip), 0);
+	KUNIT_EXPECT_EQ(test, cip.bwt_ms, 300);
+	KUNIT_EXPECT_EQ(test, cip.ifsc, 254);
 }
 
 /*
@@ -953,6 +1016,7 @@ static struct kunit_case secel_t1_cases[] = {
 	KUNIT_CASE(t1_crc_check_values),
 	KUNIT_CASE(t1_block_parse_table),
 	KUNIT_CASE(t1_cip_parse_table),
+	KUNIT_CASE(t1_gp_independent_vectors),
 	KUNIT_CASE(t1_config_from_atr),
 	KUNIT_CASE(t1_chain_65544_both_ways),
 	{}

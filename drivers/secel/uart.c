@@ -16,6 +16,17 @@
  * card that uses T=1, the core's block engine (t1.c) carries them, and
  * this driver moves its blocks' bytes.
  *
+ * With protocol "gp-t1" the line carries GlobalPlatform's T=1 for eSEs
+ * ("APDU Transport over SPI/I2C": two-byte LEN, CRC-16, NAD 21h) as a
+ * byte stream at a fixed rate, 8 data bits without parity: there is no
+ * ATR.  The driver starts the link with S(SWR), reads the Communication
+ * Interface Parameters with S(CIP) and takes their BWT, IFSC, power
+ * wake-up time and guard time; the core gets the CIP's historical bytes
+ * in an ATR built the way eSE stacks present one (3B 8n 80 01 ... TCK),
+ * and the CIP itself is the device's sysfs attribute "cip".  S(RELEASE)
+ * lets the SE save power when the line has been idle and before it is
+ * powered off; a warm reset is S(SWR).
+ *
  * Characters go as 8 data bits with even parity.  serdev has no call for
  * two stop bits, so the UART's own framing (one stop bit) is used: the
  * guard time of 2 etu a card needs between the characters it receives is
@@ -42,6 +53,7 @@
 #include <linux/spinlock.h>
 #include <linux/termios.h>
 #include <linux/wait.h>
+#include <linux/workqueue.h>
 
 static unsigned int timeout_ms = 10000;
 module_param(timeout_ms, uint, 0644);
@@ -62,6 +74,16 @@ MODULE_PARM_DESC(timeout_ms, "Longest exchange of one TPDU, NULL bytes included,
  * up to a scheduling delay, allowed on top of T=1's CWT.
  */
 #define UART_LATENCY_MS		20
+/* GP T=1 until the CIP says otherwise: Infineon's and Thales' stacks' values */
+#define UART_GP_BWT_MS		300
+#define UART_GP_PWT_MS		25
+#define UART_GP_IFSD		254
+#define UART_GP_RELEASE_MS	1000
+#define UART_GP_GAP_MS		100
+#define UART_CIP_MAX		254
+/* the physical layer parameters both PLIDs share: CONF PWT MCF(2) PST MPOT */
+#define UART_PLP_PWT		1
+#define UART_PLP_SEGT		6	/* SPI SEGT, I2C RWGT: 2 bytes, us */
 
 enum uart_reset_line {
 	UART_RESET_NONE,
@@ -86,12 +108,21 @@ enum uart_reset_line {
  * @inverse: the card uses the inverse convention (TS 3F)
  * @fi_di: the F and D in force, coded as TA1
  * @wi: T=0's waiting integer
- * @protocol: the protocol in use, 0 or 1
+ * @protocol: the protocol in use, 0 or 1 (always 1 in GP mode)
+ * @gp: GlobalPlatform T=1 mode (protocol "gp-t1"): no ATR, S(SWR), S(CIP)
+ * @release_ms: GP: idle time after which S(RELEASE) lets the SE save
+ *	power, 0 never
+ * @pwt_ms: GP: the SE's power wake-up time, from the CIP's PLP
+ * @released: GP: S(RELEASE) was sent and no block since
+ * @cip: GP: the last CIP read, @cip_len bytes (under @lock)
+ * @cip_len: its length, 0 before the first
+ * @io: serialises the link between the core's calls and @release_work
+ * @release_work: GP: S(RELEASE) after @release_ms without an exchange
  * @t1: the T=1 link, when @protocol is 1 (@t1_up)
  * @t1_up: @t1 is initialised
  * @lost: an exchange ended out of step with the card: the next exchange
  *	resets it first (ISO/IEC 7816-3 10.2)
- * @lock: guards @rx, @overrun, @dead and @cancel
+ * @lock: guards @rx, @overrun, @dead, @cancel and @cip
  * @rx: the bytes received and not read yet
  * @overrun: bytes were lost because @rx was full
  * @dead: the SE is going away: every wait ends with -ENODEV
@@ -114,6 +145,14 @@ struct secel_uart {
 	u8 fi_di;
 	u8 wi;
 	u8 protocol;
+	bool gp;
+	u32 release_ms;
+	u32 pwt_ms;
+	bool released;
+	u8 cip[UART_CIP_MAX];
+	size_t cip_len;
+	struct mutex io;	/* the link: core calls and @release_work */
+	struct delayed_work release_work;
 	struct secel_t1 t1;
 	bool t1_up;
 	bool lost;
@@ -406,17 +445,31 @@ static int secel_uart_t1_send(void *ctx, const u8 *buf, size_t len)
 }
 
 /*
+ * The longest gap between two bytes of a block: ISO's CWT; GP defines
+ * none (an SE sends its block back to back), so what a loaded host's
+ * tty layer may add, with room.
+ */
+static unsigned int secel_uart_t1_gap(struct secel_uart *u)
+{
+	return u->gp ? UART_GP_GAP_MS : u->t1.cfg.cwt_ms + UART_LATENCY_MS;
+}
+
+/*
  * The first byte within @timeout_ms (BWT for a prologue), each next one
- * within CWT, all within @timeout_ms plus a CWT per byte.
+ * within the gap, all within @timeout_ms plus a gap per byte (ISO) or
+ * one gap and the bytes' time on the line (GP).
  */
 static int secel_uart_t1_recv(void *ctx, u8 *buf, size_t len,
 			      unsigned int timeout_ms)
 {
 	struct secel_uart *u = ctx;
-	unsigned int cwt = u->t1.cfg.cwt_ms + UART_LATENCY_MS;
-	unsigned long deadline = jiffies + msecs_to_jiffies(timeout_ms +
-							    len * cwt);
+	unsigned int cwt = secel_uart_t1_gap(u);
+	unsigned long deadline;
 	int ret;
+
+	deadline = jiffies + msecs_to_jiffies(timeout_ms +
+		(u->gp ? cwt + DIV_ROUND_UP(len * 10000, u->max_speed) :
+			 len * cwt));
 
 	if (!len)
 		return 0;
@@ -431,7 +484,7 @@ static int secel_uart_t1_recv(void *ctx, u8 *buf, size_t len,
 static void secel_uart_t1_flush(void *ctx)
 {
 	struct secel_uart *u = ctx;
-	unsigned int cwt = u->t1.cfg.cwt_ms + UART_LATENCY_MS;
+	unsigned int cwt = secel_uart_t1_gap(u);
 	unsigned long deadline = secel_uart_deadline();
 	u8 b;
 
@@ -544,6 +597,178 @@ static int secel_uart_activate(struct secel_uart *u, bool cold, u8 *atr,
 	return 0;
 }
 
+/*
+ * GP T=1: what of the CIP's physical layer parameters a byte stream
+ * uses.  PWT is the wait after S(SWR) before the next block; SEGT (SPI)
+ * or RWGT (I2C), the least gap between the SE's block and the host's
+ * next, becomes the engine's block guard time.  The CONF, MCF, PST and
+ * MPOT bytes, and SPI's SEAL and WUT, are about clocking and polling a
+ * bus; on a line the SE sends when its block is ready and the host
+ * never polls.
+ */
+static void secel_uart_gp_plp(struct secel_uart *u,
+			      const struct secel_t1_cip *cip,
+			      struct secel_t1_config *cfg)
+{
+	if (cip->plp_len > UART_PLP_PWT)
+		u->pwt_ms = cip->plp[UART_PLP_PWT];
+	if (cip->plp_len >= UART_PLP_SEGT + 2)
+		cfg->bgt_us = (cip->plp[UART_PLP_SEGT] << 8) |
+			      cip->plp[UART_PLP_SEGT + 1];
+}
+
+/*
+ * The core's ATR for a GP SE: no ATR exists, so the CIP's historical
+ * bytes go in one as eSE stacks and PC/SC present contactless cards:
+ * 3B 8K (TD1) 80 (TD2) 01 (T=1), K historical bytes (at most 15), TCK.
+ */
+static size_t secel_uart_gp_atr(struct secel_uart *u,
+				const struct secel_t1_cip *cip, u8 *atr)
+{
+	size_t k = min_t(size_t, cip->hb_len, 15), len, i;
+	u8 tck = 0;
+
+	if (cip->hb_len > k)
+		dev_info(&u->serdev->dev, "the CIP's %u historical bytes are cut to %zu in the ATR\n",
+			 cip->hb_len, k);
+	atr[0] = 0x3b;
+	atr[1] = 0x80 | k;
+	atr[2] = 0x80;
+	atr[3] = 0x01;
+	memcpy(atr + 4, cip->hb, k);
+	len = 4 + k;
+	for (i = 1; i < len; i++)
+		tck ^= atr[i];
+	atr[len++] = tck;
+	return len;
+}
+
+/*
+ * GP T=1 activation: power and RST where the board has them (cold),
+ * then S(SWR), the power wake-up time, S(CIP), a link with the CIP's
+ * parameters and S(IFS) for IFSD 254.
+ */
+static int secel_uart_gp_activate(struct secel_uart *u, bool cold, u8 *atr,
+				  size_t atr_size, size_t *atr_len)
+{
+	struct secel_t1_config cfg = {
+		.variant = SECEL_T1_GP,
+		.edc = SECEL_T1_CRC,
+		.ifsc = SECEL_T1_ISO_IFS_MAX,
+		.ifsd = UART_GP_IFSD,
+		.nad = SECEL_T1_GP_NAD,
+		.bwt_ms = UART_GP_BWT_MS,
+	};
+	struct device *dev = &u->serdev->dev;
+	struct secel_t1_cip cip;
+	unsigned long flags;
+	u8 buf[UART_CIP_MAX];
+	size_t len;
+	int ret;
+
+	if (atr_size < 4 + 15 + 1)
+		return -EPROTO;
+	if (cold && (u->power_gpio || u->reset_line != UART_RESET_NONE)) {
+		secel_uart_set_reset(u, true);
+		if (u->power_gpio) {
+			gpiod_set_value_cansleep(u->power_gpio, 0);
+			msleep(u->reset_hold_ms);
+			gpiod_set_value_cansleep(u->power_gpio, 1);
+		}
+		msleep(u->reset_hold_ms);
+		secel_uart_set_reset(u, false);
+	}
+	/* a cold start: the SE's power wake-up time before its first block */
+	if (cold)
+		msleep(u->pwt_ms);
+	u->protocol = 1;
+	u->released = false;
+	secel_uart_flush(u);
+	ret = secel_t1_init(&u->t1, &cfg, &secel_uart_t1_ops, u);
+	if (ret)
+		return ret;
+	u->t1_up = true;
+	ret = secel_t1_gp_reset(&u->t1);
+	if (ret) {
+		/* not one block back: the SE is silent rather than confused */
+		if (ret == -EIO && !u->t1.stats.blocks_received)
+			ret = -ETIMEDOUT;
+		dev_info(dev, "no answer to S(SWR): %d\n", ret);
+		return ret;
+	}
+	msleep(u->pwt_ms);
+	ret = secel_t1_gp_cip(&u->t1, buf, sizeof(buf), &len);
+	if (ret == -EPROTO || ret == -EMSGSIZE) {
+		dev_info(dev, "the SE's CIP is malformed (%d)\n", ret);
+		return -EPROTO;
+	}
+	if (ret) {
+		dev_info(dev, "no answer to S(CIP): %d\n", ret);
+		return ret;
+	}
+	/* secel_t1_gp_cip() parsed it already */
+	if (secel_t1_cip_parse(buf, len, &cip) ||
+	    secel_t1_config_from_cip(&cip, &cfg))
+		return -EPROTO;
+	secel_uart_gp_plp(u, &cip, &cfg);
+	spin_lock_irqsave(&u->lock, flags);
+	memcpy(u->cip, buf, len);
+	u->cip_len = len;
+	spin_unlock_irqrestore(&u->lock, flags);
+
+	/* S(SWR) and S(CIP) left N(S) and N(R) at 0: a fresh link is in step */
+	secel_uart_t1_stop(u);
+	ret = secel_t1_init(&u->t1, &cfg, &secel_uart_t1_ops, u);
+	if (ret)
+		return ret;
+	u->t1_up = true;
+	ret = secel_t1_set_ifsd(&u->t1, UART_GP_IFSD);
+	if (ret) {
+		dev_info(dev, "S(IFS) for IFSD %u: %d\n", UART_GP_IFSD, ret);
+		return ret;
+	}
+	*atr_len = secel_uart_gp_atr(u, &cip, atr);
+	dev_dbg(dev, "GP T=1: CIP of %zu bytes, BWT %u ms, IFSC %u, PWT %u ms, guard time %u us\n",
+		len, cfg.bwt_ms, cfg.ifsc, u->pwt_ms, cfg.bgt_us);
+	return 0;
+}
+
+/* GP: S(RELEASE) once the line has been idle for release_ms */
+static void secel_uart_gp_idle(struct secel_uart *u)
+{
+	if (u->gp && u->release_ms)
+		mod_delayed_work(system_wq, &u->release_work,
+				 msecs_to_jiffies(u->release_ms));
+}
+
+/* S(RELEASE): the SE may save power until the next block; u->io held */
+static void secel_uart_gp_release(struct secel_uart *u)
+{
+	int ret;
+
+	if (!u->t1_up || u->released || u->lost)
+		return;
+	/* what a card said after an exchange ended is no answer to this */
+	secel_uart_flush(u);
+	ret = secel_t1_gp_release(&u->t1);
+	if (ret) {
+		dev_dbg(&u->serdev->dev, "S(RELEASE): %d\n", ret);
+		u->lost = true;
+		return;
+	}
+	u->released = true;
+}
+
+static void secel_uart_release_work(struct work_struct *work)
+{
+	struct secel_uart *u = container_of(to_delayed_work(work),
+					    struct secel_uart, release_work);
+
+	mutex_lock(&u->io);
+	secel_uart_gp_release(u);
+	mutex_unlock(&u->io);
+}
+
 static int secel_uart_start(struct secel_uart *u, bool cold, u8 *atr,
 			    size_t atr_size, size_t *atr_len)
 {
@@ -557,11 +782,16 @@ static int secel_uart_start(struct secel_uart *u, bool cold, u8 *atr,
 	if (ret)
 		return ret;
 	secel_uart_t1_stop(u);
-	ret = secel_uart_activate(u, cold, atr, atr_size, atr_len, true);
-	/* a failed PPS: deactivate, and activate again without one (9.1) */
-	if (ret == -EAGAIN)
-		ret = secel_uart_activate(u, true, atr, atr_size, atr_len,
-					  false);
+	if (u->gp) {
+		ret = secel_uart_gp_activate(u, cold, atr, atr_size, atr_len);
+	} else {
+		ret = secel_uart_activate(u, cold, atr, atr_size, atr_len,
+					  true);
+		/* a failed PPS: deactivate, activate again without one (9.1) */
+		if (ret == -EAGAIN)
+			ret = secel_uart_activate(u, true, atr, atr_size,
+						  atr_len, false);
+	}
 	u->lost = ret != 0;
 	if (ret) {
 		secel_uart_set_reset(u, true);
@@ -574,27 +804,46 @@ static int secel_uart_start(struct secel_uart *u, bool cold, u8 *atr,
 	else
 		secel_se_set_limits(u->se, 0, UART_T0_MAX_CMD,
 				    UART_T0_MAX_RSP);
+	secel_uart_gp_idle(u);
 	return 0;
 }
 
 static int secel_uart_power_on(struct secel_se *se, u8 *atr, size_t atr_size,
 			       size_t *atr_len)
 {
-	return secel_uart_start(secel_se_priv(se), true, atr, atr_size,
-				atr_len);
+	struct secel_uart *u = secel_se_priv(se);
+	int ret;
+
+	mutex_lock(&u->io);
+	ret = secel_uart_start(u, true, atr, atr_size, atr_len);
+	mutex_unlock(&u->io);
+	return ret;
 }
 
+/* GP: a warm reset is S(SWR), a cold one cycles power and RST first */
 static int secel_uart_reset(struct secel_se *se, bool warm, u8 *atr,
 			    size_t atr_size, size_t *atr_len)
 {
-	return secel_uart_start(secel_se_priv(se), !warm, atr, atr_size,
-				atr_len);
+	struct secel_uart *u = secel_se_priv(se);
+	int ret;
+
+	mutex_lock(&u->io);
+	ret = secel_uart_start(u, !warm, atr, atr_size, atr_len);
+	mutex_unlock(&u->io);
+	return ret;
 }
 
 static void secel_uart_power_off(struct secel_se *se)
 {
 	struct secel_uart *u = secel_se_priv(se);
 
+	if (u->gp) {
+		/* before the SE loses power, or instead when it keeps it */
+		cancel_delayed_work_sync(&u->release_work);
+		mutex_lock(&u->io);
+		secel_uart_gp_release(u);
+		mutex_unlock(&u->io);
+	}
 	secel_uart_set_reset(u, true);
 	if (u->power_gpio)
 		gpiod_set_value_cansleep(u->power_gpio, 0);
@@ -688,6 +937,7 @@ static int secel_uart_transmit(struct secel_se *se, const u8 *cmd,
 	if (ret)
 		return ret;
 
+	mutex_lock(&u->io);
 	if (u->lost) {
 		/* the last exchange left the card out of step: start afresh */
 		dev_info(&u->serdev->dev, "resetting the card after a lost exchange\n");
@@ -695,6 +945,8 @@ static int secel_uart_transmit(struct secel_se *se, const u8 *cmd,
 	}
 	if (!ret) {
 		secel_uart_flush(u);
+		/* GP: the block wakes an SE that was released */
+		u->released = false;
 		if (u->protocol == 1)
 			ret = secel_t1_transceive(&u->t1, cmd, cmd_len, rsp,
 						  rsp_size, rsp_len);
@@ -711,6 +963,9 @@ static int secel_uart_transmit(struct secel_se *se, const u8 *cmd,
 	if (ret && ret != -EINVAL && ret != -EMSGSIZE &&
 	    !(u->protocol == 1 && (ret == -ETIMEDOUT || ret == -EPROTO)))
 		u->lost = true;
+	if (!u->lost)
+		secel_uart_gp_idle(u);
+	mutex_unlock(&u->io);
 
 	spin_lock_irqsave(&u->lock, flags);
 	u->busy = false;
@@ -753,18 +1008,75 @@ static const struct secel_ops secel_uart_ops = {
 	.cancel = secel_uart_cancel,
 };
 
+/*
+ * GP T=1 has no character framing of its own on a UART: 8 data bits, no
+ * parity, at the line's rate (max-speed), which no PPS changes.
+ */
+static int secel_uart_gp_line(struct secel_uart *u)
+{
+	unsigned int got;
+	int ret;
+
+	ret = serdev_device_set_parity(u->serdev, SERDEV_PARITY_NONE);
+	if (ret)
+		return ret;
+	got = serdev_device_set_baudrate(u->serdev, u->max_speed);
+	if (abs((int)got - (int)u->max_speed) > u->max_speed / 20) {
+		dev_warn(&u->serdev->dev, "the UART runs at %u bit/s, not %u\n",
+			 got, u->max_speed);
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
+/* GP: the CIP the SE gave last, in hex; ENODATA before one (or in ISO mode) */
+static ssize_t cip_show(struct device *dev, struct device_attribute *attr,
+			char *buf)
+{
+	struct secel_uart *u = dev_get_drvdata(dev);
+	u8 cip[UART_CIP_MAX];
+	unsigned long flags;
+	size_t len, i;
+	int n = 0;
+
+	spin_lock_irqsave(&u->lock, flags);
+	len = u->cip_len;
+	memcpy(cip, u->cip, len);
+	spin_unlock_irqrestore(&u->lock, flags);
+	if (!len)
+		return -ENODATA;
+	for (i = 0; i < len; i++)
+		n += sysfs_emit_at(buf, n, "%02x", cip[i]);
+	n += sysfs_emit_at(buf, n, "\n");
+	return n;
+}
+static DEVICE_ATTR_RO(cip);
+
+static struct attribute *secel_uart_attrs[] = {
+	&dev_attr_cip.attr,
+	NULL
+};
+ATTRIBUTE_GROUPS(secel_uart);
+
 static int secel_uart_parse(struct secel_uart *u)
 {
 	struct device *dev = &u->serdev->dev;
 	const char *s;
 	int ret;
 
-	if (!device_property_read_string(dev, "protocol", &s) &&
-	    strcmp(s, "iso7816")) {
-		dev_err(dev, "protocol \"%s\" is not supported (only \"iso7816\")\n",
-			s);
-		return -EOPNOTSUPP;
+	if (!device_property_read_string(dev, "protocol", &s)) {
+		if (!strcmp(s, "gp-t1")) {
+			u->gp = true;
+		} else if (strcmp(s, "iso7816")) {
+			dev_err(dev, "protocol \"%s\" is neither \"iso7816\" nor \"gp-t1\"\n",
+				s);
+			return -EOPNOTSUPP;
+		}
 	}
+	u->pwt_ms = UART_GP_PWT_MS;
+	u->release_ms = UART_GP_RELEASE_MS;
+	device_property_read_u32(dev, "secel,idle-release-ms", &u->release_ms);
+	u->release_ms = min(u->release_ms, 600000U);
 	u->clock_hz = UART_CLOCK_DEFAULT;
 	device_property_read_u32(dev, "clock-frequency", &u->clock_hz);
 	if (u->clock_hz < 1000000 || u->clock_hz > 20000000) {
@@ -797,7 +1109,8 @@ static int secel_uart_parse(struct secel_uart *u)
 	ret = device_property_read_string(dev, "secel,reset-line", &s);
 	if (ret) {
 		u->reset_line = UART_RESET_NONE;
-		dev_info(dev, "no reset line: the card's ATR is read as it comes\n");
+		if (!u->gp)
+			dev_info(dev, "no reset line: the card's ATR is read as it comes\n");
 	} else if (!strcmp(s, "rts")) {
 		u->reset_line = UART_RESET_RTS;
 	} else if (!strcmp(s, "dtr")) {
@@ -829,6 +1142,8 @@ static int secel_uart_probe(struct serdev_device *serdev)
 	spin_lock_init(&u->lock);
 	INIT_KFIFO(u->rx);
 	init_waitqueue_head(&u->wait);
+	mutex_init(&u->io);
+	INIT_DELAYED_WORK(&u->release_work, secel_uart_release_work);
 	u->fi_di = UART_FI_DI_DEFAULT;
 	u->wi = 10;
 	ret = secel_uart_parse(u);
@@ -841,14 +1156,20 @@ static int secel_uart_probe(struct serdev_device *serdev)
 	if (ret)
 		return ret;
 	serdev_device_set_flow_control(serdev, false);
-	ret = serdev_device_set_parity(serdev, SERDEV_PARITY_EVEN);
+	if (u->gp)
+		ret = secel_uart_gp_line(u);
+	else
+		ret = serdev_device_set_parity(serdev, SERDEV_PARITY_EVEN);
 	if (ret) {
-		dev_err(dev, "the UART cannot do even parity: %d\n", ret);
+		dev_err(dev, "the UART cannot do %s: %d\n",
+			u->gp ? "8N1 at max-speed" : "even parity", ret);
 		goto err_close;
 	}
-	ret = secel_uart_set_rate(u, UART_FI_DI_DEFAULT);
-	if (ret)
-		goto err_close;
+	if (!u->gp) {
+		ret = secel_uart_set_rate(u, UART_FI_DI_DEFAULT);
+		if (ret)
+			goto err_close;
+	}
 	/* the card is held in reset until the core powers it on */
 	secel_uart_set_reset(u, true);
 
@@ -862,12 +1183,18 @@ static int secel_uart_probe(struct serdev_device *serdev)
 	u->se = se;
 	ret = secel_se_register(se);
 	if (ret) {
+		/* power_on may have armed the S(RELEASE) timer */
+		cancel_delayed_work_sync(&u->release_work);
 		u->se = NULL;
 		secel_se_put(se);
 		goto err_close;
 	}
-	dev_info(dev, "card reported as %s (%u Hz clock)\n",
-		 secel_se_name(se), u->clock_hz);
+	if (u->gp)
+		dev_info(dev, "GP T=1 SE reported as %s (%u bit/s)\n",
+			 secel_se_name(se), u->max_speed);
+	else
+		dev_info(dev, "card reported as %s (%u Hz clock)\n",
+			 secel_se_name(se), u->clock_hz);
 	return 0;
 
 err_close:
@@ -882,6 +1209,7 @@ static void secel_uart_remove(struct serdev_device *serdev)
 	/* exchanges under way end with -ENODEV; no call comes after this */
 	secel_se_unregister(u->se);
 	secel_se_put(u->se);
+	cancel_delayed_work_sync(&u->release_work);
 	secel_uart_set_reset(u, true);
 	if (u->power_gpio)
 		gpiod_set_value_cansleep(u->power_gpio, 0);
@@ -909,11 +1237,12 @@ static struct serdev_device_driver secel_uart_driver = {
 		.name = "secel_uart",
 		.of_match_table = secel_uart_of_match,
 		.acpi_match_table = ACPI_PTR(secel_uart_acpi_match),
+		.dev_groups = secel_uart_groups,
 	},
 	.probe = secel_uart_probe,
 	.remove = secel_uart_remove,
 };
 module_serdev_device_driver(secel_uart_driver);
 
-MODULE_DESCRIPTION("secel: a card on a serial line (ISO/IEC 7816-3)");
+MODULE_DESCRIPTION("secel: a card on a serial line (ISO/IEC 7816-3, GlobalPlatform T=1)");
 MODULE_LICENSE("GPL");
