@@ -18,14 +18,44 @@
 # SECEL_CCID_GP_SHORT (set: the debug lane's short pass, the faults and
 # one SCP03 session, without the install, TSM and empty-answer cases,
 # which are more of the same and take minutes on that kernel), SECELCTL, SECEL_TSM, SECEL_RELAY override the tool paths.
+#
+# SECEL_GP_TRANSPORT=uart: the same GlobalPlatform and TSM cases over the
+# UART converter through ISO 7816-3 T=1 instead, with secel-vcard's card
+# behind the host's uart-card --vcard (tools/testing/uart/run-guest
+# --vcard, which sets SECEL_UART_VCARD; without it every test skips).
+# The CCID faults (the reader's timeout, the card taken out) are CCID's
+# and left out; in their place uart_gp_t1_faults_under_scp03: T=1 wire
+# faults of uart-card (80 5E, answered by uart-card itself) in the
+# middle of SCP03 sessions: S(IFS) lowering the card's IFSC to 16 before
+# an install (its LOAD blocks then chained in 16-byte I-blocks), a
+# corrupted block and a lost one while the purse is listed and used.
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 CTL=${SECELCTL:-$root/tools/secelctl/secelctl}
 TSM=${SECEL_TSM:-$root/tools/tsm/secel-tsm}
 RELAY=${SECEL_RELAY:-$root/tools/relay/secel-relay}
-# the ATR secel-vcard --vscard gives its card (T=0)
-ATR=3B025345
+TP=${SECEL_GP_TRANSPORT:-ccid}
+case $TP in
+ccid)
+	# the ATR secel-vcard --vscard gives its card (T=0)
+	ATR=3B025345
+	PROTO=T=0
+	HAVE_CARD=${SECEL_CCID_VSCARD:-}
+	NO_CARD="no secel-vcard card on the host (SECEL_CCID_VSCARD unset; tools/testing/check sets it)"
+	;;
+uart)
+	# uart-card's ATR (T=1 only, IFSC 32), whatever card answers behind
+	ATR=3B951381312045534543454C0F
+	PROTO=T=1
+	HAVE_CARD=${SECEL_UART_VCARD:-}
+	NO_CARD="no secel-vcard card behind uart-card (SECEL_UART_VCARD unset; tools/testing/uart/run-guest --vcard sets it)"
+	;;
+*)
+	echo "SECEL_GP_TRANSPORT=$TP: ccid or uart" >&2
+	exit 2
+	;;
+esac
 PARAM=/sys/module/secel_ccid/parameters/timeout_ms
 PY=/usr/bin/python3
 
@@ -34,19 +64,25 @@ PY=/usr/bin/python3
 secel_tmp secel-ccid-gp
 tsms=""
 
-TESTS="ccid_gp_se_found ccid_gp_list ccid_gp_install_select_delete
+if [ $TP = ccid ]; then
+	TESTS="ccid_gp_se_found ccid_gp_list ccid_gp_install_select_delete
 ccid_tsm_install ccid_late_answer_in_time ccid_late_answer_timeout
 ccid_wrong_length_one_byte ccid_wrong_length_empty
 ccid_card_removed_mid_apdu ccid_card_reinserted ccid_gp_after_reinsert
 ccid_no_kernel_report"
+else
+	TESTS="uart_gp_se_found uart_gp_list uart_gp_install_select_delete
+uart_tsm_install uart_gp_t1_faults_under_scp03 uart_no_kernel_report"
+fi
 
 KTAP_TIMES=1
 ktap_plan
 
-# vscard_se: the index of the listed CCID SE holding secel-vcard's card
+# vscard_se: the index of the listed CCID (or UART) SE holding
+# secel-vcard's card
 vscard_se() {
 	for d in /sys/class/secel/secel*; do
-		[ "$(cat "$d/transport" 2>/dev/null)" = ccid ] || continue
+		[ "$(cat "$d/transport" 2>/dev/null)" = $TP ] || continue
 		[ "$(cat "$d/state" 2>/dev/null)" = listed ] || continue
 		a=$(tr 'a-f' 'A-F' < "$d/atr" 2>/dev/null)
 		[ "$a" = $ATR ] || continue
@@ -74,14 +110,14 @@ fault() {
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 
 why=""
-if [ -z "${SECEL_CCID_VSCARD:-}" ]; then
-	why="no secel-vcard card on the host (SECEL_CCID_VSCARD unset; tools/testing/check sets it)"
+if [ -z "$HAVE_CARD" ]; then
+	why=$NO_CARD
 else
 	for tool in "$CTL" "$TSM" "$RELAY"; do
 		[ -x "$tool" ] || why="$tool not built (make tools)"
 	done
-	if [ -z "$why" ] && [ ! -d /sys/module/secel_ccid ]; then
-		why="secel_ccid not loaded"
+	if [ -z "$why" ] && [ ! -d /sys/module/secel_$TP ]; then
+		why="secel_$TP not loaded"
 	fi
 fi
 if [ -n "$why" ]; then
@@ -91,13 +127,13 @@ if [ -n "$why" ]; then
 	exit 0
 fi
 dmesg_before=$(dmesg | wc -l)
-timeout_was=$(cat $PARAM)
+[ $TP = ccid ] && timeout_was=$(cat $PARAM)
 
-t=ccid_gp_se_found
+t=${TP}_gp_se_found
 # the reader's enumeration and the core's verification: up to 60 s
 if ! WAIT_TENTHS=600 wait_for have_vscard_se; then
 	for t in $TESTS; do
-		fail "$t" "no listed CCID SE with ATR $ATR within 60 s: $(for d in /sys/class/secel/secel*; do printf '%s ' "${d##*/}:$(cat "$d/transport" "$d/state" "$d/atr" 2>/dev/null | tr '\n' ,)"; done)"
+		fail "$t" "no listed $TP SE with ATR $ATR within 60 s: $(for d in /sys/class/secel/secel*; do printf '%s ' "${d##*/}:$(cat "$d/transport" "$d/state" "$d/atr" 2>/dev/null | tr '\n' ,)"; done)"
 	done
 	exit 0
 fi
@@ -105,8 +141,8 @@ IDX=$(vscard_se)
 DEV=/dev/secel$IDX
 NAME=$(cat /sys/class/secel/secel"$IDX"/name)
 echo "# secel$IDX ($NAME), ATR $ATR"
-if [ "$(cat /sys/class/secel/secel"$IDX"/protocol)" != "T=0" ]; then
-	fail $t "protocol $(cat /sys/class/secel/secel"$IDX"/protocol), T=0 expected"
+if [ "$(cat /sys/class/secel/secel"$IDX"/protocol)" != "$PROTO" ]; then
+	fail $t "protocol $(cat /sys/class/secel/secel"$IDX"/protocol), $PROTO expected"
 elif ! isd_answers; then
 	fail $t "SELECT ISD: $(said)"
 else
@@ -114,7 +150,7 @@ else
 fi
 
 # SCP03 (GET STATUS needs a session): the card as secel-vcard makes it
-t=ccid_gp_list
+t=${TP}_gp_list
 SHORT="short pass (SECEL_CCID_GP_SHORT: the debug lane)"
 if [ -n "${SECEL_CCID_GP_SHORT:-}" ]; then
 	skip $t "$SHORT; ccid_gp_after_reinsert lists"
@@ -127,7 +163,7 @@ else
 	ok $t
 fi
 
-t=ccid_gp_install_select_delete
+t=${TP}_gp_install_select_delete
 why=""
 if [ -n "${SECEL_CCID_GP_SHORT:-}" ]; then
 	skip $t "$SHORT"
@@ -151,7 +187,7 @@ fi
 [ "$why" = skipped ] || ok_unless $t "$why"
 
 # secel-relay to secel-tsm, in this guest, installing over the CCID SE
-t=ccid_tsm_install
+t=${TP}_tsm_install
 why=""
 echo "$CIN 30:$K:$K:$K" > "$tmp/keys"
 SVC=purse:$tmp/purse.slf:$PURSE_MOD:$SERVICE_PARAMS
@@ -172,6 +208,49 @@ else
 	[ -n "$why" ] || why=$(remove_purse)
 fi
 [ "$why" = skipped ] || ok_unless $t "$why"
+
+if [ $TP = uart ]; then
+	# T=1 wire faults under SCP03 sessions (80 5E, uart-card's own):
+	# S(IFS 16) before the first answer of an install, whose LOADs then
+	# come chained in I-blocks of 16 bytes at most (uart-card reports the
+	# largest INF it got since: 80 18, byte 6); then a corrupted block
+	# and a lost one, each with the first answer of a session that lists
+	# the purse and uses it
+	t=uart_gp_t1_faults_under_scp03
+	why=""
+	ctl designate "$NAME" || why="designate $NAME: $(said)"
+	[ -n "$why" ] || [ -s "$tmp/purse.slf" ] || gp mkload --type secel.purse \
+		--aid $PURSE_ELF --module $PURSE_MOD --code-size 3000 \
+		"$tmp/purse.slf" || why="mkload: $(said)"
+	[ -n "$why" ] || why=$(remove_purse)
+	[ -n "$why" ] || why=$(fault 1500)
+	[ -n "$why" ] || gp "$NAME" install "$tmp/purse.slf" \
+		--params $GP_PARAMS --level 33 ||
+		why="install after S(IFS 16): $(said)"
+	if [ -z "$why" ]; then
+		ctl apdu "$DEV" 8018000006
+		rc=$?
+		inf=$(cut -c11-12 "$tmp/o")
+		if [ $rc != 0 ] || [ "$inf" != 10 ]; then
+			why="the largest I-block since S(IFS 16): '$inf', 10 (16) expected: $(said)"
+		fi
+	fi
+	for f in "1100 a corrupted block" "1200 a lost block"; do
+		[ -n "$why" ] || why=$(fault "${f%% *}")
+		[ -n "$why" ] || { why=$(purse_works)
+			[ -z "$why" ] || why="after ${f#* }: $why"; }
+	done
+	[ -n "$why" ] || why=$(remove_purse)
+	[ -n "$why" ] || ! ctl channel designated $PURSE_MOD 805C000008 ||
+		why="the purse still selectable after the delete: $(said)"
+	ok_unless $t "$why"
+
+	t=uart_no_kernel_report
+	reports=$(dmesg | tail -n +"$((dmesg_before + 1))" |
+		grep -E 'BUG|WARNING|Oops|INFO: task .* blocked|general protection|KASAN|leak' | head -n 5)
+	ok_unless $t "$reports"
+	exit 0
+fi
 
 # a late answer within the timeout: it comes, the exchange waited for it
 t=ccid_late_answer_in_time
