@@ -410,13 +410,14 @@ kill "$SP" 2>/dev/null
 wait "$SP" 2>/dev/null
 
 t=gadget_sigkill_aborted_channel_closed
-# the APDU goes on a logical channel the process opened; the late answer
-# (4 s) still comes after the Abort (after_abort=1), behind which every
-# later answer waits: the driver must skip it as stale (bSeq).  The file's
-# release closes the channel on the card (MANAGE CHANNEL close, by the
-# dying task or the core's close worker)
+# the APDU goes on a logical channel the process opened; the reader
+# answers the Abort and then, all the same, the aborted command
+# (after_abort=2), so the next command's first answer is stale: the driver
+# must skip it by its bSeq.  The file's release closes the channel on the
+# card (MANAGE CHANNEL close, by the dying task or the core's close
+# worker)
 dm0=$(dmesg | wc -l)
-gctl set late=4000 late_count=1 late_ins=0xE0 after_abort=1
+gctl set late=30000 late_count=1 late_ins=0xE0 after_abort=2
 setmark
 "$GADGET" xfer "/dev/secel$(se_of 0)" 00E0000808 --channel $APP > "$tmp/kill.out" 2>&1 &
 KP=$!
@@ -433,12 +434,13 @@ else
 	await 15 sh -c "tail -n +$((mark + 1)) '$tmp/g.log' | grep -q 'cmd XfrBlock slot=0 .*data=0070800${ch}00\$'"
 	closed=$?
 	ab=$(aborts "$S")
-	stale=$(since | grep -c "^rsp 800A00000000$(printf %02X "$S")")
+	stale=$(since | sed -n "/^cmd Abort slot=0 seq=$S /,\$p" |
+		grep -c "^rsp 800A00000000$(printf %02X "$S")")
 	# another process: a channel (the card's lowest free, so the closed
 	# one again) and an APDU on it
 	r2=$("$GADGET" xfer "/dev/secel$(se_of 0)" 00E0000404 --channel $APP 2>&1 | tr '\n' ' ')
 	rep=$(kernel_reports "$dm0")
-	echo "# channel $ch, slot 0 XfrBlock bSeq $S: $ab late answer sent: $stale"
+	echo "# channel $ch, slot 0 XfrBlock bSeq $S: $ab its answer sent after the Abort: $stale"
 	if [ $ended != 0 ]; then
 		diagnose 10 10
 		fail $t "the process is still there 15 s after SIGKILL"
@@ -450,7 +452,7 @@ else
 		diagnose 10 10
 		fail $t "channel $ch was not closed on the card after the kill"
 	elif [ "$stale" = 0 ]; then
-		fail $t "the late answer was never sent (the case tests nothing)"
+		fail $t "the aborted command's answer was not sent after the Abort (the case tests nothing)"
 	elif [ "$r2" != "channel $ch 000102039000 " ]; then
 		fail $t "the next process got '$r2', not channel $ch and 000102039000; log: $(since | grep -v '^rsp' | tail -n 6 | tr '\n' '|')"
 	elif [ -n "$rep" ]; then
