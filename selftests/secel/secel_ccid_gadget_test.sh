@@ -5,7 +5,9 @@
 # gadget on dummy_hcd served from userspace through FunctionFS
 # (tools/testing/ccid-gadget) -- for what QEMU's usb-ccid cannot show:
 # several slots, each exchange level, time extensions, late and malformed
-# answers, a stalled endpoint, NotifySlotChange, an unplug mid-APDU.  KTAP
+# answers, a signal mid-exchange (the Abort sequence, a killed process's
+# channel closed), SetParameters from the ATR, a stalled endpoint,
+# NotifySlotChange, an unplug mid-APDU.  KTAP
 # on stdout.  Skips, with the reason, when the guest kernel has no
 # dummy_hcd or usb_f_fs.  Every wait is bounded; nothing asserts on time.
 #
