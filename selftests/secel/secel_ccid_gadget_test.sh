@@ -5,7 +5,9 @@
 # gadget on dummy_hcd served from userspace through FunctionFS
 # (tools/testing/ccid-gadget) -- for what QEMU's usb-ccid cannot show:
 # several slots, each exchange level, time extensions, late and malformed
-# answers, a stalled endpoint, NotifySlotChange, an unplug mid-APDU.  KTAP
+# answers, a signal mid-exchange (the Abort sequence, a killed process's
+# channel closed), SetParameters from the ATR, a stalled endpoint,
+# NotifySlotChange, an unplug mid-APDU.  KTAP
 # on stdout.  Skips, with the reason, when the guest kernel has no
 # dummy_hcd or usb_f_fs.  Every wait is bounded; nothing asserts on time.
 #
@@ -30,6 +32,7 @@ TESTS="gadget_se_per_slot_named gadget_atr_shown
 gadget_tpdu_case4_through_61xx gadget_tpdu_case2_through_6cxx
 gadget_time_extensions_honoured gadget_late_answer_aborted
 gadget_delete_cancels_exchange
+gadget_signal_handler_eintr_aborted gadget_sigkill_aborted_channel_closed
 gadget_wrong_bseq_times_out gadget_wrong_bslot_times_out
 gadget_short_header_eproto gadget_dwlength_mismatch_eproto
 gadget_stalled_bulk_in_recovers gadget_silent_reader_times_out
@@ -40,7 +43,7 @@ gadget_extended_apdu_chained_both_ways
 gadget_t1_tpdu_ifsd_announced gadget_t1_tpdu_apdu_cases
 gadget_t1_tpdu_chained_1000_both_ways gadget_t1_tpdu_edc_error_recovered
 gadget_t1_tpdu_mute_card_recovered gadget_t1_tpdu_wtx_extends_bwt
-gadget_kind_names_ses
+gadget_kind_names_ses gadget_set_parameters_from_atr
 gadget_module_unload"
 
 ktap_plan
@@ -198,7 +201,8 @@ fi
 t=gadget_se_per_slot_named
 if [ -n "$skip_rest" ]; then
 	fail $t "the gadget's SEs did not come up"
-	for r in $(echo $TESTS | cut -d' ' -f2-15); do skip "$r" "no gadget SE"; done
+	# the rest of this reader's cases, up to gadget_unplug_with_apdu_in_flight
+	for r in $(echo $TESTS | cut -d' ' -f2-18); do skip "$r" "no gadget SE"; done
 else
 	I0=$(se_of 0); I1=$(se_of 1)
 	N0=$(cat /sys/class/secel/secel"$I0"/name)
@@ -331,6 +335,138 @@ else
 		ok $t
 	fi
 fi
+
+# ---- a signal mid-exchange ------------------------------------------------
+# The card answers one APDU (INS E0) 30 s late, the timeout being 60 s: a
+# signal, not the answer or the timeout, ends the exchange.  The driver
+# then aborts the command as CCID 1.1 5.3.1 says: the ABORT class request
+# first, then PC_to_RDR_Abort with the command's bSlot and bSeq.  The next
+# exchange, from another process, gets its own answer.
+#
+# gone PID: the process has ended (or is a zombie not yet reaped)
+gone() {
+	st=$(cut -d' ' -f3 "/proc/$1/stat" 2>/dev/null)
+	[ -z "$st" ] || [ "$st" = Z ]
+}
+# seq_of HEX: bSeq of slot 0's XfrBlock carrying HEX, since the mark
+seq_of() {
+	since | sed -n "s/^cmd XfrBlock slot=0 seq=\([0-9]*\) .*data=$1\$/\1/p" |
+		tail -n 1
+}
+# aborts SEQ: slot 0's abort messages for bSeq SEQ since the mark, in order
+aborts() {
+	since | grep -E "^(ctrl ABORT slot=0 seq=$1\$|cmd Abort slot=0 seq=$1 )" |
+		cut -d' ' -f1-2 | tr '\n' '|'
+}
+# kernel_reports LINE: what the kernel log has, from LINE on, of a report
+kernel_reports() {
+	dmesg | tail -n "+$(($1 + 1))" |
+		grep -E 'BUG|WARNING|Oops|INFO: task .* blocked|general protection|KASAN|leak|Call Trace' |
+		head -n 3
+}
+
+t=gadget_signal_handler_eintr_aborted
+dm0=$(dmesg | wc -l)
+echo 60000 > $TMO
+gctl set late=30000 late_count=1 late_ins=0xE0 after_abort=0
+setmark
+"$GADGET" xfer "/dev/secel$(se_of 0)" 00E0000808 --sigusr1 > "$tmp/sig.out" 2>&1 &
+SP=$!
+pids="$pids $SP"
+if ! await 30 sh -c "tail -n +$((mark + 1)) '$tmp/g.log' | grep -q 'data=00E0000808\$'"; then
+	fail $t "the APDU did not reach the reader: $(cat "$tmp/sig.out")"
+	kill "$SP" 2>/dev/null
+else
+	sleep 0.5	# the driver waits for the answer
+	kill -USR1 "$SP"
+	# promptly: well before the late answer (30 s) or the timeout (60 s)
+	await 15 gone "$SP"
+	ended=$?
+	r=$(cat "$tmp/sig.out")
+	S=$(seq_of 00E0000808)
+	ab=$(aborts "$S")
+	r2=$(xfer 0 00E0000404)
+	rep=$(kernel_reports "$dm0")
+	if [ $ended != 0 ]; then
+		diagnose 10 10
+		fail $t "the exchange still runs 15 s after SIGUSR1 ($r)"
+	else
+		case "$r" in
+		"error EINTR "*" after the signal")
+			echo "# $r; slot 0 XfrBlock bSeq $S: $ab"
+			if [ "$ab" != "ctrl ABORT|cmd Abort|" ]; then
+				fail $t "not the ABORT request then PC_to_RDR_Abort for bSeq $S: '$ab'; log: $(since | grep -v '^rsp' | tail -n 6 | tr '\n' '|')"
+			elif [ "$r2" != 000102039000 ]; then
+				fail $t "the next exchange, 4 bytes asked, answered '$r2'"
+			elif [ -n "$rep" ]; then
+				fail $t "kernel report: $rep"
+			else
+				ok $t
+			fi ;;
+		*)	diagnose 10 10
+			fail $t "the interrupted exchange gave '$r', not EINTR after the signal" ;;
+		esac
+	fi
+fi
+kill "$SP" 2>/dev/null
+wait "$SP" 2>/dev/null
+
+t=gadget_sigkill_aborted_channel_closed
+# the APDU goes on a logical channel the process opened; the reader
+# answers the Abort and then, all the same, the aborted command
+# (after_abort=2), so the next command's first answer is stale: the driver
+# must skip it by its bSeq.  The file's release closes the channel on the
+# card (MANAGE CHANNEL close, by the dying task or the core's close
+# worker)
+dm0=$(dmesg | wc -l)
+gctl set late=30000 late_count=1 late_ins=0xE0 after_abort=2
+setmark
+"$GADGET" xfer "/dev/secel$(se_of 0)" 00E0000808 --channel $APP > "$tmp/kill.out" 2>&1 &
+KP=$!
+pids="$pids $KP"
+if ! await 30 sh -c "tail -n +$((mark + 1)) '$tmp/g.log' | grep -q 'data=0[1-3]E0000808\$'"; then
+	fail $t "the APDU did not reach the reader: $(cat "$tmp/kill.out")"
+	kill "$KP" 2>/dev/null
+else
+	ch=$(sed -n 's/^channel //p' "$tmp/kill.out")
+	kill -KILL "$KP"
+	await 15 gone "$KP"
+	ended=$?
+	S=$(seq_of 0${ch}E0000808)
+	await 15 sh -c "tail -n +$((mark + 1)) '$tmp/g.log' | grep -q 'cmd XfrBlock slot=0 .*data=0070800${ch}00\$'"
+	closed=$?
+	ab=$(aborts "$S")
+	stale=$(since | sed -n "/^cmd Abort slot=0 seq=$S /,\$p" |
+		grep -c "^rsp 800A00000000$(printf %02X "$S")")
+	# another process: a channel (the card's lowest free, so the closed
+	# one again) and an APDU on it
+	r2=$("$GADGET" xfer "/dev/secel$(se_of 0)" 00E0000404 --channel $APP 2>&1 | tr '\n' ' ')
+	rep=$(kernel_reports "$dm0")
+	echo "# channel $ch, slot 0 XfrBlock bSeq $S: $ab its answer sent after the Abort: $stale"
+	if [ $ended != 0 ]; then
+		diagnose 10 10
+		fail $t "the process is still there 15 s after SIGKILL"
+	elif [ -z "$ch" ]; then
+		fail $t "no channel opened: $(cat "$tmp/kill.out")"
+	elif [ "$ab" != "ctrl ABORT|cmd Abort|" ]; then
+		fail $t "not the ABORT request then PC_to_RDR_Abort for bSeq $S: '$ab'"
+	elif [ $closed != 0 ]; then
+		diagnose 10 10
+		fail $t "channel $ch was not closed on the card after the kill"
+	elif [ "$stale" = 0 ]; then
+		fail $t "the aborted command's answer was not sent after the Abort (the case tests nothing)"
+	elif [ "$r2" != "channel $ch 000102039000 " ]; then
+		fail $t "the next process got '$r2', not channel $ch and 000102039000; log: $(since | grep -v '^rsp' | tail -n 6 | tr '\n' '|')"
+	elif [ -n "$rep" ]; then
+		fail $t "kernel report: $rep"
+	else
+		ok $t
+	fi
+fi
+kill "$KP" 2>/dev/null
+wait "$KP" 2>/dev/null
+gctl set late=0 late_count=0 late_ins=0 after_abort=0
+echo 1000 > $TMO
 
 # answers the driver must not take: each a clear errno, no hang, and the
 # next exchange works
@@ -621,19 +757,59 @@ else
 fi
 stop_gadget
 
-# ---- names: secel_ccid.kind -----------------------------------------------
+# ---- names: secel_ccid.kind; SetParameters --------------------------------
+# One reader for both: TPDU level, no automatic parameter bits in
+# dwFeatures (no 02h, 40h or 80h), two cards whose ATRs the driver turns
+# into PC_to_RDR_SetParameters in the default set_parameters mode (1):
+#   slot 0, T=0 in specific mode: TA1 95h (Fi 512, Di 16), TC1 02h,
+#     TD1 10h (TA2 follows, T=0), TA2 00h (specific mode, T=0, TA1 as is)
+#   slot 1, T=1 in negotiable mode: TA1 95h, TC1 01h, TD1 01h (T=1), TCK;
+#     nobody makes a PPS, so the card keeps Fi 372, Di 1 (11h)
+# each with the historical bytes "GDT" <protocol> <slot> (gadget_ses)
+ATR0=3BD5950210004744543000
+ATR1=3BD5950101474454310127
 t=gadget_kind_names_ses
 rmmod secel_ccid 2>/dev/null
+up=""
 if ! insmod "$MODDIR/secel_ccid.ko" kind=eSE 2> "$tmp/insmod.err"; then
 	fail $t "insmod kind=eSE: $(cat "$tmp/insmod.err")"
-elif ! start_gadget 0 --level short; then
+elif ! start_gadget "0 1" --slots 2 --level tpdu --no-auto --t1-slots 1 \
+		--atr 0=$ATR0 --atr 1=$ATR1; then
 	fail $t "gadget did not come up"
 else
+	up=1
 	n=$(cat /sys/class/secel/secel"$(se_of 0)"/name)
 	case "$n" in
 	eSE[0-9]*) ok $t ;;
 	*)	fail $t "with kind=eSE the SE is named '$n'" ;;
 	esac
+fi
+
+t=gadget_set_parameters_from_atr
+# the T=0 structure (CCID 1.1 6.1.7): bmFindexDindex 95, bmTCCKST0 00,
+# bGuardTimeT0 02, bWaitingIntegerT0 0A (no TC2: WI 10), bClockStop 00;
+# the T=1 one: 11, bmTCCKST1 10 (LRC, direct), bGuardTimeT1 01,
+# bmWaitingIntegersT1 4D (no TB3), bClockStop 00, bIFSC 20 (no TA3),
+# bNadValue 00
+if [ -z "$up" ]; then
+	skip $t "no reader"
+else
+	sp0=$(grep "^cmd SetParameters slot=0 " "$tmp/g.log" | sed 's/ seq=[0-9]*//' | sort -u | tr '\n' '|')
+	sp1=$(grep "^cmd SetParameters slot=1 " "$tmp/g.log" | sed 's/ seq=[0-9]*//' | sort -u | tr '\n' '|')
+	r0=$(xfer 0 00E2000002ABCD00)
+	r1=$(xfer 1 00E2000002CDEF00)
+	if [ "$sp0" != "cmd SetParameters slot=0 len=5 b7=00 b8=00 b9=00 data=9500020A00|" ]; then
+		fail $t "slot 0 (T=0, TA1 95h specific): '$sp0'; $(dmesg | grep 'SetParameters' | tail -n 2 | tr '\n' '|')"
+	elif [ "$sp1" != "cmd SetParameters slot=1 len=7 b7=01 b8=00 b9=00 data=1110014D002000|" ]; then
+		fail $t "slot 1 (T=1, TA1 95h negotiable): '$sp1'; $(dmesg | grep 'SetParameters' | tail -n 2 | tr '\n' '|')"
+	elif ! grep -q "^params slot=0 T=0 9500020A00\$" "$tmp/g.log" ||
+	     ! grep -q "^params slot=1 T=1 1110014D002000\$" "$tmp/g.log"; then
+		fail $t "the reader did not take the parameters: $(grep '^params' "$tmp/g.log" | tr '\n' '|')"
+	elif [ "$r0" != ABCD9000 ] || [ "$r1" != CDEF9000 ]; then
+		fail $t "exchanges afterwards: slot 0 '$r0', slot 1 '$r1'"
+	else
+		ok $t
+	fi
 fi
 
 t=gadget_module_unload
