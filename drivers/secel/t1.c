@@ -75,6 +75,7 @@ static int t1_send(struct secel_t1 *t1, u8 pcb, const u8 *inf, size_t n)
 			fsleep(DIV_ROUND_UP_ULL(bgt - since, NSEC_PER_USEC));
 	}
 	t1->stats.blocks_sent++;
+	t1->card_turn = true;
 	return t1->ops->send(t1->ctx, t1->tx, len);
 }
 
@@ -132,6 +133,7 @@ static int t1_recv(struct secel_t1 *t1, struct secel_t1_block *b)
 	if (ret)
 		return t1_recv_status(t1, ret);
 	t1->last_rx = ktime_get_ns();
+	t1->card_turn = false;
 
 	ret = secel_t1_block_parse(t1->rx, hdr + n + edc, t1_gp(t1),
 				   t1_crc(t1), b);
@@ -330,6 +332,41 @@ static void t1_restart(struct secel_t1 *t1)
 }
 
 /*
+ * An exchange was cut off (a signal) while the card had the turn: it may
+ * still be working on the block and will answer it, asking for waiting
+ * time on the way.  A block sent now would cross its answer on a
+ * half-duplex line, and the answer would then be taken for the answer to
+ * the S(RESYNCH) that follows.  So wait for it first, one block waiting
+ * time after the other, granting the card's S(WTX) requests, and drop it.
+ * Only what the card said before a lost block ends the wait.
+ */
+static int t1_take_pending(struct secel_t1 *t1)
+{
+	unsigned int requests = 0;
+	struct secel_t1_block b;
+	int ret;
+
+	while (t1->card_turn) {
+		ret = t1_recv(t1, &b);
+		if (ret < 0)
+			return ret;
+		if (ret) {
+			/* silent, or a block out of shape: the turn is ours */
+			t1->card_turn = false;
+			t1_flush(t1);
+			break;
+		}
+		ret = t1_card_request(t1, &b);
+		if (ret < 0)
+			return ret;
+		if (!ret || ++requests > T1_MAX_S_REQUESTS)
+			break;
+	}
+	t1->card_turn = false;
+	return 0;
+}
+
+/*
  * S(RESYNCH): both sides back to the link's initial state (11.6.3.2).
  * An IFSD announced before is announced again.
  */
@@ -341,6 +378,9 @@ static int t1_resynch(struct secel_t1 *t1)
 	int ret;
 
 	t1->stats.resynchs++;
+	ret = t1_take_pending(t1);
+	if (ret)
+		return ret;
 	ret = t1_s_exchange(t1, SECEL_T1_S_RESYNCH, NULL, 0, &b);
 	if (ret)
 		return ret;
@@ -613,7 +653,12 @@ EXPORT_SYMBOL_GPL(secel_t1_set_ifsd);
  * N(S) and N(R) go back to 0 and the IFSC and IFSD to the link's
  * configuration (an IFSD announced before is announced again).  The
  * engine resynchronises by itself after failed exchanges; a converter
- * calls this after it lost track of the link (a cancelled exchange).
+ * calls this after it lost track of the link: an exchange its byte mover
+ * cut off (a signal, -EINTR) in the middle.  When the card had the turn,
+ * its answer to the engine's last block is waited for first (the block
+ * waiting time, lengthened by the card's S(WTX) requests, which are
+ * granted) and dropped, so that it is not taken for the answer to
+ * S(RESYNCH).
  *
  * Return: 0; -EIO when the card did not answer S(RESYNCH) in three
  * attempts; the converter's errno.
