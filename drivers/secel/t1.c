@@ -28,6 +28,8 @@
 #define T1_TRIES		3
 /* the card's S(WTX) and S(IFS) requests one step tolerates: no endless loop */
 #define T1_MAX_S_REQUESTS	1024
+/* block waiting times a resync waits at most for an interrupted answer */
+#define T1_PENDING_BWTS		8
 /* ISO's default information field sizes (11.4.2) */
 #define T1_IFS_DEFAULT		32
 
@@ -338,30 +340,31 @@ static void t1_restart(struct secel_t1 *t1)
  * half-duplex line, and the answer would then be taken for the answer to
  * the S(RESYNCH) that follows.  So wait for it first, one block waiting
  * time after the other, granting the card's S(WTX) requests, and drop it.
- * Only what the card said before a lost block ends the wait.
+ * A card that keeps asking for time is waited for T1_PENDING_BWTS block
+ * waiting times at most: a process that closes its channels on its way
+ * out waits for this.
  */
 static int t1_take_pending(struct secel_t1 *t1)
 {
-	unsigned int requests = 0;
+	u64 end = ktime_get_ns() +
+		  (u64)t1->cfg.bwt_ms * T1_PENDING_BWTS * NSEC_PER_MSEC;
 	struct secel_t1_block b;
 	int ret;
 
-	while (t1->card_turn) {
+	while (t1->card_turn && ktime_get_ns() < end) {
 		ret = t1_recv(t1, &b);
 		if (ret < 0)
 			return ret;
-		if (ret) {
-			/* silent, or a block out of shape: the turn is ours */
-			t1->card_turn = false;
-			t1_flush(t1);
-			break;
-		}
+		if (ret)
+			break;	/* silent, or out of shape: flushed below */
 		ret = t1_card_request(t1, &b);
 		if (ret < 0)
 			return ret;
-		if (!ret || ++requests > T1_MAX_S_REQUESTS)
+		if (!ret)
 			break;
 	}
+	if (t1->card_turn)
+		t1_flush(t1);
 	t1->card_turn = false;
 	return 0;
 }
