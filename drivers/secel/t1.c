@@ -381,9 +381,6 @@ static int t1_resynch(struct secel_t1 *t1)
 	int ret;
 
 	t1->stats.resynchs++;
-	ret = t1_take_pending(t1);
-	if (ret)
-		return ret;
 	ret = t1_s_exchange(t1, SECEL_T1_S_RESYNCH, NULL, 0, &b);
 	if (ret)
 		return ret;
@@ -403,6 +400,8 @@ static int t1_recover(struct secel_t1 *t1, int err)
 {
 	if (err != -ETIMEDOUT && err != -EPROTO)
 		return err;
+	/* the step's attempts are over: the turn is ours */
+	t1->card_turn = false;
 	if (t1_resynch(t1))
 		return -EIO;
 	return err;
@@ -668,7 +667,7 @@ EXPORT_SYMBOL_GPL(secel_t1_set_ifsd);
  */
 int secel_t1_resync(struct secel_t1 *t1)
 {
-	int ret = t1_resynch(t1);
+	int ret = t1_take_pending(t1) ?: t1_resynch(t1);
 
 	return ret == -ETIMEDOUT || ret == -EPROTO ? -EIO : ret;
 }
