@@ -659,8 +659,8 @@ EXPORT_SYMBOL_GPL(secel_t1_set_ifsd);
  * cut off (a signal, -EINTR) in the middle.  When the card had the turn,
  * its answer to the engine's last block is waited for first (the block
  * waiting time, lengthened by the card's S(WTX) requests, which are
- * granted) and dropped, so that it is not taken for the answer to
- * S(RESYNCH).
+ * granted; 8 block waiting times in all at most) and dropped, so that it
+ * is not taken for the answer to S(RESYNCH).
  *
  * Return: 0; -EIO when the card did not answer S(RESYNCH) in three
  * attempts; the converter's errno.

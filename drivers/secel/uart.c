@@ -977,7 +977,8 @@ static int secel_uart_transmit(struct secel_se *se, const u8 *cmd,
 	 * A card that stopped answering, answered out of protocol, or whose
 	 * exchange was cut off may still be talking: T=0 has no resync.
 	 * T=1 resynchronised the link itself after ETIMEDOUT and EPROTO;
-	 * EIO says it could not.
+	 * EIO says it could not.  A T=1 exchange a signal cut off is
+	 * resynchronised before the next one, without a reset.
 	 */
 	if (ret == -EINTR && u->protocol == 1 && u->t1_up && !u->lost)
 		u->resync = true;
