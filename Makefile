@@ -160,9 +160,13 @@ demo:
 # SECEL_BENCH_TSM_ROUNDS=5 and the other variables of tools/testing/bench-tsm;
 # then PC/SC over secel against secel and against vpcd (tools/testing/
 # bench-vpcd), with QEMU's CCID reader for its lines (d) and (e: secel_ccid
-# against pcscd + libccid on that reader) unless BENCH_CCID=0
+# against pcscd + libccid on that reader) unless BENCH_CCID=0; then the UART
+# converter with T=1 at 38400 and 115200 bit/s against the wire's maximum
+# (tools/testing/bench-uart, a guest each through tools/testing/uart/run-guest;
+# BENCH_UART_TA1="18" for one rate, "" for none)
 BENCH_ARGS ?=
 BENCH_CCID ?= 1
+BENCH_UART_TA1 ?= 13 18
 bench: modules tools
 	$(CC) -std=gnu11 -Wall -Wextra -Werror -O2 -Iuapi -pthread \
 		-o tools/testing/bench tools/testing/bench.c
@@ -171,6 +175,7 @@ bench: modules tools
 		for a in $$out; do set -- "$$@" --qemu-arg "$$a"; done; \
 	fi; \
 	tools/testing/vm-run --timeout 1800 "$$@" -- tools/testing/bench-all $(BENCH_ARGS)
+	@[ -z "$(BENCH_UART_TA1)" ] || { echo; tools/testing/bench-uart $(BENCH_UART_TA1); }
 
 # libFuzzer on the parsers, FUZZ_SECONDS each (clang from Debian)
 fuzz:

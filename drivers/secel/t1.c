@@ -28,6 +28,8 @@
 #define T1_TRIES		3
 /* the card's S(WTX) and S(IFS) requests one step tolerates: no endless loop */
 #define T1_MAX_S_REQUESTS	1024
+/* block waiting times a resync waits at most for an interrupted answer */
+#define T1_PENDING_BWTS		8
 /* ISO's default information field sizes (11.4.2) */
 #define T1_IFS_DEFAULT		32
 
@@ -75,6 +77,7 @@ static int t1_send(struct secel_t1 *t1, u8 pcb, const u8 *inf, size_t n)
 			fsleep(DIV_ROUND_UP_ULL(bgt - since, NSEC_PER_USEC));
 	}
 	t1->stats.blocks_sent++;
+	t1->card_turn = true;
 	return t1->ops->send(t1->ctx, t1->tx, len);
 }
 
@@ -132,6 +135,7 @@ static int t1_recv(struct secel_t1 *t1, struct secel_t1_block *b)
 	if (ret)
 		return t1_recv_status(t1, ret);
 	t1->last_rx = ktime_get_ns();
+	t1->card_turn = false;
 
 	ret = secel_t1_block_parse(t1->rx, hdr + n + edc, t1_gp(t1),
 				   t1_crc(t1), b);
@@ -330,6 +334,42 @@ static void t1_restart(struct secel_t1 *t1)
 }
 
 /*
+ * An exchange was cut off (a signal) while the card had the turn: it may
+ * still be working on the block and will answer it, asking for waiting
+ * time on the way.  A block sent now would cross its answer on a
+ * half-duplex line, and the answer would then be taken for the answer to
+ * the S(RESYNCH) that follows.  So wait for it first, one block waiting
+ * time after the other, granting the card's S(WTX) requests, and drop it.
+ * A card that keeps asking for time is waited for T1_PENDING_BWTS block
+ * waiting times at most: a process that closes its channels on its way
+ * out waits for this.
+ */
+static int t1_take_pending(struct secel_t1 *t1)
+{
+	u64 end = ktime_get_ns() +
+		  (u64)t1->cfg.bwt_ms * T1_PENDING_BWTS * NSEC_PER_MSEC;
+	struct secel_t1_block b;
+	int ret;
+
+	while (t1->card_turn && ktime_get_ns() < end) {
+		ret = t1_recv(t1, &b);
+		if (ret < 0)
+			return ret;
+		if (ret)
+			break;	/* silent, or out of shape: flushed below */
+		ret = t1_card_request(t1, &b);
+		if (ret < 0)
+			return ret;
+		if (!ret)
+			break;
+	}
+	if (t1->card_turn)
+		t1_flush(t1);
+	t1->card_turn = false;
+	return 0;
+}
+
+/*
  * S(RESYNCH): both sides back to the link's initial state (11.6.3.2).
  * An IFSD announced before is announced again.
  */
@@ -360,6 +400,8 @@ static int t1_recover(struct secel_t1 *t1, int err)
 {
 	if (err != -ETIMEDOUT && err != -EPROTO)
 		return err;
+	/* the step's attempts are over: the turn is ours */
+	t1->card_turn = false;
 	if (t1_resynch(t1))
 		return -EIO;
 	return err;
@@ -613,14 +655,19 @@ EXPORT_SYMBOL_GPL(secel_t1_set_ifsd);
  * N(S) and N(R) go back to 0 and the IFSC and IFSD to the link's
  * configuration (an IFSD announced before is announced again).  The
  * engine resynchronises by itself after failed exchanges; a converter
- * calls this after it lost track of the link (a cancelled exchange).
+ * calls this after it lost track of the link: an exchange its byte mover
+ * cut off (a signal, -EINTR) in the middle.  When the card had the turn,
+ * its answer to the engine's last block is waited for first (the block
+ * waiting time, lengthened by the card's S(WTX) requests, which are
+ * granted; 8 block waiting times in all at most) and dropped, so that it
+ * is not taken for the answer to S(RESYNCH).
  *
  * Return: 0; -EIO when the card did not answer S(RESYNCH) in three
  * attempts; the converter's errno.
  */
 int secel_t1_resync(struct secel_t1 *t1)
 {
-	int ret = t1_resynch(t1);
+	int ret = t1_take_pending(t1) ?: t1_resynch(t1);
 
 	return ret == -ETIMEDOUT || ret == -EPROTO ? -EIO : ret;
 }

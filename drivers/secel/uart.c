@@ -122,6 +122,9 @@ enum uart_reset_line {
  * @t1_up: @t1 is initialised
  * @lost: an exchange ended out of step with the card: the next exchange
  *	resets it first (ISO/IEC 7816-3 10.2)
+ * @resync: a T=1 exchange was cut off by a signal: the next exchange
+ *	resynchronises the link first (S(RESYNCH), 11.6.3.2), which keeps
+ *	the card's logical channels and selections, where a reset would not
  * @lock: guards @rx, @overrun, @dead, @cancel and @cip
  * @rx: the bytes received and not read yet
  * @overrun: bytes were lost because @rx was full
@@ -156,6 +159,7 @@ struct secel_uart {
 	struct secel_t1 t1;
 	bool t1_up;
 	bool lost;
+	bool resync;
 
 	spinlock_t lock;	/* @rx, @overrun, @dead, @cancel, @busy */
 	DECLARE_KFIFO(rx, u8, UART_RX_SIZE);
@@ -746,7 +750,7 @@ static void secel_uart_gp_release(struct secel_uart *u)
 {
 	int ret;
 
-	if (!u->t1_up || u->released || u->lost)
+	if (!u->t1_up || u->released || u->lost || u->resync)
 		return;
 	/* what a card said after an exchange ended is no answer to this */
 	secel_uart_flush(u);
@@ -782,6 +786,7 @@ static int secel_uart_start(struct secel_uart *u, bool cold, u8 *atr,
 	if (ret)
 		return ret;
 	secel_uart_t1_stop(u);
+	u->resync = false;
 	if (u->gp) {
 		ret = secel_uart_gp_activate(u, cold, atr, atr_size, atr_len);
 	} else {
@@ -943,6 +948,20 @@ static int secel_uart_transmit(struct secel_se *se, const u8 *cmd,
 		dev_info(&u->serdev->dev, "resetting the card after a lost exchange\n");
 		ret = secel_uart_start(u, true, atr, sizeof(atr), &atr_len);
 	}
+	if (!ret && u->resync) {
+		/*
+		 * The interrupted exchange's answer may be on its way: the
+		 * engine takes it off the line, so no flush before.
+		 */
+		ret = secel_t1_resync(&u->t1);
+		if (ret == -EIO) {
+			dev_info(&u->serdev->dev, "S(RESYNCH) after an interrupted exchange failed: resetting the card\n");
+			ret = secel_uart_start(u, true, atr, sizeof(atr),
+					       &atr_len);
+		}
+		if (!ret)
+			u->resync = false;
+	}
 	if (!ret) {
 		secel_uart_flush(u);
 		/* GP: the block wakes an SE that was released */
@@ -958,10 +977,13 @@ static int secel_uart_transmit(struct secel_se *se, const u8 *cmd,
 	 * A card that stopped answering, answered out of protocol, or whose
 	 * exchange was cut off may still be talking: T=0 has no resync.
 	 * T=1 resynchronised the link itself after ETIMEDOUT and EPROTO;
-	 * EIO says it could not.
+	 * EIO says it could not.  A T=1 exchange a signal cut off is
+	 * resynchronised before the next one, without a reset.
 	 */
-	if (ret && ret != -EINVAL && ret != -EMSGSIZE &&
-	    !(u->protocol == 1 && (ret == -ETIMEDOUT || ret == -EPROTO)))
+	if (ret == -EINTR && u->protocol == 1 && u->t1_up && !u->lost)
+		u->resync = true;
+	else if (ret && ret != -EINVAL && ret != -EMSGSIZE &&
+		 !(u->protocol == 1 && (ret == -ETIMEDOUT || ret == -EPROTO)))
 		u->lost = true;
 	if (!u->lost)
 		secel_uart_gp_idle(u);

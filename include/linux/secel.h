@@ -343,6 +343,9 @@ struct secel_t1_stats {
  * @wtx: the card's WTX multiplier for the next block's waiting time, 1
  *	when none
  * @last_rx: when the card's last byte came, for the block guard time
+ * @card_turn: a block was sent and the card's answer to it not received
+ *	yet (an exchange cut off by a signal leaves it set: secel_t1_resync()
+ *	takes that answer off the line first)
  * @stats: counters
  * @tx: block buffer for what the engine sends
  * @rx: block buffer for what it receives
@@ -361,6 +364,7 @@ struct secel_t1 {
 	u8 nr;
 	u32 wtx;
 	u64 last_rx;
+	bool card_turn;
 	struct secel_t1_stats stats;
 	u8 *tx;
 	u8 *rx;

@@ -36,6 +36,7 @@ uart_t1_extended_apdu_chained_both_ways uart_t1_corrupted_block_recovers
 uart_t1_lost_block_recovers uart_t1_oversized_len_recovers
 uart_t1_wtx_honoured uart_t1_ifs_change_obeyed
 uart_t1_rblock_storm_ends_cleanly uart_t1_silent_mid_chain_then_recovers
+uart_t1_signal_eintr_then_resynchronised uart_t1_sigkill_closes_its_channel
 uart_unbind_with_apdu_in_flight uart_module_unload"
 
 ktap_plan
@@ -239,6 +240,67 @@ fault_then_recovers uart_t1_rblock_storm_ends_cleanly 1300 80160000 \
 # next exchange resets the card and works
 fault_then_recovers uart_t1_silent_mid_chain_then_recovers 1600 \
 	"8012000064$(echo "$data" | cut -c1-200)" "error*"
+
+# the card's channels (open ones as bits, closes and S(RESYNCH) seen)
+chans() { xfer 801C000003; }
+node() { echo "/dev/secel$(uart_se)"; }
+# fault 18 28: the card asks for waiting time every 200 ms for 4 s before
+# the answer.  A handler without SA_RESTART catches SIGALRM 1 s into the
+# exchange: the ioctl returns EINTR at once (well before the card's
+# answer); the next exchange, from another process, takes the card's late
+# answer off the line, sends S(RESYNCH) and gets its own answers right,
+# with no reset of the card (which would lose its channels)
+reset_se > /dev/null
+c0=$(chans)
+r0=$(resets)
+fault 1828
+out=$(bounded /usr/bin/python3 "$here/apdu_interrupt.py" --alarm 1 "$(node)" 80160000)
+r=$(xfer 8010050505)
+r2=$(xfer 8014000003AABBCC00)
+r1=$(resets)
+c1=$(chans)
+case $out in
+"errno EINTR 0."[0-4]*)
+	if [ "$r" = 05060708099000 ] && [ "$r2" = CCBBAA9000 ] &&
+	   [ "$r1" = "$r0" ] &&
+	   [ $((0x$(echo "$c1" | cut -c5-6))) = $((0x$(echo "$c0" | cut -c5-6) + 1)) ]; then
+		ok uart_t1_signal_eintr_then_resynchronised
+	else
+		fail uart_t1_signal_eintr_then_resynchronised "then '$r', '$r2'; resets $r0 -> $r1; channels/closes/resynchs $c0 -> $c1"
+	fi ;;
+*) fail uart_t1_signal_eintr_then_resynchronised "interrupted: '$out' (want EINTR within 0.5 s)" ;;
+esac
+
+# a process that holds a logical channel is killed in the middle of a
+# long exchange on it: its channel is closed on the card (MANAGE CHANNEL
+# close, after the resync takes the card's late answer off the line: the
+# dying task closes it, no signal pending any more, or the core's close
+# worker does), its exit bounded (here about 3 s, the card's remaining
+# S(WTX) time); the next exchange works
+c0=$(chans)
+rm -f "$tmp/ready"
+/usr/bin/python3 "$here/apdu_interrupt.py" --channel --first 805E1828 \
+	--ready "$tmp/ready" "$(node)" 80160000 > "$tmp/killed" 2>&1 &
+kp=$!
+await 20 test -s "$tmp/ready"
+ch=$(cat "$tmp/ready" 2>/dev/null)
+sleep 1
+t0=$(date +%s)
+kill -9 $kp
+wait $kp 2> /dev/null
+t1=$(($(date +%s) - t0))
+closed() {
+	c=$(chans)
+	[ "$(echo "$c" | cut -c1-2)" = 00 ] &&
+		[ "$(echo "$c" | cut -c3-4)" != "$(echo "$c0" | cut -c3-4)" ]
+}
+if [ "${ch:-0}" -ge 1 ] && [ $t1 -le 10 ] && await 30 closed &&
+   [ "$(xfer 8010050505)" = 05060708099000 ]; then
+	ok uart_t1_sigkill_closes_its_channel
+else
+	fail uart_t1_sigkill_closes_its_channel "channel '$ch' ($(cat "$tmp/killed")), killed in ${t1} s; channels/closes/resynchs $c0 -> $(chans)"
+fi
+
 fault 2000
 reset_se > /dev/null
 
