@@ -25,15 +25,22 @@
 
 #include "secelctl.h"
 
-/* A decimal id, or a user (@user) or group name looked up. */
-static int acl_id(const char *s, bool user, uint32_t *id)
+/**
+ * acl_id() - a uid or gid from the command line or a map file
+ * @s: decimal digits, or a user (@user) or group name to look up
+ * @user: a user's id rather than a group's
+ * @id: the id
+ *
+ * Return: 0, or -1 for a name the system does not know.
+ */
+int acl_id(const char *s, bool user, uint32_t *id)
 {
 	unsigned long v;
 	char *end;
 
 	errno = 0;
 	v = strtoul(s, &end, 10);
-	if (*s && !*end && !errno && v < 0xffffffffUL) {
+	if (*s >= '0' && *s <= '9' && !*end && !errno && v < 0xffffffffUL) {
 		*id = v;
 		return 0;
 	}

@@ -15,8 +15,6 @@
  * so each AID gets a block in that same order (see ara_translate()).
  */
 #include <errno.h>
-#include <grp.h>
-#include <pwd.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -392,33 +390,6 @@ void ara_rules_json(FILE *f, const struct ara_rules *rules)
 
 /* ---- the map file ---- */
 
-static int map_id(const char *s, bool user, uint32_t *id)
-{
-	unsigned long v;
-	char *end;
-
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (*s >= '0' && *s <= '9' && !*end && !errno && v < 0xffffffffUL) {
-		*id = v;
-		return 0;
-	}
-	if (user) {
-		struct passwd *pw = getpwnam(s);
-
-		if (!pw)
-			return -1;
-		*id = pw->pw_uid;
-	} else {
-		struct group *gr = getgrnam(s);
-
-		if (!gr)
-			return -1;
-		*id = gr->gr_gid;
-	}
-	return 0;
-}
-
 const char *ara_map_parse_line(const char *line, struct ara_map *map)
 {
 	char buf[256], *w[3], *save = NULL, *tok, *hash;
@@ -466,7 +437,7 @@ const char *ara_map_parse_line(const char *line, struct ara_map *map)
 		else
 			return fail("unknown identity '%s='", w[1]);
 		ent.who = user ? SECEL_ACL_WHO_UID : SECEL_ACL_WHO_GID;
-		if (map_id(val, user, &ent.id))
+		if (acl_id(val, user, &ent.id))
 			return fail("unknown %s '%s'", user ? "user" : "group",
 				    val);
 	}

@@ -94,6 +94,8 @@ extern struct gp_opts gp_opt;
 int cmd_gp(unsigned int (*resolve)(const char *), char **args, int n);
 
 /* acl.c: hand-written access rules */
+/* A uid/gid: digits, or a user or group name looked up; -1 if unknown. */
+int acl_id(const char *s, bool user, uint32_t *id);
 #include <linux/secel.h>
 
 /* One rule from its text; NULL, or what is wrong with it. */
