@@ -4,8 +4,46 @@
  * card behind struct secel_t1_ops checks every block the engine sends,
  * byte for byte, and answers what the script says, wrong EDCs, silence
  * and all.  The scenarios follow ISO/IEC 7816-3:2006 clause 11 (11.6.2
- * error-free operation, 11.6.3 error handling) and the kinds of annex A's
- * examples; a card model carries the chains of 65544 bytes.
+ * error-free operation, 11.6.3 error handling) and annex A's numbered
+ * scenarios; a card model carries the chains of 65544 bytes.
+ *
+ * Annex A, scenario by scenario, as the interface device sees it (the
+ * block sequences as Infineon's T=1' host library tests render them, its
+ * cases "ISO7816-3 Annex A Scenario N"; 3 to 5 also as ANSSI's
+ * Open-ISO7816-Stack's; the annex's own text was not at hand):
+ *
+ *  1 I-blocks both ways            t1_i_blocks_alternate
+ *  2 S(WTX)                        t1_wtx_next_block_only
+ *  3 the card's S(IFS)             t1_annex_a_s3 (t1_ifsc_changed_by_card:
+ *                                  the same in a chain)
+ *  4 our S(IFS) between APDUs      t1_annex_a_s4
+ *  5 our chain                     t1_chain_from_ifd
+ *  6 the card's chain              t1_chain_from_card (three links)
+ *  7 its last link empty           t1_annex_a_s7
+ *  8 our I-block lost              t1_card_asks_for_i_block
+ *  9 the card's I-block bad        t1_edc_error_asks_again
+ * 10-12 the R-blocks bad too       t1_annex_a_s10, _s11 (our second R(0)
+ *                                  says "other error"), _s12
+ * 13 differs: three R(0)s in a row; the engine counts the card's valid
+ *    R(1) as the third failed attempt and sends S(RESYNCH) instead
+ * 14, 15 its S(WTX) bad            t1_annex_a_s14 (15 differs on the
+ *                                  card's side only)
+ * 16, 17 its S(IFS) bad            t1_annex_a_s16 (17: as 15)
+ * 18 our S(IFS) response bad       t1_annex_a_s18
+ * 19, 20 I-block bad after S(IFS)  t1_annex_a_s19, t1_annex_a_s20
+ * 21, 22 its R(1) bad in our chain t1_annex_a_s21 (22: as 15;
+ *                                  t1_chain_ack_lost: R(1) lost)
+ * 23 our R(1) bad in its chain     t1_card_asks_for_r_block
+ * 24 both R(1)s bad                t1_annex_a_s24
+ * 25, 28 not found (our S(ABORT): t1_response_too_big_aborted)
+ * 26 it aborts its chain           t1_annex_a_s26, 27 ours:
+ *                                  t1_card_aborts (first link); both end
+ *                                  in -EIO, the card's R-block that gives
+ *                                  the turn back not read
+ * 29 S(RESYNCH)                    t1_annex_a_s29 (t1_silent_card_
+ *                                  resynchronised: after three failures)
+ * 30-32 S(RESYNCH) blocks bad      t1_annex_a_s30, _s31, _s32
+ * 33-35 not found (S(RESYNCH) failing: t1_resynch_fails_eio)
  */
 #include <kunit/test.h>
 #include <linux/kernel.h>
@@ -631,6 +669,328 @@ static void t1_response_too_big_aborted(struct kunit *test)
 	t1k_done(test, &t1, c);
 }
 
+/*
+ * Annex A, scenario 3: the card answers our I-block with S(IFS request);
+ * its IFSC holds from then on
+ */
+static void t1_annex_a_s3(struct kunit *test)
+{
+	static const struct t1k_step s[] = {
+		{ "00 00 04 00a40400", "00 c1 01 79" },
+		{ "00 e1 01 79", "00 00 02 9000" },
+		{}
+	};
+	struct secel_t1 t1;
+	struct t1k_card *c = t1k_start(test, &t1, &t1k_iso, s);
+	u8 apdu[] = { 0x00, 0xa4, 0x04, 0x00 }, rsp[4];
+	size_t len;
+
+	KUNIT_EXPECT_EQ(test, secel_t1_transceive(&t1, apdu, 4, rsp, 4, &len), 0);
+	KUNIT_EXPECT_EQ(test, len, 2);
+	KUNIT_EXPECT_EQ(test, t1.ifsc, 0x79);
+	t1k_done(test, &t1, c);
+}
+
+/* scenario 4: our S(IFS request) between two APDUs leaves N(S) alone */
+static void t1_annex_a_s4(struct kunit *test)
+{
+	static const struct t1k_step s[] = {
+		{ "00 00 04 00a40400", "00 00 02 9000" },
+		{ "00 c1 01 79", "00 e1 01 79" },
+		{ "00 40 04 00a40400", "00 40 02 9000" },
+		{}
+	};
+	struct secel_t1 t1;
+	struct t1k_card *c = t1k_start(test, &t1, &t1k_iso, s);
+	u8 apdu[] = { 0x00, 0xa4, 0x04, 0x00 }, rsp[4];
+	size_t len;
+
+	KUNIT_EXPECT_EQ(test, secel_t1_transceive(&t1, apdu, 4, rsp, 4, &len), 0);
+	KUNIT_EXPECT_EQ(test, secel_t1_set_ifsd(&t1, 0x79), 0);
+	KUNIT_EXPECT_EQ(test, t1.ifsd, 0x79);
+	KUNIT_EXPECT_EQ(test, secel_t1_transceive(&t1, apdu, 4, rsp, 4, &len), 0);
+	t1k_done(test, &t1, c);
+}
+
+/*
+ * scenario 7: the card's chain ends in an I-block without information;
+ * the next APDU goes on with the sequence numbers
+ */
+static void t1_annex_a_s7(struct kunit *test)
+{
+	static const struct t1k_step s[] = {
+		{ "00 00 04 80ca9f7f", "00 20 02 aabb" },
+		{ "00 90 00", "00 40 00" },
+		{ "00 40 04 00a40400", "00 00 02 9000" },
+		{}
+	};
+	struct secel_t1 t1;
+	struct t1k_card *c = t1k_start(test, &t1, &t1k_iso, s);
+	u8 get[] = { 0x80, 0xca, 0x9f, 0x7f };
+	u8 select[] = { 0x00, 0xa4, 0x04, 0x00 };
+	u8 rsp[4];
+	size_t len;
+
+	KUNIT_EXPECT_EQ(test, secel_t1_transceive(&t1, get, 4, rsp, 4, &len), 0);
+	KUNIT_EXPECT_EQ(test, len, 2);
+	KUNIT_EXPECT_EQ(test, rsp[1], 0xbb);
+	KUNIT_EXPECT_EQ(test, secel_t1_transceive(&t1, select, 4, rsp, 4, &len),
+			0);
+	KUNIT_EXPECT_EQ(test, len, 2);
+	KUNIT_EXPECT_EQ(test, rsp[0], 0x90);
+	t1k_done(test, &t1, c);
+}
+
+/*
+ * scenario 10: our I-block reaches the card bad and its R(0) reaches us
+ * bad: our R(0), its R(0) again, our I-block again
+ */
+static void t1_annex_a_s10(struct kunit *test)
+{
+	static const struct t1k_step s[] = {
+		{ "00 00 04 00a40400", "00 81 00", T1K_EDC },
+		{ "00 81 00", "00 81 00" },
+		{ "00 00 04 00a40400", "00 00 02 9000" },
+		{}
+	};
+
+	KUNIT_EXPECT_EQ(test, t1k_run(test, &t1k_iso, s, "00a40400", "9000"),
+			0);
+}
+
+/*
+ * scenario 11: the card's I-block reaches us bad, our R(0) reaches it
+ * bad; its R(1) is not what we asked for: R(0) again ("other error")
+ */
+static void t1_annex_a_s11(struct kunit *test)
+{
+	static const struct t1k_step s[] = {
+		{ "00 00 04 00a40400", "00 00 02 9000", T1K_EDC },
+		{ "00 81 00", "00 91 00" },
+		{ "00 82 00", "00 00 02 9000" },
+		{}
+	};
+
+	KUNIT_EXPECT_EQ(test, t1k_run(test, &t1k_iso, s, "00a40400", "9000"),
+			0);
+}
+
+/* scenario 12: as 11, and the card's R(1) reaches us bad too */
+static void t1_annex_a_s12(struct kunit *test)
+{
+	static const struct t1k_step s[] = {
+		{ "00 00 04 00a40400", "00 00 02 9000", T1K_EDC },
+		{ "00 81 00", "00 91 00", T1K_EDC },
+		{ "00 81 00", "00 00 02 9000" },
+		{}
+	};
+
+	KUNIT_EXPECT_EQ(test, t1k_run(test, &t1k_iso, s, "00a40400", "9000"),
+			0);
+}
+
+/*
+ * scenarios 14 and 15: the card's S(WTX request) reaches us bad: R(0);
+ * it asks again, and its waiting time holds for the next block
+ */
+static void t1_annex_a_s14(struct kunit *test)
+{
+	static const struct t1k_step s[] = {
+		{ "00 00 04 00a40400", "00 c3 01 02", T1K_EDC },
+		{ "00 81 00", "00 c3 01 02", 0, T1K_BWT },
+		{ "00 e3 01 02", "00 00 02 9000", 0, 2 * T1K_BWT },
+		{}
+	};
+
+	KUNIT_EXPECT_EQ(test, t1k_run(test, &t1k_iso, s, "00a40400", "9000"),
+			0);
+}
+
+/* scenarios 16 and 17: the card's S(IFS request) reaches us bad: R(0) */
+static void t1_annex_a_s16(struct kunit *test)
+{
+	static const struct t1k_step s[] = {
+		{ "00 00 04 00a40400", "00 c1 01 79", T1K_EDC },
+		{ "00 81 00", "00 c1 01 79" },
+		{ "00 e1 01 79", "00 00 02 9000" },
+		{}
+	};
+
+	KUNIT_EXPECT_EQ(test, t1k_run(test, &t1k_iso, s, "00a40400", "9000"),
+			0);
+}
+
+/*
+ * scenario 18: our S(IFS response) reaches the card bad: it asks again,
+ * we answer again
+ */
+static void t1_annex_a_s18(struct kunit *test)
+{
+	static const struct t1k_step s[] = {
+		{ "00 00 04 00a40400", "00 c1 01 79" },
+		{ "00 e1 01 79", "00 c1 01 79" },
+		{ "00 e1 01 79", "00 00 02 9000" },
+		{}
+	};
+
+	KUNIT_EXPECT_EQ(test, t1k_run(test, &t1k_iso, s, "00a40400", "9000"),
+			0);
+}
+
+/* scenario 19: after S(IFS), the card's I-block reaches us bad: R(0) */
+static void t1_annex_a_s19(struct kunit *test)
+{
+	static const struct t1k_step s[] = {
+		{ "00 00 04 00a40400", "00 c1 01 79" },
+		{ "00 e1 01 79", "00 00 02 9000", T1K_EDC },
+		{ "00 81 00", "00 00 02 9000" },
+		{}
+	};
+
+	KUNIT_EXPECT_EQ(test, t1k_run(test, &t1k_iso, s, "00a40400", "9000"),
+			0);
+}
+
+/* scenario 20: as 19, and our R(0) reaches the card bad: its R(1) */
+static void t1_annex_a_s20(struct kunit *test)
+{
+	static const struct t1k_step s[] = {
+		{ "00 00 04 00a40400", "00 c1 01 79" },
+		{ "00 e1 01 79", "00 00 02 9000", T1K_EDC },
+		{ "00 81 00", "00 91 00" },
+		{ "00 82 00", "00 00 02 9000" },
+		{}
+	};
+
+	KUNIT_EXPECT_EQ(test, t1k_run(test, &t1k_iso, s, "00a40400", "9000"),
+			0);
+}
+
+/*
+ * scenarios 21 and 22: in our chain the card's R(1) reaches us bad: our
+ * R(0) gets its R(1) again, and the chain goes on
+ */
+static void t1_annex_a_s21(struct kunit *test)
+{
+	static const struct t1k_step s[] = {
+		{ "00 20 02 0102", "00 90 00", T1K_EDC },
+		{ "00 81 00", "00 90 00" },
+		{ "00 60 02 0304", "00 80 00" },
+		{ "00 00 02 0506", "00 00 02 9000" },
+		{}
+	};
+	struct secel_t1_config cfg = t1k_iso;
+
+	cfg.ifsc = 2;
+	KUNIT_EXPECT_EQ(test, t1k_run(test, &cfg, s, "010203040506", "9000"),
+			0);
+}
+
+/*
+ * scenario 24: in the card's chain our R(1) reaches it bad and its R(1)
+ * reaches us bad: R(1) again, with the EDC error bit
+ */
+static void t1_annex_a_s24(struct kunit *test)
+{
+	static const struct t1k_step s[] = {
+		{ "00 00 04 80ca9f7f", "00 20 02 aabb" },
+		{ "00 90 00", "00 91 00", T1K_EDC },
+		{ "00 91 00", "00 40 02 9000" },
+		{}
+	};
+
+	KUNIT_EXPECT_EQ(test, t1k_run(test, &t1k_iso, s, "80ca9f7f",
+				      "aabb9000"), 0);
+}
+
+/*
+ * scenario 26: the card aborts its own chain.  The engine answers
+ * S(ABORT response) and ends the APDU with -EIO (the card needs a reset);
+ * the card's R(1) that gives the turn back is left unread.
+ */
+static void t1_annex_a_s26(struct kunit *test)
+{
+	static const struct t1k_step s[] = {
+		{ "00 00 04 80ca9f7f", "00 20 02 aabb" },
+		{ "00 90 00", "00 c2 00" },
+		{ "00 e2 00", "00 90 00" },
+		{}
+	};
+
+	KUNIT_EXPECT_EQ(test, t1k_run(test, &t1k_iso, s, "80ca9f7f", NULL),
+			-EIO);
+}
+
+/* S(RESYNCH) on demand through a script; returns the engine's errno */
+static int t1k_resync_run(struct kunit *test, const struct t1k_step *script)
+{
+	struct secel_t1 t1;
+	struct t1k_card *c = t1k_start(test, &t1, &t1k_iso, script);
+	int ret = secel_t1_resync(&t1);
+
+	t1k_done(test, &t1, c);
+	return ret;
+}
+
+/* scenario 29: S(RESYNCH) puts N(S) back to 0 */
+static void t1_annex_a_s29(struct kunit *test)
+{
+	static const struct t1k_step s[] = {
+		{ "00 00 04 00a40400", "00 00 02 9000" },
+		{ "00 c0 00", "00 e0 00" },
+		{ "00 00 04 00a40400", "00 00 02 9000" },
+		{}
+	};
+	struct secel_t1 t1;
+	struct t1k_card *c = t1k_start(test, &t1, &t1k_iso, s);
+	u8 apdu[] = { 0x00, 0xa4, 0x04, 0x00 }, rsp[4];
+	size_t len;
+
+	KUNIT_EXPECT_EQ(test, secel_t1_transceive(&t1, apdu, 4, rsp, 4, &len), 0);
+	KUNIT_EXPECT_EQ(test, secel_t1_resync(&t1), 0);
+	KUNIT_EXPECT_EQ(test, secel_t1_transceive(&t1, apdu, 4, rsp, 4, &len), 0);
+	t1k_done(test, &t1, c);
+}
+
+/* scenario 30: the card's S(RESYNCH response) reaches us bad: ask again */
+static void t1_annex_a_s30(struct kunit *test)
+{
+	static const struct t1k_step s[] = {
+		{ "00 c0 00", "00 e0 00", T1K_EDC },
+		{ "00 c0 00", "00 e0 00" },
+		{}
+	};
+
+	KUNIT_EXPECT_EQ(test, t1k_resync_run(test, s), 0);
+}
+
+/*
+ * scenario 31: our S(RESYNCH request) reaches the card bad: its R(0) is
+ * no S(RESYNCH response): ask again
+ */
+static void t1_annex_a_s31(struct kunit *test)
+{
+	static const struct t1k_step s[] = {
+		{ "00 c0 00", "00 81 00" },
+		{ "00 c0 00", "00 e0 00" },
+		{}
+	};
+
+	KUNIT_EXPECT_EQ(test, t1k_resync_run(test, s), 0);
+}
+
+/* scenario 32: as 31, and the card's R(0) reaches us bad */
+static void t1_annex_a_s32(struct kunit *test)
+{
+	static const struct t1k_step s[] = {
+		{ "00 c0 00", "00 81 00", T1K_EDC },
+		{ "00 c0 00", "00 e0 00" },
+		{}
+	};
+
+	KUNIT_EXPECT_EQ(test, t1k_resync_run(test, s), 0);
+}
+
 /* GP: two-byte LEN, CRC-16, NAD 21h/12h, S(SWR), S(CIP), S(RELEASE) */
 static void t1_gp_blocks(struct kunit *test)
 {
@@ -1011,6 +1371,24 @@ static struct kunit_case secel_t1_cases[] = {
 	KUNIT_CASE(t1_invalid_blocks),
 	KUNIT_CASE(t1_card_aborts),
 	KUNIT_CASE(t1_response_too_big_aborted),
+	KUNIT_CASE(t1_annex_a_s3),
+	KUNIT_CASE(t1_annex_a_s4),
+	KUNIT_CASE(t1_annex_a_s7),
+	KUNIT_CASE(t1_annex_a_s10),
+	KUNIT_CASE(t1_annex_a_s11),
+	KUNIT_CASE(t1_annex_a_s12),
+	KUNIT_CASE(t1_annex_a_s14),
+	KUNIT_CASE(t1_annex_a_s16),
+	KUNIT_CASE(t1_annex_a_s18),
+	KUNIT_CASE(t1_annex_a_s19),
+	KUNIT_CASE(t1_annex_a_s20),
+	KUNIT_CASE(t1_annex_a_s21),
+	KUNIT_CASE(t1_annex_a_s24),
+	KUNIT_CASE(t1_annex_a_s26),
+	KUNIT_CASE(t1_annex_a_s29),
+	KUNIT_CASE(t1_annex_a_s30),
+	KUNIT_CASE(t1_annex_a_s31),
+	KUNIT_CASE(t1_annex_a_s32),
 	KUNIT_CASE(t1_gp_blocks),
 	KUNIT_CASE(t1_gp_only_on_gp),
 	KUNIT_CASE(t1_crc_check_values),
