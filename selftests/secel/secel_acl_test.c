@@ -1173,7 +1173,12 @@ static int child_isd_only(int fd, void *arg)
  * AID names another application).  Sent 16 bytes a time: GET DATA
  * [Next] is used.  A rule of another SE stays; reloading works.
  */
-TEST_F(ara, rules_loaded_from_the_card_and_enforced)
+/*
+ * The ARA-M cases start secel-vcard and secelctl several times each: on
+ * the debug lane's kernel one took longer than the harness's default 30 s
+ * (the malformed answers, 7 cards), so each has a bound of its own.
+ */
+TEST_F_TIMEOUT(ara, rules_loaded_from_the_card_and_enforced, 180)
 {
 	static const char rules[] =
 		"refresh 0102030405060708\nchunk 16\n"
@@ -1231,7 +1236,7 @@ static int child_denied_a(int fd, void *arg)
  * the AID NEVER for applications without one, although a rule for every
  * application allows it; an APDU filter lets through only its commands.
  */
-TEST_F(ara, never_precedence_and_apdu_filter)
+TEST_F_TIMEOUT(ara, never_precedence_and_apdu_filter, 180)
 {
 	static const char never[] =
 		/* (A, every application): always */
@@ -1262,7 +1267,7 @@ TEST_F(ara, never_precedence_and_apdu_filter)
  * Bad answers: each refused with one line naming the SE and the APDU,
  * the kernel's rules left as they were.
  */
-TEST_F(ara, malformed_answers_refused_rules_unchanged)
+TEST_F_TIMEOUT(ara, malformed_answers_refused_rules_unchanged, 300)
 {
 	static const struct {
 		const char *file;	/* NULL: no ARA-M on the card */
@@ -1313,7 +1318,7 @@ TEST_F(ara, malformed_answers_refused_rules_unchanged)
  * An ARA-M without rules (6A88 to GET DATA [All]): SEAC gives no access,
  * root may still read the ARA-M, so a second load works.
  */
-TEST_F(ara, empty_ara_m_gives_no_access)
+TEST_F_TIMEOUT(ara, empty_ara_m_gives_no_access, 180)
 {
 	char out[8192];
 
@@ -1328,7 +1333,7 @@ TEST_F(ara, empty_ara_m_gives_no_access)
 }
 
 /* --dry-run shows the rules and changes nothing; --json parses. */
-TEST_F(ara, dry_run_changes_nothing)
+TEST_F_TIMEOUT(ara, dry_run_changes_nothing, 180)
 {
 	static const char rules[] =
 		"E2 26 E1 1F 4F 07 " ARA_A " C1 14 " ARA_H1 " E3 03 D0 01 01\n"
@@ -1355,7 +1360,7 @@ TEST_F(ara, dry_run_changes_nothing)
  * ara_ref.py, a second encoder written from the specification, writes the
  * card's rules; secelctl reads from the card what it encoded.
  */
-TEST_F(ara, second_encoder_read_alike)
+TEST_F_TIMEOUT(ara, second_encoder_read_alike, 180)
 {
 	static const char rules[] =
 		"[{\"aid\": \"F0534543454C01\", \"hash\": \"" ARA_H1 "\", \"apdu\": \"always\"},"
